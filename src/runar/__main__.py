@@ -1,0 +1,3 @@
+from runar.cli import main
+
+main()

@@ -1,0 +1,120 @@
+"""Segment files: naming, listing, and sealing an active segment into zstd.
+
+States a segment passes through, each safe for a concurrent reader:
+    1. ``w.000001.jsonl``                        active, plain JSON lines
+    2. + ``w.000001.jsonl.zst.tmp``              being sealed: readers ignore the tmp
+    3. + ``w.000001.jsonl.zst``                  sealed: readers prefer it, same bytes
+    4. ``w.000001.jsonl.zst`` alone              plain copy removed
+The sealed file holds independent zstd frames of whole lines, so damage costs one
+frame, not the rest of the segment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+PLAIN_SUFFIX: Final = ".jsonl"
+SEALED_SUFFIX: Final = ".jsonl.zst"
+TMP_SUFFIX: Final = ".tmp"
+SEAL_LEVEL: Final = 10
+FRAME_BYTES: Final = 1 << 20
+_NAME = re.compile(r"^([a-z0-9]+-[a-z0-9]+)\.(\d{6,})\.jsonl(\.zst)?$")
+
+
+def segment_stem(writer: str, number: int) -> str:
+    return f"{writer}.{number:06d}"
+
+
+@dataclass(frozen=True)
+class SegmentFile:
+    """One segment of a run as found on disk; ``path`` is the file to read."""
+
+    run_id: str
+    writer: str
+    number: int
+    path: Path
+    sealed: bool
+    size: int
+
+    @property
+    def key(self) -> str:
+        """Stable identity across sealing: ``<run_id>/<writer>.<number>``."""
+        return f"{self.run_id}/{segment_stem(self.writer, self.number)}"
+
+
+def list_segments(run_dir: Path) -> list[SegmentFile]:
+    """The run's segments ordered by writer and number; sealed copies win over plain."""
+    found: dict[tuple[str, int], SegmentFile] = {}
+    try:
+        entries = list(os.scandir(run_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    for entry in entries:
+        match = _NAME.match(entry.name)
+        if match is None or not entry.is_file(follow_symlinks=False):
+            continue
+        writer, number, sealed = match.group(1), int(match.group(2)), bool(match.group(3))
+        try:
+            size = entry.stat(follow_symlinks=False).st_size
+        except FileNotFoundError:
+            continue  # sealed and removed between listing and stat
+        seg = SegmentFile(run_dir.name, writer, number, Path(entry.path), sealed, size)
+        current = found.get((writer, number))
+        if current is None or (sealed and not current.sealed):
+            found[(writer, number)] = seg
+    return [found[k] for k in sorted(found)]
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or create in ``folder`` durable (a no-op where unsupported)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def compress_frames(data: bytes, level: int = SEAL_LEVEL) -> bytes:
+    """Independent checksummed zstd frames, each holding whole lines."""
+    import zstandard
+
+    compressor = zstandard.ZstdCompressor(level=level, write_checksum=True)
+    frames: list[bytes] = []
+    start = 0
+    while start < len(data):
+        end = min(start + FRAME_BYTES, len(data))
+        if end < len(data):
+            cut = data.rfind(b"\n", start, end)
+            end = cut + 1 if cut >= start else end
+        frames.append(compressor.compress(data[start:end]))
+        start = end
+    return b"".join(frames)
+
+
+def seal(plain: Path, level: int = SEAL_LEVEL) -> Path:
+    """Write the zstd copy of a finished plain segment atomically, then remove the plain file.
+
+    Only the owning writer calls this, after its last write to ``plain``.
+    """
+    sealed = plain.with_name(plain.name + ".zst")
+    tmp = sealed.with_name(sealed.name + TMP_SUFFIX)
+    data = plain.read_bytes()
+    tail = data.rfind(b"\n") + 1
+    data = data[:tail]  # a torn tail was never written; the owner may drop it
+    with open(tmp, "wb") as out:
+        out.write(compress_frames(data, level))
+        out.flush()
+        os.fsync(out.fileno())  # before rename: a crash must never leave an empty sealed file
+    os.replace(tmp, sealed)
+    fsync_dir(plain.parent)
+    plain.unlink()
+    return sealed

@@ -1,0 +1,95 @@
+"""Where a store lives and every path under it; the only module that knows the layout.
+
+.runar/
+├── runs/<run_id>/            synced: the log and the artifacts, the source of truth
+│   ├── <writer>.<n>.jsonl       active segment (plain JSON lines)
+│   ├── <writer>.<n>.jsonl.zst   sealed segment (zstd, immutable)
+│   └── artifacts/
+└── index/                    derived views: machine-local, safe to delete
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+from runar.errors import StoreError
+from runar.ids import is_run_id
+
+STORE_DIRNAME: Final = ".runar"
+ENV_STORE: Final = "RUNAR_DIR"
+ENV_INDEX: Final = "RUNAR_INDEX_DIR"
+
+
+def _find_upwards(start: Path, name: str) -> Path | None:
+    for folder in (start, *start.parents):
+        candidate = folder / name
+        if candidate.exists():
+            return candidate
+    return None
+
+
+class Store:
+    """A runar store rooted at a ``.runar`` folder (which may not exist yet)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).absolute()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
+
+    @classmethod
+    def discover(cls, cwd: Path | None = None) -> Store:
+        """RUNAR_DIR, else the nearest .runar upwards, else the git root, else cwd."""
+        env = os.environ.get(ENV_STORE)
+        if env:
+            return cls(Path(env).expanduser())
+        here = Path(cwd or Path.cwd()).absolute()
+        found = _find_upwards(here, STORE_DIRNAME)
+        if found is not None and found.is_dir():
+            return cls(found)
+        git = _find_upwards(here, ".git")
+        base = git.parent if git is not None else here
+        return cls(base / STORE_DIRNAME)
+
+    @property
+    def exists(self) -> bool:
+        return self.runs_dir.is_dir()
+
+    def create(self) -> Store:
+        """Make the folders; an unusable location becomes a StoreError."""
+        try:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the runar store at {self.root}: {exc.strerror}; "
+                f"set {ENV_STORE} to a writable folder"
+            ) from exc
+        return self
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def index_dir(self) -> Path:
+        override = os.environ.get(ENV_INDEX)
+        return Path(override).expanduser() if override else self.root / "index"
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.runs_dir / run_id
+
+    def artifacts_dir(self, run_id: str) -> Path:
+        return self.run_dir(run_id) / "artifacts"
+
+    def run_ids(self) -> list[str]:
+        """Ids of the run folders present, in no particular order."""
+        try:
+            entries = os.scandir(self.runs_dir)
+        except FileNotFoundError:
+            return []
+        with entries:
+            return [
+                e.name for e in entries if is_run_id(e.name) and e.is_dir(follow_symlinks=False)
+            ]

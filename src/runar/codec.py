@@ -108,6 +108,9 @@ def encode_lines(events: list[AnyEvent]) -> bytes:
     lines = body.split(b"\n")
     lines.pop()  # encode_lines ends with a newline
     if b"null" in body:
-        lines = [encode_json(e) if b"null" in line else line for e, line in zip(events, lines)]
+        lines = [
+            encode_json(e) if b"null" in line else line
+            for e, line in zip(events, lines, strict=True)
+        ]
     crc = zlib.crc32
     return b"".join([b'%s,"crc":"%08x"}\n' % (h, crc(h)) for h in [line[:-1] for line in lines]])

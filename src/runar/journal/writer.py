@@ -10,6 +10,7 @@ Storage trouble never raises into the caller: it is reported once through
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import socket
@@ -197,10 +198,8 @@ class JournalWriter:
     def _abandon_segment(self, exc: OSError) -> None:
         """Stop using the current file after an error; its complete lines stay readable."""
         if self._fd is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(self._fd)
-            except OSError:
-                pass
         self._fd = None
         self._path = None
         if self.on_error is not None:
@@ -279,19 +278,15 @@ def flush_all(durable: bool = True) -> None:
     """Flush every writer of this process (used on exit and on SIGTERM)."""
     for writer in list(_live_writers):
         if writer.pid == os.getpid() and not writer._closed:
-            try:
+            with contextlib.suppress(Exception):
                 writer.flush(durable=durable)
-            except Exception:
-                pass
 
 
 def close_all() -> None:
     """Close every writer of this process, sealing their segments."""
     for writer in list(_live_writers):
-        try:
+        with contextlib.suppress(Exception):
             writer.close()
-        except Exception:
-            pass
 
 
 _hooks_installed = False

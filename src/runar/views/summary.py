@@ -1,0 +1,337 @@
+"""RunSummary: what every front-end shows about a run, folded from events; no I/O.
+
+The fold is order-independent — each field is a last-writer-wins register ordered by
+the event's clock ``(ts, writer, seq)`` or a grow-only aggregate — so the result does
+not depend on how events are split across segments and writers, or in which order
+segments are read.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final
+
+import msgspec
+
+from runar.events import (
+    AnyEvent,
+    ArtifactAttached,
+    ConfigSet,
+    GitState,
+    MetricsLogged,
+    NoteAdded,
+    OutputCaptured,
+    RunFinished,
+    RunRenamed,
+    RunStarted,
+    StepFinished,
+    StepStarted,
+    SummarySet,
+    SystemSampled,
+    TagsChanged,
+    Unknown,
+    WriterOpened,
+)
+
+Clock = tuple[int, str, int]
+ZERO_CLOCK: Final[Clock] = (0, "", 0)
+LOWER_IS_BETTER: Final = (
+    "loss",
+    "err",
+    "error",
+    "mse",
+    "mae",
+    "rmse",
+    "perplexity",
+    "ppl",
+    "wer",
+    "cer",
+    "time",
+    "latency",
+    "regret",
+    "nll",
+    "distance",
+)
+
+
+def lower_is_better(key: str) -> bool:
+    """Direction of 'best' for a metric, guessed from its name (loss-like → min)."""
+    name = key.lower().rsplit("/", 1)[-1]
+    return any(word in name for word in LOWER_IS_BETTER)
+
+
+def clock_of(event: AnyEvent | Unknown) -> Clock:
+    return (event.ts, event.writer, event.seq)
+
+
+class MetricSummary(msgspec.Struct, array_like=True):
+    """Last, min, max and count of one metric; NaN never counts as min or max."""
+
+    last: float
+    last_step: int | None
+    last_clock: Clock
+    min: float | None
+    max: float | None
+    count: int
+
+    def best(self, key: str) -> float | None:
+        return self.min if lower_is_better(key) else self.max
+
+
+class StepSummary(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One workflow step: a RUNNING/COMPLETED/FAILED timeline entry."""
+
+    step_id: str
+    name: str = ""
+    parent: str | None = None
+    status: str = "running"
+    started_ts: int | None = None
+    ended_ts: int | None = None
+    error_type: str | None = None
+    error: str | None = None
+    metric_keys: list[str] = []
+    artifacts: list[str] = []
+
+
+class ArtifactSummary(msgspec.Struct, kw_only=True, omit_defaults=True):
+    name: str
+    kind: str
+    size: int
+    sha256: str
+    path: str
+    ts: int
+    workflow_step: str | None = None
+    meta: dict[str, Any] = {}
+
+
+class SystemPeak(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Highest figures seen over the run's system samples."""
+
+    samples: int = 0
+    cpu_percent: float = 0.0
+    rss_bytes: int = 0
+    gpu_util_percent: float | None = None
+    gpu_mem_used: int | None = None
+    gpu_count: int = 0
+
+
+class WriterInfo(msgspec.Struct, array_like=True):
+    role: str
+    host: str
+    pid: int
+
+
+class Register(msgspec.Struct, array_like=True):
+    """A last-writer-wins value."""
+
+    clock: Clock
+    value: Any
+
+
+class RunSummary(msgspec.Struct, kw_only=True):
+    """Everything the views know about one run."""
+
+    run_id: str
+    name: Register | None = None
+    started: RunStarted | None = None
+    finished: RunFinished | None = None
+    first_ts: int = 0
+    last_ts: int = 0
+    config: dict[str, Register] = {}
+    tags: dict[str, Register] = {}
+    notes: list[tuple[int, str]] = []
+    metrics: dict[str, MetricSummary] = {}
+    summary_values: dict[str, Register] = {}
+    steps: dict[str, StepSummary] = {}
+    artifacts: dict[str, ArtifactSummary] = {}
+    system: SystemPeak = msgspec.field(default_factory=SystemPeak)
+    writers: dict[str, WriterInfo] = {}
+    events: int = 0
+    unknown_events: int = 0
+    output_bytes: int = 0
+    corrupt: int = 0
+    duplicates: int = 0
+
+    # -- derived fields: what front-ends read ------------------------------------
+    @property
+    def display_name(self) -> str:
+        if self.name is not None and self.name.value:
+            return str(self.name.value)
+        if self.started is not None and self.started.name:
+            return self.started.name
+        return ""
+
+    @property
+    def recorded_status(self) -> str:
+        """Status as written in the log; see views.liveness for crash inference."""
+        return self.finished.status if self.finished is not None else "running"
+
+    @property
+    def created_ts(self) -> int:
+        return self.started.ts if self.started is not None else self.first_ts
+
+    @property
+    def ended_ts(self) -> int | None:
+        return self.finished.ts if self.finished is not None else None
+
+    @property
+    def git(self) -> GitState | None:
+        return self.started.git if self.started is not None else None
+
+    def config_values(self) -> dict[str, Any]:
+        """Flattened config, dotted keys."""
+        return {k: r.value for k, r in sorted(self.config.items())}
+
+    def config_nested(self) -> dict[str, Any]:
+        nested: dict[str, Any] = {}
+        for key, reg in sorted(self.config.items()):
+            node = nested
+            parts = key.split(".")
+            for part in parts[:-1]:
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    child = node[part] = {"": child}
+                node = child
+            node[parts[-1]] = reg.value
+        return nested
+
+    def tag_list(self) -> list[str]:
+        return sorted(t for t, reg in self.tags.items() if reg.value)
+
+    def last_metrics(self) -> dict[str, float]:
+        values = {k: m.last for k, m in self.metrics.items()}
+        values.update({k: float(r.value) for k, r in self.summary_values.items()})
+        return values
+
+
+def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts → dotted keys; other values kept as they are."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _set(registers: dict[str, Register], key: str, clock: Clock, value: Any) -> None:
+    current = registers.get(key)
+    if current is None or tuple(current.clock) < clock:
+        registers[key] = Register(clock, value)
+
+
+def _fold_metrics(summary: RunSummary, event: MetricsLogged, clock: Clock) -> None:
+    metrics = summary.metrics
+    for key, value in event.values.items():
+        m = metrics.get(key)
+        finite = not math.isnan(value)
+        if m is None:
+            metrics[key] = MetricSummary(
+                value, event.step, clock, value if finite else None, value if finite else None, 1
+            )
+            continue
+        m.count += 1
+        if tuple(m.last_clock) < clock:
+            m.last, m.last_step, m.last_clock = value, event.step, clock
+        if finite:
+            if m.min is None or value < m.min:
+                m.min = value
+            if m.max is None or value > m.max:
+                m.max = value
+    if event.workflow_step:
+        step = summary.steps.setdefault(
+            event.workflow_step, StepSummary(step_id=event.workflow_step)
+        )
+        for key in event.values:
+            if key not in step.metric_keys:
+                step.metric_keys.append(key)
+
+
+def _fold_step(summary: RunSummary, event: StepStarted | StepFinished) -> None:
+    step = summary.steps.setdefault(event.step_id, StepSummary(step_id=event.step_id))
+    if isinstance(event, StepStarted):
+        step.name, step.parent, step.started_ts = event.name, event.parent, event.ts
+    else:
+        step.status, step.ended_ts = event.status, event.ts
+        step.error_type, step.error = event.error_type, event.error
+
+
+def _fold_system(peak: SystemPeak, event: SystemSampled) -> None:
+    peak.samples += 1
+    peak.cpu_percent = max(peak.cpu_percent, event.cpu_percent)
+    peak.rss_bytes = max(peak.rss_bytes, event.rss_bytes)
+    if event.gpus:
+        peak.gpu_count = max(peak.gpu_count, len(event.gpus))
+        for gpu in event.gpus:
+            if gpu.util_percent is not None:
+                peak.gpu_util_percent = max(peak.gpu_util_percent or 0.0, gpu.util_percent)
+            if gpu.mem_used is not None:
+                peak.gpu_mem_used = max(peak.gpu_mem_used or 0, gpu.mem_used)
+
+
+def fold(summary: RunSummary, event: AnyEvent | Unknown) -> None:
+    """Apply one event to a summary in place."""
+    clock = clock_of(event)
+    summary.events += 1
+    if event.ts:
+        summary.first_ts = event.ts if not summary.first_ts else min(summary.first_ts, event.ts)
+        summary.last_ts = max(summary.last_ts, event.ts)
+    match event:
+        case MetricsLogged():
+            _fold_metrics(summary, event, clock)
+        case OutputCaptured(text=text, data=data):
+            summary.output_bytes += len(text.encode()) if text is not None else len(data or b"")
+        case SystemSampled():
+            _fold_system(summary.system, event)
+        case StepStarted() | StepFinished():
+            _fold_step(summary, event)
+        case RunStarted():
+            if summary.started is None or clock_of(summary.started) > clock:
+                summary.started = event  # the first start is the run's start
+        case RunFinished():
+            if summary.finished is None or clock_of(summary.finished) < clock:
+                summary.finished = event
+        case RunRenamed(name=name):
+            if summary.name is None or tuple(summary.name.clock) < clock:
+                summary.name = Register(clock, name)
+        case ConfigSet(values=values):
+            for key, value in flatten(values).items():
+                _set(summary.config, key, clock, value)
+        case TagsChanged(added=added, removed=removed):
+            for tag in added:
+                _set(summary.tags, tag, clock, True)
+            for tag in removed:
+                _set(summary.tags, tag, clock, False)
+        case NoteAdded(text=text):
+            summary.notes.append((event.ts, text))
+            summary.notes.sort()
+        case SummarySet(values=values):
+            for key, value in values.items():
+                _set(summary.summary_values, key, clock, value)
+        case ArtifactAttached():
+            current = summary.artifacts.get(event.name)
+            if current is None or current.ts <= event.ts:
+                summary.artifacts[event.name] = ArtifactSummary(
+                    name=event.name,
+                    kind=event.kind,
+                    size=event.size,
+                    sha256=event.sha256,
+                    path=event.path,
+                    ts=event.ts,
+                    workflow_step=event.workflow_step,
+                    meta=event.meta,
+                )
+            if event.workflow_step:
+                step = summary.steps.setdefault(
+                    event.workflow_step, StepSummary(step_id=event.workflow_step)
+                )
+                if event.name not in step.artifacts:
+                    step.artifacts.append(event.name)
+        case WriterOpened(role=role, host=host, pid=pid):
+            summary.writers[event.writer] = WriterInfo(role, host, pid)
+        case Unknown():
+            summary.unknown_events += 1  # written by a newer runar: counted, never fatal
+        case _:
+            pass

@@ -70,6 +70,7 @@ class RunStarted(Event, tag="run_started"):
     git: GitState | None = None
     env: dict[str, str] = {}
     packages: dict[str, str] = {}
+    parse_output: bool = True
 
 
 class RunRenamed(Event, tag="run_renamed"):

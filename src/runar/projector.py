@@ -1,0 +1,190 @@
+"""Fold what is new in the log into the views, and only what is new.
+
+catch_up() lists run folders (one scandir) and compares each folder's stamp and each
+active segment's size with the checkpoints; only changed runs are read, from their
+checkpointed offsets. Events are deduplicated by ``(writer, seq)``, so a segment that
+arrives twice (sync, a rewrite after a failed fsync) is folded once. Summaries,
+lookups and checkpoints of a run change in one LMDB transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Final
+
+import lmdb
+
+from runar.events import MetricsLogged, OutputCaptured
+from runar.ids import is_run_id
+from runar.journal.reader import read_segment
+from runar.journal.segment import list_segments, segment_stem
+from runar.store import Store
+from runar.views.index import Index, RunCheckpoint, SegmentCheckpoint, remove_index
+from runar.views.output_metrics import metrics_from_output
+from runar.views.summary import RunSummary, fold
+
+EVENTS_PER_TXN: Final = 200_000
+Stamp = tuple[int, int]
+
+
+@dataclass
+class CatchUpReport:
+    """What one catch-up folded."""
+
+    runs_changed: list[str] = field(default_factory=list)
+    runs_removed: list[str] = field(default_factory=list)
+    events: int = 0
+    corrupt: int = 0
+    seconds: float = 0.0
+
+
+def claim(seen: dict[str, list[tuple[int, int]]], writer: str, seq: int) -> bool:
+    """Record ``(writer, seq)`` as folded; False when it already was."""
+    ranges = seen.setdefault(writer, [])
+    if ranges and ranges[-1][1] + 1 == seq:  # the common case: the next seq in order
+        ranges[-1] = (ranges[-1][0], seq)
+        return True
+    for i, (lo, hi) in enumerate(ranges):
+        if lo <= seq <= hi:
+            return False
+        if seq < lo:
+            ranges.insert(i, (seq, seq))
+            _merge(ranges, i)
+            return True
+    ranges.append((seq, seq))
+    _merge(ranges, len(ranges) - 1)
+    return True
+
+
+def _merge(ranges: list[tuple[int, int]], i: int) -> None:
+    if i + 1 < len(ranges) and ranges[i][1] + 1 == ranges[i + 1][0]:
+        ranges[i : i + 2] = [(ranges[i][0], ranges[i + 1][1])]
+    if i > 0 and ranges[i - 1][1] + 1 == ranges[i][0]:
+        ranges[i - 1 : i + 1] = [(ranges[i - 1][0], ranges[i][1])]
+
+
+def _run_stamps(store: Store) -> dict[str, Stamp]:
+    stamps: dict[str, Stamp] = {}
+    try:
+        entries = os.scandir(store.runs_dir)
+    except FileNotFoundError:
+        return stamps
+    with entries:
+        for entry in entries:
+            if not is_run_id(entry.name) or not entry.is_dir(follow_symlinks=False):
+                continue
+            st = entry.stat(follow_symlinks=False)
+            stamps[entry.name] = (st.st_mtime_ns, st.st_ctime_ns)
+    return stamps
+
+
+def _has_grown(store: Store, run_id: str, cp: RunCheckpoint) -> bool:
+    """For an active run whose folder did not change: did a plain segment grow?"""
+    for seg in list_segments(store.run_dir(run_id)):
+        known = cp.segments.get(segment_stem(seg.writer, seg.number))
+        if known is None or known.sealed != seg.sealed or known.size != seg.size:
+            return True
+    return False
+
+
+def _needs_fold(store: Store, run_id: str, stamp: Stamp, cp: RunCheckpoint | None) -> bool:
+    if cp is None or tuple(cp.dir_stamp) != stamp:
+        return True
+    return cp.active and _has_grown(store, run_id, cp)
+
+
+def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpoint) -> int:
+    """Fold every segment's new bytes into ``summary``; returns events read."""
+    read = 0
+    parse_output = summary.started is None or summary.started.parse_output
+    for seg in list_segments(store.run_dir(run_id)):
+        stem = segment_stem(seg.writer, seg.number)
+        known = cp.segments.get(stem)
+        if known is not None and known.sealed == seg.sealed and known.size == seg.size:
+            continue
+        got = read_segment(seg, known.offset if known is not None else 0)
+        summary.corrupt += got.corrupt
+        read += len(got.events)
+        for event in got.events:
+            if not claim(cp.seen, event.writer, event.seq):
+                summary.duplicates += 1
+                continue
+            fold(summary, event)
+            if isinstance(event, OutputCaptured):
+                if summary.started is not None:
+                    parse_output = summary.started.parse_output
+                if parse_output:
+                    for derived in metrics_from_output(event, cp.output_tail, stem):
+                        _fold_derived(summary, derived)
+        cp.segments[stem] = SegmentCheckpoint(got.end, seg.size, seg.sealed)
+    return read
+
+
+def _fold_derived(summary: RunSummary, derived: MetricsLogged) -> None:
+    events_before = summary.events
+    fold(summary, derived)
+    summary.events = events_before  # derived points are not events of the log
+
+
+def _process(
+    index: Index, store: Store, run_ids: list[str], stamps: dict[str, Stamp], report: CatchUpReport
+) -> None:
+    pending = list(run_ids)
+    while pending:
+        try:
+            with index.write() as txn:
+                budget = 0
+                while pending and budget < EVENTS_PER_TXN:
+                    run_id = pending[0]
+                    previous = index.summary(txn, run_id)
+                    summary = index.summary(txn, run_id) or RunSummary(run_id=run_id)
+                    cp = index.checkpoint(txn, run_id)
+                    corrupt_before = summary.corrupt
+                    cp.dir_stamp = stamps[run_id]
+                    read = fold_segments(store, run_id, summary, cp)
+                    index.save(txn, summary, cp, previous)
+                    budget += read + 1
+                    report.events += read
+                    report.corrupt += summary.corrupt - corrupt_before
+                    if read:
+                        report.runs_changed.append(run_id)
+                    pending.pop(0)
+        except lmdb.MapFullError:
+            index.grow()  # the transaction was aborted whole: redo it with a bigger map
+
+
+def catch_up(store: Store, index: Index | None = None) -> CatchUpReport:
+    """Bring the views up to date with the log; cheap when nothing is new."""
+    started = time.perf_counter()
+    report = CatchUpReport()
+    if not store.exists:
+        return report
+    own = index is None
+    index = index or Index(store)
+    try:
+        stamps = _run_stamps(store)
+        with index.read() as txn:
+            checkpoints = index.all_checkpoints(txn)
+        gone = sorted(set(checkpoints) - set(stamps))
+        if gone:
+            with index.write() as txn:
+                for run_id in gone:
+                    index.forget(txn, run_id)
+            report.runs_removed = gone
+        todo = [
+            r for r, stamp in stamps.items() if _needs_fold(store, r, stamp, checkpoints.get(r))
+        ]
+        _process(index, store, sorted(todo), stamps, report)
+    finally:
+        if own:
+            index.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def rebuild(store: Store) -> CatchUpReport:
+    """Delete the derived views and fold the whole log again."""
+    remove_index(store)
+    return catch_up(store)

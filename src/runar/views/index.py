@@ -1,0 +1,225 @@
+"""The LMDB index under .runar/index/: summaries, lookups and the projector's checkpoints.
+
+Databases (keys are UTF-8 unless noted):
+    meta         format, host and store path: a copied or foreign index is detected
+    summaries    run_id → msgpack RunSummary
+    checkpoints  run_id → msgpack RunCheckpoint (what of the log has been folded)
+    by_time      8-byte big-endian created_ts + run_id → b""   (newest-first listing)
+    by_name      name \\0 run_id → b""
+    by_tag       tag \\0 run_id → b""
+    by_status    recorded status \\0 run_id → b""
+One process writes at a time (LMDB serializes write transactions); readers never block.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+import lmdb
+import msgspec
+
+from runar.store import Store
+from runar.views.summary import RunSummary
+
+INDEX_FORMAT: Final = b"runar-index-1"
+INITIAL_MAP_BYTES: Final = 256 << 20
+_DBS: Final = ("meta", "summaries", "checkpoints", "by_time", "by_name", "by_tag", "by_status")
+
+
+class SegmentCheckpoint(msgspec.Struct, array_like=True):
+    """How far a segment has been folded: uncompressed offset and the size last seen."""
+
+    offset: int
+    size: int
+    sealed: bool
+
+
+class RunCheckpoint(msgspec.Struct, kw_only=True):
+    """Everything the projector needs to continue a run where it stopped."""
+
+    dir_stamp: tuple[int, int] = (0, 0)
+    segments: dict[str, SegmentCheckpoint] = {}
+    seen: dict[str, list[tuple[int, int]]] = {}
+    output_tail: dict[str, str] = {}
+
+    @property
+    def active(self) -> bool:
+        """True while some segment is still plain (may grow without the folder changing)."""
+        return any(not s.sealed for s in self.segments.values())
+
+
+# The index is derived: losing its last transactions in a power cut is fine (they are
+# folded again), so commits skip fsync; LMDB still never exposes a torn transaction.
+_ENV_OPTIONS: Final = {"sync": False, "metasync": False}
+
+_summary_decoder = msgspec.msgpack.Decoder(RunSummary)
+_checkpoint_decoder = msgspec.msgpack.Decoder(RunCheckpoint)
+_encoder = msgspec.msgpack.Encoder()
+
+
+def _time_key(created_ts: int, run_id: str) -> bytes:
+    return max(created_ts, 0).to_bytes(8, "big") + run_id.encode()
+
+
+def _pair(a: str, run_id: str) -> bytes:
+    return a.encode() + b"\0" + run_id.encode()
+
+
+class Index:
+    """An open LMDB index of one store."""
+
+    def __init__(self, store: Store, map_bytes: int = INITIAL_MAP_BYTES) -> None:
+        self.store = store
+        self.path = store.index_dir / "lmdb"
+        self.env = self._open(map_bytes)
+        self.dbs = {name: self.env.open_db(name.encode()) for name in _DBS}
+        if not self._is_ours():
+            self.reset()
+
+    def _open(self, map_bytes: int) -> lmdb.Environment:
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            return lmdb.open(
+                str(self.path), map_size=map_bytes, max_dbs=len(_DBS) + 1, **_ENV_OPTIONS
+            )
+        except lmdb.Error:
+            # damaged index files: the log is the truth, start over
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path.mkdir(parents=True, exist_ok=True)
+            return lmdb.open(
+                str(self.path), map_size=map_bytes, max_dbs=len(_DBS) + 1, **_ENV_OPTIONS
+            )
+
+    def _identity(self) -> dict[str, bytes]:
+        return {
+            "format": INDEX_FORMAT,
+            "host": socket.gethostname().encode(),
+            "store": str(self.store.root).encode(),
+        }
+
+    def _is_ours(self) -> bool:
+        with self.env.begin(db=self.dbs["meta"]) as txn:
+            return all(txn.get(k.encode()) == v for k, v in self._identity().items())
+
+    def reset(self) -> None:
+        """Empty every database and stamp the index as this machine's."""
+        with self.write() as txn:
+            for db in self.dbs.values():
+                txn.drop(db, delete=False)
+            for key, value in self._identity().items():
+                txn.put(key.encode(), value, db=self.dbs["meta"])
+
+    def close(self) -> None:
+        self.env.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ---------------------------------------------------------------
+    def write(self) -> lmdb.Transaction:
+        return self.env.begin(write=True)
+
+    def read(self) -> lmdb.Transaction:
+        return self.env.begin()
+
+    def grow(self) -> None:
+        """Double the map after MapFullError (py-lmdb's default map is only 10 MiB)."""
+        self.env.set_mapsize(self.env.info()["map_size"] * 2)
+
+    # -- checkpoints ----------------------------------------------------------------
+    def checkpoint(self, txn: lmdb.Transaction, run_id: str) -> RunCheckpoint:
+        raw = txn.get(run_id.encode(), db=self.dbs["checkpoints"])
+        return _checkpoint_decoder.decode(raw) if raw else RunCheckpoint()
+
+    def all_checkpoints(self, txn: lmdb.Transaction) -> dict[str, RunCheckpoint]:
+        with txn.cursor(db=self.dbs["checkpoints"]) as cur:
+            return {k.decode(): _checkpoint_decoder.decode(v) for k, v in cur}
+
+    # -- summaries ------------------------------------------------------------------
+    def summary(self, txn: lmdb.Transaction, run_id: str) -> RunSummary | None:
+        raw = txn.get(run_id.encode(), db=self.dbs["summaries"])
+        return _summary_decoder.decode(raw) if raw else None
+
+    def save(
+        self,
+        txn: lmdb.Transaction,
+        summary: RunSummary,
+        checkpoint: RunCheckpoint,
+        previous: RunSummary | None,
+    ) -> None:
+        """Store a run's summary, checkpoint and lookups in one transaction."""
+        if previous is not None:
+            self._unlink_lookups(txn, previous)
+        run_id = summary.run_id
+        txn.put(run_id.encode(), _encoder.encode(summary), db=self.dbs["summaries"])
+        txn.put(run_id.encode(), _encoder.encode(checkpoint), db=self.dbs["checkpoints"])
+        txn.put(_time_key(summary.created_ts, run_id), b"", db=self.dbs["by_time"])
+        if summary.display_name:
+            txn.put(_pair(summary.display_name, run_id), b"", db=self.dbs["by_name"])
+        for tag in summary.tag_list():
+            txn.put(_pair(tag, run_id), b"", db=self.dbs["by_tag"])
+        txn.put(_pair(summary.recorded_status, run_id), b"", db=self.dbs["by_status"])
+
+    def _unlink_lookups(self, txn: lmdb.Transaction, old: RunSummary) -> None:
+        run_id = old.run_id
+        txn.delete(_time_key(old.created_ts, run_id), db=self.dbs["by_time"])
+        if old.display_name:
+            txn.delete(_pair(old.display_name, run_id), db=self.dbs["by_name"])
+        for tag in old.tag_list():
+            txn.delete(_pair(tag, run_id), db=self.dbs["by_tag"])
+        txn.delete(_pair(old.recorded_status, run_id), db=self.dbs["by_status"])
+
+    def forget(self, txn: lmdb.Transaction, run_id: str) -> None:
+        """Drop a run whose folder is gone."""
+        old = self.summary(txn, run_id)
+        if old is not None:
+            self._unlink_lookups(txn, old)
+        txn.delete(run_id.encode(), db=self.dbs["summaries"])
+        txn.delete(run_id.encode(), db=self.dbs["checkpoints"])
+
+    # -- lookups --------------------------------------------------------------------
+    def newest_first(self, txn: lmdb.Transaction) -> Iterator[str]:
+        with txn.cursor(db=self.dbs["by_time"]) as cur:
+            if not cur.last():
+                return
+            while True:
+                yield cur.key()[8:].decode()
+                if not cur.prev():
+                    return
+
+    def ids_with(self, txn: lmdb.Transaction, lookup: str, value: str) -> set[str]:
+        """Run ids whose name/tag/status equals ``value``."""
+        prefix = value.encode() + b"\0"
+        found: set[str] = set()
+        with txn.cursor(db=self.dbs[f"by_{lookup}"]) as cur:
+            if not cur.set_range(prefix):
+                return found
+            for key in cur.iternext(values=False):
+                if not key.startswith(prefix):
+                    break
+                found.add(key[len(prefix) :].decode())
+        return found
+
+    def names(self, txn: lmdb.Transaction) -> dict[str, list[str]]:
+        """Run name → run ids carrying it."""
+        names: dict[str, list[str]] = {}
+        with txn.cursor(db=self.dbs["by_name"]) as cur:
+            for key in cur.iternext(values=False):
+                name, _, run_id = key.decode().rpartition("\0")
+                names.setdefault(name, []).append(run_id)
+        return names
+
+    def count(self, txn: lmdb.Transaction) -> int:
+        return txn.stat(self.dbs["summaries"])["entries"]
+
+
+def remove_index(store: Store) -> None:
+    """Delete the derived folder: it is rebuilt from the log on the next catch-up."""
+    shutil.rmtree(Path(store.index_dir), ignore_errors=True)

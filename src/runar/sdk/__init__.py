@@ -1,0 +1,1 @@
+"""In-script API implementation, re-exported by ``runar``; loads only the standard library."""

@@ -1,0 +1,260 @@
+"""save(): turn an object into a file under the run's artifacts folder, with its sha256.
+
+Files and folders are streamed in chunks, never loaded whole. Names are relative
+paths inside the artifacts folder; anything that could land outside it (absolute
+paths, ``..``, NUL, a symlinked folder pointing elsewhere) is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+    from typing import Any, Final
+
+CHUNK_BYTES: Final = 1 << 20
+MAX_NAME_CHARS: Final = 255 * 4
+MAX_TEXT_PATH_CHARS: Final = 4096  # a longer str is text to store, never a path to copy
+ACCEPTED: Final = (
+    "a path to a file or folder, bytes, str, a JSON-able dict/list, a PIL image, "
+    "a matplotlib figure, a numpy array or a torch object"
+)
+
+
+class StoredArtifact:
+    """Where an artifact landed and what ArtifactAttached records about it."""
+
+    __slots__ = ("kind", "meta", "name", "path", "rel", "sha256", "size")
+
+    def __init__(
+        self, name: str, kind: str, path: Path, rel: str, size: int, sha256: str, meta: dict
+    ) -> None:
+        self.name, self.kind, self.path, self.rel = name, kind, path, rel
+        self.size, self.sha256, self.meta = size, sha256, meta
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "size": self.size,
+            "sha256": self.sha256,
+            "path": self.rel,
+            "meta": self.meta,
+        }
+
+
+def clean_name(name: object) -> str:
+    """The artifact name as a normalized relative path, or InvalidName saying why not."""
+    from runar.errors import InvalidName
+
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidName(f"artifact name {name!r} must be a non-empty string, e.g. 'model.pt'")
+    if "\x00" in name or any(ord(c) < 32 for c in name):
+        raise InvalidName(f"artifact name {name!r} contains a control character; use plain text")
+    if len(name) > MAX_NAME_CHARS:
+        raise InvalidName(f"artifact name '{name[:40]}…' is too long; keep it under 255 chars")
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        raise InvalidName(
+            f"artifact name '{name}' is an absolute path; give a name inside the run, "
+            f"e.g. '{os.path.basename(name.rstrip('/')) or 'artifact'}'"
+        )
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise InvalidName(f"artifact name '{name}' contains '..'; names stay inside the run")
+    if not parts:
+        raise InvalidName(f"artifact name {name!r} names no file; e.g. 'model.pt'")
+    return "/".join(parts)
+
+
+def _destination(artifacts_dir: Path, rel: str) -> Path:
+    from runar.errors import InvalidName
+
+    artifacts_dir.mkdir(parents=True, exist_ok=True)
+    target = artifacts_dir / rel
+    root = os.path.realpath(artifacts_dir)
+    # checked before mkdir: creating folders through an escaping symlink is already harm
+    real_parent = os.path.realpath(target.parent)
+    if os.path.commonpath([root, real_parent]) != root or os.path.islink(target):
+        raise InvalidName(
+            f"artifact name '{rel}' leads outside the run's artifacts folder through a symlink"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _with_suffix(rel: str, suffix: str) -> str:
+    return rel if rel.lower().endswith(suffix) else rel + suffix
+
+
+def _copy_file(source: Path, target: Path) -> tuple[int, str]:
+    """Copy in chunks, hashing on the way; the target appears whole or not at all."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    size = 0
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    buffer = bytearray(CHUNK_BYTES)
+    view = memoryview(buffer)
+    try:
+        with open(source, "rb") as src, open(tmp, "wb") as dst:
+            while n := src.readinto(buffer):
+                digest.update(view[:n])
+                dst.write(view[:n])
+                size += n
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return size, digest.hexdigest()
+
+
+def _write_with(target: Path, write: Callable[[Path], None]) -> tuple[int, str]:
+    """Let a library write the file, then hash it by streaming it back."""
+    import hashlib
+
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        digest = hashlib.sha256()
+        size = 0
+        with open(tmp, "rb") as f:
+            while chunk := f.read(CHUNK_BYTES):
+                digest.update(chunk)
+                size += len(chunk)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return size, digest.hexdigest()
+
+
+def _copy_folder(source: Path, target: Path) -> tuple[int, str, dict[str, Any]]:
+    """Copy a folder (symlinked folders not followed); its sha256 covers names and contents."""
+    import hashlib
+    import shutil
+
+    if target.exists() and not target.is_symlink():
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    listing = hashlib.sha256()
+    total = files = 0
+    for folder, dirs, names in os.walk(source):
+        dirs.sort()
+        rel_folder = os.path.relpath(folder, source)
+        (target / rel_folder).mkdir(parents=True, exist_ok=True)
+        for name in sorted(names):
+            rel = os.path.normpath(os.path.join(rel_folder, name))
+            size, sha = _copy_file(source / rel, target / rel)
+            listing.update(f"{sha}  {rel}\n".encode())
+            total += size
+            files += 1
+    return total, listing.hexdigest(), {"files": files}
+
+
+def _module_of(obj: object) -> str:
+    return type(obj).__module__.split(".", 1)[0]
+
+
+def _is_torch(obj: object) -> bool:
+    if "torch" not in sys.modules:
+        return False
+    if _module_of(obj) == "torch":
+        return True
+    return isinstance(obj, dict) and any(_module_of(v) == "torch" for v in obj.values())
+
+
+def _text_is_path(obj: str) -> bool:
+    return len(obj) < MAX_TEXT_PATH_CHARS and "\n" not in obj and os.path.exists(obj)
+
+
+def store_artifact(artifacts_dir: Path, name: object, obj: object) -> StoredArtifact | None:
+    """Write ``obj`` as artifact ``name``; None (after one warning) on storage trouble."""
+    from pathlib import Path
+
+    from runar.errors import InvalidValue
+    from runar.sdk.run import warn
+
+    rel = clean_name(name)
+    source: Path | None = None
+    if isinstance(obj, os.PathLike) or (isinstance(obj, str) and _text_is_path(obj)):
+        source = Path(os.fspath(obj))
+        if not source.exists():
+            raise InvalidValue(f"cannot save '{rel}': {source} does not exist")
+    try:
+        return _store(artifacts_dir, rel, obj, source)
+    except (InvalidValue, TypeError):
+        raise
+    except OSError as exc:
+        if source is not None and exc.filename is not None and str(source) in str(exc.filename):
+            reason = f"cannot read {source} ({exc.strerror})"
+            raise InvalidValue(f"cannot save '{rel}': {reason}") from exc
+        warn(f"cannot store artifact '{rel}' ({exc.strerror or exc})")
+        return None
+
+
+def _store(artifacts_dir: Path, rel: str, obj: object, source: Path | None) -> StoredArtifact:
+    import json
+
+    from runar.errors import InvalidValue
+
+    meta: dict[str, Any] = {}
+    if source is not None and source.is_dir():
+        target = _destination(artifacts_dir, rel)
+        size, sha, meta = _copy_folder(source, target)
+        kind = "folder"
+    elif source is not None:
+        kind = "file"
+        target = _destination(artifacts_dir, rel)
+        size, sha = _copy_file(source, target)
+    elif isinstance(obj, (bytes, bytearray, memoryview)):
+        kind, data = "bytes", bytes(obj)
+        target = _destination(artifacts_dir, rel)
+        size, sha = _write_with(target, lambda p: p.write_bytes(data))
+    elif isinstance(obj, str):
+        kind, data = "text", obj.encode()
+        target = _destination(artifacts_dir, rel)
+        size, sha = _write_with(target, lambda p: p.write_bytes(data))
+    elif _is_torch(obj):
+        import torch  # only reached when the script already imported it
+
+        kind = "torch"
+        target = _destination(artifacts_dir, _with_suffix(rel, ".pt"))
+        size, sha = _write_with(target, lambda p: torch.save(obj, p))
+    elif isinstance(obj, (dict, list)):
+        try:
+            data = json.dumps(obj, indent=2, allow_nan=True).encode()
+        except (TypeError, ValueError) as exc:
+            raise InvalidValue(f"cannot save '{rel}' as JSON: {exc}") from None
+        kind = "json"
+        target = _destination(artifacts_dir, _with_suffix(rel, ".json"))
+        size, sha = _write_with(target, lambda p: p.write_bytes(data))
+    elif _module_of(obj) == "PIL" and hasattr(obj, "save"):
+        kind = "image"
+        meta = {"width": obj.width, "height": obj.height, "mode": obj.mode}  # type: ignore[attr-defined]
+        target = _destination(artifacts_dir, _with_suffix(rel, ".png"))
+        size, sha = _write_with(target, lambda p: obj.save(p, format="PNG"))  # type: ignore[attr-defined]
+    elif _module_of(obj) == "matplotlib" and hasattr(obj, "savefig"):
+        kind = "image"
+        width, height = obj.get_size_inches() * obj.dpi  # type: ignore[attr-defined]
+        meta = {"width": round(width), "height": round(height)}
+        target = _destination(artifacts_dir, _with_suffix(rel, ".png"))
+        size, sha = _write_with(target, lambda p: obj.savefig(p, format="png"))  # type: ignore[attr-defined]
+    elif _module_of(obj) == "numpy" and hasattr(obj, "shape"):
+        import numpy
+
+        kind = "array"
+        meta = {"shape": list(obj.shape), "dtype": str(obj.dtype)}  # type: ignore[attr-defined]
+        target = _destination(artifacts_dir, _with_suffix(rel, ".npy"))
+
+        def write_npy(p: Path) -> None:
+            with open(p, "wb") as f:  # a file object: np.save would add .npy to a path
+                numpy.save(f, obj, allow_pickle=False)
+
+        size, sha = _write_with(target, write_npy)
+    else:
+        raise TypeError(f"cannot save {type(obj).__name__} as artifact '{rel}'; pass {ACCEPTED}")
+    rel_path = target.relative_to(artifacts_dir).as_posix()
+    return StoredArtifact(rel, kind, target, rel_path, size, sha, meta)

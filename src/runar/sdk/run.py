@@ -1,0 +1,375 @@
+"""Run: one run as seen from this process — its writer, lifecycle, metrics and steps.
+
+A run is *owned* when this process started it (plain ``python``): it writes RunStarted
+and RunFinished. Otherwise it is *joined*: the runner (or the parent process) owns it
+and this process only adds events. Either way each process appends through its own
+JournalWriter, recreated after ``fork``. Heavy modules (msgspec, the journal) load on
+the first run, not on ``import runar``.
+"""
+
+from __future__ import annotations
+
+import _thread  # not threading: its import pulls in collections and functools
+import os
+import sys
+from contextvars import ContextVar
+
+from runar.sdk import standalone
+from runar.sdk.values import config_values, metric_values, step_index, tag_names
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from pathlib import Path
+    from types import ModuleType, TracebackType
+    from typing import Any, Final
+
+    from runar.journal import JournalWriter
+
+ENV_RUN_ID: Final = "RUNAR_RUN_ID"
+ENV_STORE: Final = "RUNAR_DIR"
+STEP_TOKEN_CHARS: Final = 8
+
+current_step: ContextVar[str | None] = ContextVar("runar_step", default=None)
+
+_lock = _thread.RLock()  # guards the active stack, the writer cache and run start/finish
+_active: list[Run] = []  # innermost last: module-level functions write to _active[-1]
+_owned: dict[str, int] = {}  # run id → pid of the process that started it
+_writers: dict[str, JournalWriter] = {}  # this process's writer for each run it writes to
+_warned = False
+
+
+def warn(message: str) -> None:
+    """Say once on stderr that recording has trouble; training goes on."""
+    global _warned
+    if _warned:
+        return
+    _warned = True
+    try:  # noqa: SIM105 - contextlib adds 10 ms to `import runar`
+        sys.stderr.write(f"runar: {message}; training continues, some records may be lost\n")
+    except Exception:
+        pass  # a closed stderr must not turn a warning into a crash
+
+
+def _on_storage_error(exc: OSError) -> None:
+    warn(f"cannot write the run log ({exc.strerror or exc})")
+
+
+def _events() -> ModuleType:
+    import runar.events
+
+    return runar.events
+
+
+def _role() -> str:
+    rank = os.environ.get("RANK") or os.environ.get("LOCAL_RANK")
+    return f"rank{rank}" if rank is not None and rank.isdigit() else "sdk"
+
+
+def _joined_run() -> tuple[str, str] | None:
+    """(run id, store root) of a run another process owns, from the environment."""
+    run_id = os.environ.get(ENV_RUN_ID)
+    root = os.environ.get(ENV_STORE)
+    if not run_id or not root or _owned.get(run_id) == os.getpid():
+        return None
+    return run_id, root
+
+
+def _forget_after_fork() -> None:
+    """In a forked child: the parent's writers are the parent's; open new ones lazily."""
+    global _lock
+    _lock = _thread.RLock()
+    _writers.clear()
+    for run in _active:
+        run._writer = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+class Run:
+    """One run: log metrics, config, tags, notes, artifacts and steps into it."""
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        config: Mapping[str, Any] | None = None,
+        tags: Iterable[str] = (),
+    ) -> None:
+        from pathlib import Path
+
+        from runar.errors import InvalidName, StoreError
+        from runar.ids import new_run_id
+        from runar.store import Store
+
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise InvalidName(f"run name {name!r} must be a non-empty string")
+        self._ev = _events()
+        self._writer: JournalWriter | None = None
+        self._next_step = 0
+        self._finished = False
+        self.name = name
+        joined = _joined_run()
+        if joined is not None:
+            self.run_id, root = joined
+            store = Store(Path(root))
+        else:
+            store = Store.discover()
+            try:
+                store.create()
+            except StoreError as exc:
+                warn(str(exc))
+            self.run_id = new_run_id()
+        self.owned = joined is None
+        self.run_dir: Path = store.run_dir(self.run_id)
+        self.artifacts_dir: Path = store.artifacts_dir(self.run_id)
+        with _lock:
+            if self.owned:
+                self._start_owned(store.root)
+            elif name:
+                self._emit(self._ev.RunRenamed(name=name))
+            _active.append(self)
+        if config:
+            self.config(config)
+        if tags:
+            self.tag(*tags)
+
+    def _start_owned(self, root: Path) -> None:
+        self._owner_pid = os.getpid()
+        self._previous_env = (os.environ.get(ENV_RUN_ID), os.environ.get(ENV_STORE))
+        _owned[self.run_id] = self._owner_pid
+        self._emit(standalone.run_started(self.run_id, self.name))
+        standalone.install_exit_hooks(finish_owned_runs)
+        # so that child processes (multiprocessing, subprocess) log into this run
+        os.environ[ENV_RUN_ID] = self.run_id
+        os.environ[ENV_STORE] = str(root)
+
+    def __repr__(self) -> str:
+        return f"Run({self.run_id!r}, name={self.name!r})"
+
+    # -- writing ------------------------------------------------------------------
+    def _open_writer(self) -> JournalWriter:
+        from runar.journal import JournalWriter
+
+        with _lock:
+            writer = _writers.get(self.run_id)
+            if writer is None:
+                writer = JournalWriter(
+                    self.run_dir, self.run_id, role=_role(), on_error=_on_storage_error
+                )
+                _writers[self.run_id] = writer
+                _close_in_multiprocessing_child(writer)
+            self._writer = writer
+            return writer
+
+    def _emit(self, event: Any) -> None:
+        if self._finished:
+            self._refuse_finished()
+        writer = self._writer
+        if writer is None:
+            writer = self._open_writer()
+        writer.append(event)
+
+    def _refuse_finished(self) -> None:
+        from runar.errors import RunarError
+
+        raise RunarError(f"run {self.run_id} is finished; start a new one with runar.init()")
+
+    # -- the SDK surface ----------------------------------------------------------
+    def log(self, values: Mapping[str, Any], step: int | None = None) -> None:
+        """Record numeric metrics at ``step`` (an automatic counter when omitted)."""
+        clean = metric_values(values)
+        if step is None:
+            step = self._next_step
+            self._next_step = step + 1
+        else:
+            step = step_index(step)
+            if step >= self._next_step:
+                self._next_step = step + 1
+        event = self._ev.MetricsLogged(values=clean, step=step, workflow_step=current_step.get())
+        self._emit(event)
+
+    def config(self, values: Mapping[str, Any]) -> None:
+        """Record hyper-parameters; nested dicts allowed, odd values kept as repr."""
+        clean, replaced = config_values(values)
+        if replaced:
+            import warnings
+
+            warnings.warn(
+                f"runar: config values {', '.join(replaced)} are not JSON; recorded as repr()",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        self._emit(self._ev.ConfigSet(values=clean))
+
+    def tag(self, *tags: str) -> None:
+        """Add tags to the run."""
+        names = tag_names(tags)
+        if names:
+            self._emit(self._ev.TagsChanged(added=names))
+
+    def untag(self, *tags: str) -> None:
+        """Remove tags from the run."""
+        names = tag_names(tags)
+        if names:
+            self._emit(self._ev.TagsChanged(removed=names))
+
+    def note(self, text: str) -> None:
+        """Attach a free-text note."""
+        if not isinstance(text, str):
+            raise TypeError(f"a note is text, got {type(text).__name__}")
+        self._emit(self._ev.NoteAdded(text=text))
+
+    def rename(self, name: str) -> None:
+        """Give the run a (new) display name."""
+        from runar.errors import InvalidName
+
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidName(f"run name {name!r} must be a non-empty string")
+        self.name = name
+        self._emit(self._ev.RunRenamed(name=name))
+
+    def summary(self, values: Mapping[str, Any]) -> None:
+        """Record final summary metrics (numbers only)."""
+        self._emit(self._ev.SummarySet(values=metric_values(values)))
+
+    def save(self, name: str, obj: object) -> Path | None:
+        """Store ``obj`` as artifact ``name``; returns where it lies, None on storage trouble."""
+        from runar.sdk.artifacts import store_artifact
+
+        if self._finished:
+            self._refuse_finished()
+        stored = store_artifact(self.artifacts_dir, name, obj)
+        if stored is None:
+            return None
+        event = self._ev.ArtifactAttached(workflow_step=current_step.get(), **stored.fields())
+        self._emit(event)
+        return stored.path
+
+    def step(self, name: str) -> StepScope:
+        """A named workflow step: ``with run.step("train"): ...``."""
+        return StepScope(name, self)
+
+    # -- lifecycle ----------------------------------------------------------------
+    def finish(self, status: str = "completed", error: str | None = None) -> None:
+        """End the run: an owned run records how it ended; a joined one is flushed."""
+        with _lock:
+            if self._finished:
+                return
+            if self in _active:
+                _active.remove(self)
+            owned_here = self.owned and self._owner_pid == os.getpid()
+            if owned_here:
+                self._emit(self._ev.RunFinished(status=status, error=error))
+                self._restore_env()
+            self._finished = True
+            writer = self._writer or _writers.get(self.run_id)
+            if writer is None:
+                return
+            if owned_here:
+                _writers.pop(self.run_id, None)
+                writer.close()  # seals the segment: nothing more comes from this process
+            else:
+                writer.flush(durable=True)
+
+    def _restore_env(self) -> None:
+        _owned.pop(self.run_id, None)
+        if os.environ.get(ENV_RUN_ID) != self.run_id:
+            return  # a later run took the environment over; leave it
+        for key, value in zip((ENV_RUN_ID, ENV_STORE), self._previous_env, strict=True):
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    def __enter__(self) -> Run:
+        with _lock:
+            if self in _active:
+                _active.remove(self)
+            _active.append(self)  # innermost `with` wins for the module-level functions
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self.finish()
+            return
+        import traceback
+
+        text = "".join(traceback.format_exception(kind, exc, tb))
+        status = "killed" if issubclass(kind, KeyboardInterrupt) else "failed"
+        self.finish(status, text[-standalone.MAX_TRACEBACK_CHARS :])
+
+
+def _close_in_multiprocessing_child(writer: JournalWriter) -> None:
+    """A forked multiprocessing child ends with os._exit, skipping atexit; finalize instead."""
+    mp = sys.modules.get("multiprocessing")
+    if mp is None or mp.parent_process() is None:
+        return
+    import multiprocessing.util
+
+    multiprocessing.util.Finalize(None, writer.close, exitpriority=10)
+
+
+def finish_owned_runs(status: str, error: str | None) -> None:
+    """At exit: finish every run this process started and has not finished."""
+    for run in reversed(list(_active)):
+        if run.owned and run._owner_pid == os.getpid():
+            run.finish(status, error)
+
+
+def active_run() -> Run | None:
+    """The run module-level functions write to, if one is active."""
+    return _active[-1] if _active else None
+
+
+def new_step_id() -> str:
+    """A short random step id, unique within a run."""
+    return os.urandom(STEP_TOKEN_CHARS // 2).hex()
+
+
+class StepScope:
+    """``with step("train"):`` — RUNNING, then COMPLETED or FAILED; steps nest."""
+
+    def __init__(self, name: str, run: Run | None = None) -> None:
+        if not isinstance(name, str) or not name.strip():
+            from runar.errors import InvalidName
+
+            raise InvalidName(f"step name {name!r} must be a non-empty string")
+        self.name = name
+        self.run = run
+        self.step_id: str | None = None
+        self._token: Any = None
+
+    def __enter__(self) -> StepScope:
+        from runar.sdk.current import current_run
+
+        run = self.run or current_run()
+        self.run = run
+        self.step_id = new_step_id()
+        parent = current_step.get()
+        run._emit(run._ev.StepStarted(step_id=self.step_id, name=self.name, parent=parent))
+        self._token = current_step.set(self.step_id)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        current_step.reset(self._token)
+        assert self.run is not None and self.step_id is not None
+        ev = self.run._ev
+        if kind is None:
+            finished = ev.StepFinished(step_id=self.step_id, status="completed")
+        else:
+            finished = ev.StepFinished(
+                step_id=self.step_id, status="failed", error_type=kind.__name__, error=str(exc)
+            )
+        self.run._emit(finished)  # the exception, if any, propagates

@@ -9,6 +9,7 @@ segments are read.
 from __future__ import annotations
 
 import math
+from bisect import insort
 from typing import Any, Final
 
 import msgspec
@@ -246,7 +247,7 @@ def _fold_metrics(summary: RunSummary, event: MetricsLogged, clock: Clock) -> No
         )
         for key in event.values:
             if key not in step.metric_keys:
-                step.metric_keys.append(key)
+                insort(step.metric_keys, key)  # sorted, so the fold stays order-independent
 
 
 def _fold_step(summary: RunSummary, event: StepStarted | StepFinished) -> None:
@@ -328,7 +329,7 @@ def fold(summary: RunSummary, event: AnyEvent | Unknown) -> None:
                     event.workflow_step, StepSummary(step_id=event.workflow_step)
                 )
                 if event.name not in step.artifacts:
-                    step.artifacts.append(event.name)
+                    insort(step.artifacts, event.name)
         case WriterOpened(role=role, host=host, pid=pid):
             summary.writers[event.writer] = WriterInfo(role, host, pid)
         case Unknown():

@@ -1,0 +1,120 @@
+"""Projector and views: rebuild rate, no-op catch-up, newest-50 listing, metric loading."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import msgspec
+
+from harness import Result, best_of
+from stores import synthetic_store
+from runar.journal.reader import read_bytes
+from runar.journal.segment import list_segments
+from runar.projector import catch_up, rebuild
+from runar.views import open_views
+from runar.views.index import Index
+
+
+def _rebuild(results: list[Result]) -> None:
+    store = synthetic_store("rebuild", runs=200, steps=5_000)
+    start = time.perf_counter()
+    report = rebuild(store)
+    took = time.perf_counter() - start
+    rate = report.events / took
+
+    decoder = msgspec.json.Decoder()
+    segs = [s for r in store.run_ids() for s in list_segments(store.run_dir(r))]
+
+    def bare() -> None:
+        for seg in segs:
+            data, _ = read_bytes(seg)
+            for line in data.splitlines():
+                decoder.decode(line)
+
+    base = report.events / best_of(bare, repeat=1)
+    results.append(
+        Result(
+            "rebuild views from the log",
+            f"{rate:,.0f} ev/s",
+            f"{base:,.0f} ev/s (decompress + bare decode)",
+            f"{rate / base:.2f}x",
+            ">= 1,000,000 ev/s",
+            rate >= 1_000_000,
+        )
+    )
+
+
+def _catch_up_and_list(results: list[Result]) -> None:
+    store = synthetic_store("listing", runs=10_000, steps=5)
+    catch_up(store)
+    noop = best_of(lambda: catch_up(store), repeat=5)
+    listing_dir = best_of(lambda: list(os.scandir(store.runs_dir)), repeat=5)
+    results.append(
+        Result(
+            "catch-up, nothing new, 10,000 runs",
+            f"{noop * 1e3:.1f} ms",
+            f"{listing_dir * 1e3:.1f} ms (scandir runs/)",
+            f"{noop / listing_dir:.1f}x",
+            "<= 50 ms",
+            noop <= 0.050,
+        )
+    )
+    index = Index(store)
+    with open_views(store, catch_up=False) as views:
+        newest = best_of(lambda: views.runs(limit=50), repeat=7)
+
+        def raw_cursor() -> None:
+            with index.read() as txn:
+                for i, _ in enumerate(index.newest_first(txn)):
+                    if i == 49:
+                        break
+
+        base = best_of(raw_cursor, repeat=7)
+    index.close()
+    results.append(
+        Result(
+            "list 50 newest runs with summaries (10,000)",
+            f"{newest * 1e3:.2f} ms",
+            f"{base * 1e3:.2f} ms (50 index keys)",
+            f"{newest / base:.1f}x",
+            "<= 20 ms",
+            newest <= 0.020,
+        )
+    )
+
+
+def _load_metrics(results: list[Result]) -> None:
+    import polars as pl
+
+    import runar.frames as frames
+
+    store = synthetic_store("metrics", runs=100, steps=10_000)
+    frames.metrics(store=store)  # first load builds the per-segment cache
+    start = time.perf_counter()
+    df = frames.metrics(store=store)
+    took = time.perf_counter() - start
+    one = store.root.parent / "one.arrow"
+    df.write_ipc(one)
+    base = best_of(lambda: pl.read_ipc(one, memory_map=True).rechunk(), repeat=3)
+    one.unlink()
+    results.append(
+        Result(
+            f"load metrics 100 runs x 10k steps x 4 keys ({df.height:,} rows)",
+            f"{took:.2f} s",
+            f"{base:.2f} s (one IPC file)",
+            f"{took / base:.1f}x",
+            "<= 1 s",
+            took <= 1.0,
+        )
+    )
+    shutil.rmtree(store.index_dir / "metrics", ignore_errors=True)
+
+
+def run() -> list[Result]:
+    results: list[Result] = []
+    _rebuild(results)
+    _catch_up_and_list(results)
+    _load_metrics(results)
+    return results

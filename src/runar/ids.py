@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from typing import Final
@@ -30,9 +31,12 @@ def new_writer_id(role: str) -> str:
     return f"{safe_role}-{_token(WRITER_TOKEN_CHARS)}"
 
 
+_RUN_ID_SHAPE: Final = re.compile(f"[{ALPHABET}]{{{RUN_ID_CHARS}}}")
+
+
 def is_run_id(text: str) -> bool:
     """True for strings shaped like a run id (used to ignore stray folders)."""
-    return len(text) == RUN_ID_CHARS and all(c in ALPHABET for c in text)
+    return _RUN_ID_SHAPE.fullmatch(text) is not None
 
 
 def short(run_id: str) -> str:

@@ -1,0 +1,211 @@
+"""The `runar SCRIPT [ARGS...]` entry: runar's own options, then hand-off to runar.runner.
+
+Parsed by hand because argparse cannot leave unknown options after the script to the
+script while still taking runar's own options from there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from runar.errors import RunarError, UsageError
+
+if TYPE_CHECKING:
+    from runar.runner.session import RunRequest
+
+EXIT_USAGE: Final = 2
+EXIT_ERROR: Final = 1
+SUBCOMMANDS: Final = frozenset(
+    {
+        "ls", "show", "logs", "diff", "rm", "clean", "replay", "export", "reindex",
+        "sync", "doctor", "tui", "help", "version", "runs", "gc",
+    }
+)  # fmt: skip
+VALUE_OPTIONS: Final = {"-n": "name", "--name": "name", "-t": "tag", "--tag": "tag"}
+VALUE_OPTIONS_LONG: Final = {"--name": "name", "--tag": "tag", "--note": "note"}
+FLAG_OPTIONS: Final = {"--no-parse": "no_parse"}
+OPTIONS_SUMMARY: Final = "-n/--name NAME, -t/--tag TAG, --note TEXT, --no-parse"
+
+RUNNER_HELP: Final = (
+    "Run a script and record it:  runar [OPTIONS] SCRIPT [ARGS...],  "
+    "runar [OPTIONS] -m MODULE [ARGS...]  or  runar [OPTIONS] -- COMMAND [ARGS...].  "
+    f"runar's own options ({OPTIONS_SUMMARY}; -t repeats) go before the script or "
+    "anywhere after it, as in 'runar train.py --epochs 10 -n baseline'; every other "
+    "option after the script is the script's. Everything after '--' belongs to the "
+    "script, so 'runar train.py -- -n 5' passes '-n 5' on. Output lines such as "
+    "'Epoch 3: loss=0.45' become metrics unless --no-parse is given."
+)
+
+
+@dataclass
+class Invocation:
+    """runar's options and the command they apply to."""
+
+    name: str | None = None
+    tags: list[str] = field(default_factory=list)
+    note: str | None = None
+    parse_output: bool = True
+    script: str | None = None
+    module: str | None = None
+    command: list[str] = field(default_factory=list)  # after `--`
+    args: list[str] = field(default_factory=list)
+
+
+def _take_option(argv: list[str], i: int, found: Invocation) -> int | None:
+    """Consume runar's option at argv[i]; the next index, or None if it is not ours."""
+    token = argv[i]
+    if token in FLAG_OPTIONS:
+        found.parse_output = False
+        return i + 1
+    key, inline = token, None
+    if token.startswith("--") and "=" in token:
+        key, inline = token.split("=", 1)
+        if key not in VALUE_OPTIONS_LONG:
+            return None
+    field_name = VALUE_OPTIONS.get(key) or VALUE_OPTIONS_LONG.get(key)
+    if field_name is None:
+        return None
+    if inline is None:
+        if i + 1 >= len(argv):
+            raise UsageError(f"option {key} needs a value; see 'runar --help'")
+        inline, after = argv[i + 1], i + 2
+    else:
+        after = i + 1
+    if field_name == "tag":
+        if not inline.strip():
+            raise UsageError(f"option {key} needs a non-empty tag")
+        found.tags.append(inline.strip())
+    elif field_name == "name":
+        found.name = inline
+    else:
+        found.note = inline
+    return after
+
+
+def parse(argv: list[str]) -> Invocation:
+    """Split argv into runar's options and the command; UsageError on mistakes."""
+    found = Invocation()
+    i = 0
+    while i < len(argv):  # before the target: only runar's options
+        token = argv[i]
+        if token == "--":
+            found.command = argv[i + 1 :]
+            if not found.command:
+                raise UsageError("nothing to run after '--'; e.g. 'runar -- python train.py'")
+            return found
+        if token == "-m" or (token.startswith("-m") and not token.startswith("--")):
+            found.module = token[2:] or (argv[i + 1] if i + 1 < len(argv) else "")
+            if not found.module:
+                raise UsageError("option -m needs a module name, e.g. 'runar -m pkg.train'")
+            i += 1 if token != "-m" else 2
+            break
+        if token.startswith("-") and token != "-":
+            after = _take_option(argv, i, found)
+            if after is None:
+                raise UsageError(
+                    f"unknown option {token!r} before the script; runar's options are "
+                    f"{OPTIONS_SUMMARY}, and the script's go after it"
+                )
+            i = after
+            continue
+        found.script = token
+        i += 1
+        break
+    else:
+        raise UsageError("no script given; e.g. 'runar train.py --epochs 10'")
+    while i < len(argv):  # after the target: ours are taken out, the rest is the script's
+        if argv[i] == "--":
+            found.args.extend(argv[i + 1 :])
+            break
+        after = _take_option(argv, i, found)
+        if after is None:
+            found.args.append(argv[i])
+            i += 1
+        else:
+            i = after
+    return found
+
+
+def is_runner_invocation(argv: list[str]) -> bool:
+    """True when argv asks to run a script, a module or a command, not a subcommand."""
+    i, saw_ours = 0, False
+    probe = Invocation()
+    while i < len(argv):
+        token = argv[i]
+        if token == "--" or token == "-m" or (token.startswith("-m") and token[1] != "-"):
+            return True
+        if token.startswith("-") and token != "-":
+            try:
+                after = _take_option(argv, i, probe)
+            except UsageError:
+                return True  # runar's option without its value: the runner says so
+            if after is None:
+                return saw_ours  # --help, --version, or a CLI-wide option
+            i, saw_ours = after, True
+            continue
+        return token not in SUBCOMMANDS and _looks_like_script(token)
+    return False
+
+
+def _looks_like_script(token: str) -> bool:
+    return token.endswith(".py") or os.sep in token or Path(token).is_file()
+
+
+def _is_executable_program(path: Path) -> bool:
+    return path.suffix != ".py" and os.access(path, os.X_OK)
+
+
+def build_request(found: Invocation) -> RunRequest:
+    """The RunRequest for a parsed invocation; UsageError when the target is missing."""
+    from runar.runner.session import RunRequest  # the runner's imports only when running
+
+    if found.command:
+        program = found.command[0]
+        if shutil.which(program) is None and not Path(program).is_file():
+            raise UsageError(f"command not found: {program!r}; check its name or PATH")
+        command, argv, title = found.command, found.command, Path(program).name
+    elif found.module is not None:
+        command = [sys.executable, "-m", found.module, *found.args]
+        argv, title = [found.module, *found.args], found.module
+    else:
+        assert found.script is not None
+        path = Path(found.script)
+        if not path.is_file():
+            where = "" if path.is_absolute() else f" in {Path.cwd()}"
+            raise UsageError(f"no such script: {found.script!r}{where}; check the path")
+        if _is_executable_program(path):
+            program = found.script if os.sep in found.script else f".{os.sep}{found.script}"
+            command = [program, *found.args]
+        else:
+            command = [sys.executable, found.script, *found.args]
+        argv, title = [found.script, *found.args], path.name
+    return RunRequest(
+        command=command,
+        argv=argv,
+        title=found.name or title,
+        name=found.name,
+        tags=found.tags,
+        note=found.note,
+        parse_output=found.parse_output,
+    )
+
+
+def main_runner(argv: list[str]) -> int:
+    """Run `runar [OPTIONS] SCRIPT ...`; the exit code to exit with."""
+    try:
+        request = build_request(parse(argv))
+    except UsageError as exc:
+        print(f"runar: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from runar.runner.session import execute
+
+    try:
+        return execute(request)
+    except RunarError as exc:
+        print(f"runar: {exc}", file=sys.stderr)
+        return EXIT_ERROR

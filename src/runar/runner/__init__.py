@@ -1,0 +1,1 @@
+"""`runar SCRIPT ...`: launch a child, record its provenance, output and resource use."""

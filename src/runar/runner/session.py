@@ -1,0 +1,184 @@
+"""One `runar SCRIPT` run from start to finish: record, launch, sample, summarize.
+
+The runner records what only it can know — provenance, raw output, resource use and
+how the child ended — through its own journal writer. The child's SDK writes into
+the same run folder with a writer of its own; the runner never touches those files.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from runar.events import (
+    ArtifactAttached,
+    NoteAdded,
+    RunFinished,
+    RunStarted,
+    SystemSampled,
+    TagsChanged,
+)
+from runar.ids import new_run_id, short
+from runar.journal import JournalWriter, read_run
+from runar.runner import header, provenance
+from runar.runner.capture import OutputRecorder
+from runar.runner.git_state import GitCapture, capture_git
+from runar.runner.launch import ChildExit, Launch, run_child, wants_pty
+from runar.runner.sampler import Sampler
+from runar.store import ENV_STORE, Store
+
+ENV_RUN_ID: Final = "RUNAR_RUN_ID"
+EXIT_CANNOT_EXECUTE: Final = 126
+EXIT_NOT_FOUND: Final = 127
+
+
+@dataclass
+class RunRequest:
+    """A parsed `runar ...` invocation."""
+
+    command: list[str]
+    argv: list[str]
+    title: str
+    name: str | None = None
+    tags: list[str] = field(default_factory=list)
+    note: str | None = None
+    parse_output: bool = True
+
+
+def child_environment(store: Store, run_id: str) -> dict[str, str]:
+    """The child's environment: ours, plus where and as which run the SDK should log."""
+    return {
+        **os.environ,
+        ENV_RUN_ID: run_id,
+        ENV_STORE: str(store.root),
+        "PYTHONUNBUFFERED": "1",  # prints must stream, not arrive at exit
+    }
+
+
+def _started_event(request: RunRequest, run_id: str, git: GitCapture | None) -> RunStarted:
+    return RunStarted(
+        run_id=run_id,
+        name=request.name,
+        source="runner",
+        argv=request.argv,
+        command=request.command,
+        cwd=os.getcwd(),
+        host=provenance.host_name(),
+        pid=os.getpid(),
+        user=provenance.user_name(),
+        python=provenance.python_version(),
+        executable=provenance.resolve_executable(request.command),
+        platform=provenance.platform_string(),
+        git=git.state if git is not None else None,
+        env=provenance.redact_env(os.environ),
+        packages=provenance.installed_packages(),
+        parse_output=request.parse_output,
+    )
+
+
+def finished_event(result: ChildExit) -> RunFinished:
+    """How the run ended, from how the child ended."""
+    if result.signal is not None:
+        return RunFinished(status="killed", signal=result.signal)
+    if result.exit_code == 0:
+        return RunFinished(status="completed", exit_code=0)
+    if result.forwarded is not None:  # it stopped because we passed on a signal
+        return RunFinished(status="killed", exit_code=result.exit_code, signal=result.forwarded)
+    return RunFinished(status="failed", exit_code=result.exit_code)
+
+
+def _artifacts(run_dir: Path) -> list[tuple[str, int]]:
+    """Artifacts the script attached, read back from the run's log."""
+    try:
+        events = read_run(run_dir).events
+    except OSError:
+        return []
+    found = {e.name: e.size for e in events if isinstance(e, ArtifactAttached)}
+    return list(found.items())
+
+
+def _print(lines: list[str]) -> None:
+    try:
+        sys.stderr.write("".join(f"{line}\n" for line in lines))
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # a closed stderr must not stop the run from being recorded
+
+
+def execute(request: RunRequest, store: Store | None = None) -> int:
+    """Run the request as a new recorded run; the shell exit code to exit with."""
+    store = (store or Store.discover()).create()
+    run_id = new_run_id()
+    git = capture_git(Path.cwd(), run_id)
+    writer = JournalWriter(store.run_dir(run_id), run_id, role="runner")
+    try:
+        writer.append(_started_event(request, run_id, git))
+        if request.tags:
+            writer.append(TagsChanged(added=list(dict.fromkeys(request.tags))))
+        if request.note:
+            writer.append(NoteAdded(text=request.note))
+        colour = header.use_colour(sys.stderr)
+        top = header.Header(
+            title=request.title,
+            short_id=short(run_id),
+            git=git.state if git is not None else None,
+            python=provenance.python_version(),
+            args=request.argv[1:],
+            snapshot_skipped=tuple(git.skipped) if git is not None else (),
+        )
+        _print(header.header_lines(top, colour))
+        writer.flush()  # the run is visible to `runar ls` before the script prints anything
+        started = time.monotonic()
+        result = _launch(request, store, run_id, writer)
+        elapsed = time.monotonic() - started
+        writer.append(finished_event(result))
+    except _LaunchFailed as failed:
+        return failed.code
+    finally:
+        writer.close()
+    _print(header.footer_lines(result, elapsed, _artifacts(store.run_dir(run_id)), colour))
+    return result.shell_code
+
+
+def _launch(request: RunRequest, store: Store, run_id: str, writer: JournalWriter) -> ChildExit:
+    """Run the child with output recording and sampling; _LaunchFailed if it cannot start."""
+    recorder = OutputRecorder(writer.append)
+
+    def emit_sample(sample: SystemSampled) -> None:
+        writer.append(sample)
+
+    sampler = Sampler(emit_sample)
+    job = Launch(
+        command=request.command,
+        env=child_environment(store, run_id),
+        cwd=Path.cwd(),
+        sink=recorder.add,
+        use_pty=wants_pty(),
+        on_start=sampler.start,
+        on_tick=recorder.tick,
+    )
+    try:
+        result = run_child(job)
+    except OSError as exc:
+        code = EXIT_NOT_FOUND if exc.errno == errno.ENOENT else EXIT_CANNOT_EXECUTE
+        reason = f"cannot run {request.command[0]!r}: {exc.strerror}"
+        writer.append(RunFinished(status="failed", exit_code=code, error=reason))
+        _print([f"runar: {reason}"])
+        raise _LaunchFailed(code) from exc
+    finally:
+        sampler.stop()
+        recorder.close()
+    return result
+
+
+class _LaunchFailed(Exception):
+    """The command could not be started; the run is already recorded as failed."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code

@@ -8,7 +8,7 @@ starts a run of its own that finishes when the interpreter exits.
 from __future__ import annotations
 
 from runar.sdk import run as _run
-from runar.sdk.run import Run, StepScope
+from runar.sdk.run import Run, StepScope, _active
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,8 +34,7 @@ def current_run() -> Run:
 
 def log(values: Mapping[str, Any], step: int | None = None) -> None:
     """Record numeric metrics, e.g. ``log({"loss": 0.5}, step=3)``."""
-    active = _run._active
-    (active[-1] if active else current_run()).log(values, step)
+    (_active[-1] if _active else current_run()).log(values, step)
 
 
 def config(values: Mapping[str, Any]) -> None:

@@ -31,11 +31,12 @@ ENV_STORE: Final = "RUNAR_DIR"
 STEP_TOKEN_CHARS: Final = 8
 
 current_step: ContextVar[str | None] = ContextVar("runar_step", default=None)
+_current_step_id = current_step.get
 
 _lock = _thread.RLock()  # guards the active stack, the writer cache and run start/finish
 _active: list[Run] = []  # innermost last: module-level functions write to _active[-1]
 _owned: dict[str, int] = {}  # run id → pid of the process that started it
-_writers: dict[str, JournalWriter] = {}  # this process's writer for each run it writes to
+_writers: dict[Path, JournalWriter] = {}  # this process's writer for each run folder
 _warned = False
 
 
@@ -106,6 +107,7 @@ class Run:
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise InvalidName(f"run name {name!r} must be a non-empty string")
         self._ev = _events()
+        self._metrics = self._ev.MetricsLogged  # one lookup less on the hot path
         self._writer: JournalWriter | None = None
         self._next_step = 0
         self._finished = False
@@ -153,22 +155,25 @@ class Run:
         from runar.journal import JournalWriter
 
         with _lock:
-            writer = _writers.get(self.run_id)
+            writer = _writers.get(self.run_dir)
             if writer is None:
                 writer = JournalWriter(
                     self.run_dir, self.run_id, role=_role(), on_error=_on_storage_error
                 )
-                _writers[self.run_id] = writer
+                _writers[self.run_dir] = writer
                 _close_in_multiprocessing_child(writer)
             self._writer = writer
             return writer
 
-    def _emit(self, event: Any) -> None:
+    def _writable(self) -> JournalWriter:
         if self._finished:
             self._refuse_finished()
+        return self._writer or self._open_writer()
+
+    def _emit(self, event: Any) -> None:
         writer = self._writer
-        if writer is None:
-            writer = self._open_writer()
+        if writer is None or self._finished:
+            writer = self._writable()
         writer.append(event)
 
     def _refuse_finished(self) -> None:
@@ -187,8 +192,10 @@ class Run:
             step = step_index(step)
             if step >= self._next_step:
                 self._next_step = step + 1
-        event = self._ev.MetricsLogged(values=clean, step=step, workflow_step=current_step.get())
-        self._emit(event)
+        writer = self._writer
+        if writer is None or self._finished:
+            writer = self._writable()
+        writer.append(self._metrics(values=clean, step=step, workflow_step=_current_step_id()))
 
     def config(self, values: Mapping[str, Any]) -> None:
         """Record hyper-parameters; nested dicts allowed, odd values kept as repr."""
@@ -264,11 +271,11 @@ class Run:
                 self._emit(self._ev.RunFinished(status=status, error=error))
                 self._restore_env()
             self._finished = True
-            writer = self._writer or _writers.get(self.run_id)
+            writer = self._writer or _writers.get(self.run_dir)
             if writer is None:
                 return
             if owned_here:
-                _writers.pop(self.run_id, None)
+                _writers.pop(self.run_dir, None)
                 writer.close()  # seals the segment: nothing more comes from this process
             else:
                 writer.flush(durable=True)

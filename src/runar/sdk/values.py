@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 CONFIG_MAX_DEPTH: Final = 32  # deeper than any real config; stops cycles
 _JSON_SCALARS: Final = (str, bool, int, type(None))
+_NUMBER_TYPES: Final = (float, int)  # exact types: bool and subclasses take the slow path
 
 
 def _describe(value: object) -> str:
@@ -60,22 +61,20 @@ def metric_value(key: object, value: object) -> float:
 
 
 def metric_values(values: Mapping[str, object]) -> dict[str, float]:
-    """A fresh ``{name: float}`` copy; exact floats and ints take the fast path."""
-    out: dict[str, float] = {}
+    """A fresh ``{name: float}`` copy; exact floats and ints with str keys take the fast path."""
     try:
-        items = values.items()
-    except AttributeError:
+        out = dict(values)
+    except (TypeError, ValueError):
         raise TypeError(
             f"runar.log() takes a dict of metrics, got {type(values).__name__}; "
             "e.g. log({'loss': 0.5})"
         ) from None
-    for key, value in items:
-        kind = type(value)
-        if (kind is float or kind is int) and type(key) is str and key:
-            out[key] = value  # an int stays exact here; the codec writes it as a number
-        else:
-            out[key] = metric_value(key, value)
-    return out
+    for key, value in out.items():
+        if type(value) not in _NUMBER_TYPES or type(key) is not str:
+            return {k: metric_value(k, v) for k, v in out.items()}
+    if "" in out:
+        metric_value("", 0.0)  # raises, naming the empty key
+    return out  # ints stay exact here; the codec writes them as numbers
 
 
 def step_index(step: object) -> int:

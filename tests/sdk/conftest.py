@@ -1,0 +1,34 @@
+"""SDK test fixtures: a simulated runner run, and no run left active between tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from runar.events import RunStarted
+from runar.journal import JournalWriter
+from runar.sdk import run as sdk_run
+from runar.store import Store
+
+
+@pytest.fixture
+def runner_run(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A run as the runner would start it: RunStarted by a 'runner' writer, env set."""
+    run_id = "0123456789abcdef"
+    with JournalWriter(store.run_dir(run_id), run_id, role="runner") as writer:
+        writer.append(RunStarted(run_id=run_id, source="runner"))
+    monkeypatch.setenv("RUNAR_RUN_ID", run_id)
+    yield run_id
+
+
+@pytest.fixture(autouse=True)
+def no_active_runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """In-process tests leave no run active for the next test."""
+    yield
+    for run in list(sdk_run._active):
+        run.finish()
+    sdk_run._active.clear()
+    for writer in sdk_run._writers.values():
+        writer.close()
+    sdk_run._writers.clear()

@@ -21,7 +21,13 @@ from runar.ids import is_run_id
 from runar.journal.reader import read_segment
 from runar.journal.segment import list_segments, segment_stem
 from runar.store import Store
-from runar.views.index import Index, RunCheckpoint, SegmentCheckpoint, remove_index
+from runar.views.index import (
+    FOLDER_STAMP,
+    Index,
+    RunCheckpoint,
+    SegmentCheckpoint,
+    remove_index,
+)
 from runar.views.output_metrics import metrics_from_output
 from runar.views.summary import RunSummary, fold
 
@@ -65,23 +71,34 @@ def _merge(ranges: list[tuple[int, int]], i: int) -> None:
         ranges[i - 1 : i + 1] = [(ranges[i - 1][0], ranges[i][1])]
 
 
-def _run_stamps(store: Store) -> dict[str, Stamp]:
+def _scan(store: Store, known: dict[str, bytes]) -> tuple[dict[str, Stamp], list[str]]:
+    """Every run folder's stamp, and the runs whose folder changed or was still active."""
     stamps: dict[str, Stamp] = {}
+    suspects: list[str] = []
+    pack = FOLDER_STAMP.pack
     try:
         entries = os.scandir(store.runs_dir)
     except FileNotFoundError:
-        return stamps
+        return stamps, suspects
     with entries:
         for entry in entries:
-            if not is_run_id(entry.name) or not entry.is_dir(follow_symlinks=False):
+            name = entry.name
+            old = known.get(name)
+            if old is None and not is_run_id(name):
                 continue
+            if not entry.is_dir(follow_symlinks=False):
+                continue  # a symlinked run folder could point anywhere: never followed
             st = entry.stat(follow_symlinks=False)
-            stamps[entry.name] = (st.st_mtime_ns, st.st_ctime_ns)
-    return stamps
+            stamp = stamps[name] = (st.st_mtime_ns, st.st_ctime_ns)
+            if old is None or len(old) > FOLDER_STAMP.size or old != pack(*stamp):
+                suspects.append(name)
+    return stamps, suspects
 
 
-def _has_grown(store: Store, run_id: str, cp: RunCheckpoint) -> bool:
+def _has_grown(index: Index, store: Store, run_id: str) -> bool:
     """For an active run whose folder did not change: did a plain segment grow?"""
+    with index.read() as txn:
+        cp = index.checkpoint(txn, run_id)
     for seg in list_segments(store.run_dir(run_id)):
         known = cp.segments.get(segment_stem(seg.writer, seg.number))
         if known is None or known.sealed != seg.sealed or known.size != seg.size:
@@ -89,10 +106,10 @@ def _has_grown(store: Store, run_id: str, cp: RunCheckpoint) -> bool:
     return False
 
 
-def _needs_fold(store: Store, run_id: str, stamp: Stamp, cp: RunCheckpoint | None) -> bool:
-    if cp is None or tuple(cp.dir_stamp) != stamp:
+def _needs_fold(index: Index, store: Store, run_id: str, stamp: Stamp, known: bytes | None) -> bool:
+    if known is None or known[: FOLDER_STAMP.size] != FOLDER_STAMP.pack(*stamp):
         return True
-    return cp.active and _has_grown(store, run_id, cp)
+    return _has_grown(index, store, run_id)  # unchanged folder, but a segment was active
 
 
 def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpoint) -> int:
@@ -164,17 +181,19 @@ def catch_up(store: Store, index: Index | None = None) -> CatchUpReport:
     own = index is None
     index = index or Index(store)
     try:
-        stamps = _run_stamps(store)
         with index.read() as txn:
-            checkpoints = index.all_checkpoints(txn)
-        gone = sorted(set(checkpoints) - set(stamps))
+            known = index.stamps(txn)
+        stamps, suspects = _scan(store, known)
+        gone = sorted(set(known) - set(stamps))
         if gone:
             with index.write() as txn:
                 for run_id in gone:
                     index.forget(txn, run_id)
             report.runs_removed = gone
         todo = [
-            r for r, stamp in stamps.items() if _needs_fold(store, r, stamp, checkpoints.get(r))
+            run_id
+            for run_id in suspects
+            if _needs_fold(index, store, run_id, stamps[run_id], known.get(run_id))
         ]
         _process(index, store, sorted(todo), stamps, report)
     finally:

@@ -4,6 +4,8 @@ Databases (keys are UTF-8 unless noted):
     meta         format, host and store path: a copied or foreign index is detected
     summaries    run_id → msgpack RunSummary
     checkpoints  run_id → msgpack RunCheckpoint (what of the log has been folded)
+    stamps       run_id → folder mtime, ctime and an 'active' flag, packed: the no-op
+                 catch-up reads only these
     by_time      8-byte big-endian created_ts + run_id → b""   (newest-first listing)
     by_name      name \\0 run_id → b""
     by_tag       tag \\0 run_id → b""
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -25,9 +28,18 @@ import msgspec
 from runar.store import Store
 from runar.views.summary import RunSummary
 
-INDEX_FORMAT: Final = b"runar-index-1"
+INDEX_FORMAT: Final = b"runar-index-2"
 INITIAL_MAP_BYTES: Final = 256 << 20
-_DBS: Final = ("meta", "summaries", "checkpoints", "by_time", "by_name", "by_tag", "by_status")
+_DBS: Final = (
+    "meta",
+    "summaries",
+    "checkpoints",
+    "stamps",
+    "by_time",
+    "by_name",
+    "by_tag",
+    "by_status",
+)
 
 
 class SegmentCheckpoint(msgspec.Struct, array_like=True):
@@ -55,6 +67,9 @@ class RunCheckpoint(msgspec.Struct, kw_only=True):
 # The index is derived: losing its last transactions in a power cut is fine (they are
 # folded again), so commits skip fsync; LMDB still never exposes a torn transaction.
 _ENV_OPTIONS: Final = {"sync": False, "metasync": False}
+
+FOLDER_STAMP: Final = struct.Struct("<qq")  # a run folder's (mtime_ns, ctime_ns) when folded
+
 
 _summary_decoder = msgspec.msgpack.Decoder(RunSummary)
 _checkpoint_decoder = msgspec.msgpack.Decoder(RunCheckpoint)
@@ -138,9 +153,10 @@ class Index:
         raw = txn.get(run_id.encode(), db=self.dbs["checkpoints"])
         return _checkpoint_decoder.decode(raw) if raw else RunCheckpoint()
 
-    def all_checkpoints(self, txn: lmdb.Transaction) -> dict[str, RunCheckpoint]:
-        with txn.cursor(db=self.dbs["checkpoints"]) as cur:
-            return {k.decode(): _checkpoint_decoder.decode(v) for k, v in cur}
+    def stamps(self, txn: lmdb.Transaction) -> dict[str, bytes]:
+        """Run id → packed folder stamp + b"A" if still active: all a no-op catch-up reads."""
+        with txn.cursor(db=self.dbs["stamps"]) as cur:
+            return {k.decode(): v for k, v in cur}
 
     # -- summaries ------------------------------------------------------------------
     def summary(self, txn: lmdb.Transaction, run_id: str) -> RunSummary | None:
@@ -160,6 +176,8 @@ class Index:
         run_id = summary.run_id
         txn.put(run_id.encode(), _encoder.encode(summary), db=self.dbs["summaries"])
         txn.put(run_id.encode(), _encoder.encode(checkpoint), db=self.dbs["checkpoints"])
+        stamp = FOLDER_STAMP.pack(*checkpoint.dir_stamp) + (b"A" if checkpoint.active else b"")
+        txn.put(run_id.encode(), stamp, db=self.dbs["stamps"])
         txn.put(_time_key(summary.created_ts, run_id), b"", db=self.dbs["by_time"])
         if summary.display_name:
             txn.put(_pair(summary.display_name, run_id), b"", db=self.dbs["by_name"])
@@ -183,6 +201,7 @@ class Index:
             self._unlink_lookups(txn, old)
         txn.delete(run_id.encode(), db=self.dbs["summaries"])
         txn.delete(run_id.encode(), db=self.dbs["checkpoints"])
+        txn.delete(run_id.encode(), db=self.dbs["stamps"])
 
     # -- lookups --------------------------------------------------------------------
     def newest_first(self, txn: lmdb.Transaction) -> Iterator[str]:

@@ -1,17 +1,27 @@
 """Event ⇄ one framed JSON line.
 
 A line is the event's JSON object with a last member ``"crc":"xxxxxxxx"`` — the
-CRC-32 (zlib) of every byte before that member — then ``\\n``. So each line is still
-plain JSON for other tools, and a reader can tell a damaged line from a good one.
+CRC-32 (zlib) of every byte before that member, as 8 lowercase hex digits — then
+``\\n``. So each line is still plain JSON for other tools, and a reader can tell a
+damaged line from a good one. JSON escapes newlines inside strings, so a raw ``\\n``
+only ever ends a line: it is the resync point after damage.
 
 msgspec writes NaN and ±inf as ``null``; metric values are therefore re-encoded as
 the strings "nan"/"inf"/"-inf", which the lax decoder reads back as floats.
+
+Framing and checking run as C-level ``map`` pipelines over whole batches rather
+than a Python loop per line: that loop used to cost more than the JSON itself.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from itertools import chain
+from operator import eq, itemgetter, methodcaller
 from typing import Any, Final
 
 import msgspec
@@ -20,13 +30,36 @@ from runar.events import AnyEvent, MetricsLogged, SummarySet, Unknown
 
 CRC_PREFIX: Final = b',"crc":"'
 CRC_SUFFIX_LEN: Final = len(CRC_PREFIX) + 8 + 2  # ,"crc":" + 8 hex + "}
+_HEX: Final = frozenset(b"0123456789abcdef")
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEvent, strict=False)
-_batch_decoder = msgspec.json.Decoder(list[AnyEvent], strict=False)
 _raw_decoder = msgspec.json.Decoder()
 _FLOAT_VALUED = (MetricsLogged, SummarySet)
 _DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError)
+
+_crc32: Final = zlib.crc32
+_frame_tail: Callable[[int], bytes] = b',"crc":"%08x"}\n'.__mod__
+_check_tail: Callable[[int], bytes] = b'%08x"}'.__mod__
+_split_crc: Final = methodcaller("rpartition", CRC_PREFIX)
+_head: Final = itemgetter(0)
+_tail: Final = itemgetter(2)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic GC: decoding allocates many objects that are never cyclic garbage.
+
+    Without this, a batch of 100k events triggers hundreds of useless collections and
+    decoding runs 2-3x slower.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _finite_or_text(value: float) -> float | str:
@@ -49,7 +82,7 @@ def encode_json(event: AnyEvent) -> bytes:
 def frame(body: bytes) -> bytes:
     """Append the checksum member and the newline to an encoded JSON object."""
     head = body[:-1]
-    return b'%s%s%08x"}\n' % (head, CRC_PREFIX, zlib.crc32(head))
+    return head + _frame_tail(_crc32(head))
 
 
 def encode_line(event: AnyEvent) -> bytes:
@@ -57,21 +90,57 @@ def encode_line(event: AnyEvent) -> bytes:
     return frame(encode_json(event))
 
 
+def encode_lines(events: list[AnyEvent]) -> bytes:
+    """Framed lines for several events, concatenated; one encoder call for the batch."""
+    body = _encoder.encode_lines(events)
+    if b"null" in body:
+        lines = body.split(b"\n")
+        lines.pop()  # encode_lines ends with a newline
+        heads = [
+            (encode_json(e) if b"null" in line else line)[:-1]
+            for e, line in zip(events, lines, strict=True)
+        ]
+    else:
+        heads = body.split(b"}\n")  # every line ends with the object's closing brace
+        heads.pop()
+    tails = map(_frame_tail, map(_crc32, heads))
+    return b"".join(chain.from_iterable(zip(heads, tails, strict=True)))
+
+
 def is_intact(line: bytes) -> bool:
     """True when a line (without its newline) carries a matching checksum."""
     if len(line) <= CRC_SUFFIX_LEN or line[-CRC_SUFFIX_LEN:-10] != CRC_PREFIX:
         return False
-    if line[-2:] != b'"}':
+    if line[-2:] != b'"}' or not _HEX.issuperset(line[-10:-2]):
         return False
-    try:
-        expected = int(line[-10:-2], 16)
-    except ValueError:
-        return False
-    return zlib.crc32(line[:-CRC_SUFFIX_LEN]) == expected
+    return _crc32(line[:-CRC_SUFFIX_LEN]) == int(line[-10:-2], 16)
+
+
+def check_lines(lines: list[bytes]) -> list[bool]:
+    """For each line (without its newline): does it carry a matching checksum?"""
+    parts = list(map(_split_crc, lines))
+    return list(map(eq, map(_check_tail, map(_crc32, map(_head, parts))), map(_tail, parts)))
+
+
+def split_framed(data: bytes) -> tuple[list[bytes], int, int]:
+    """Intact complete lines of ``data``, the length of its complete part, and damaged count.
+
+    A last line without ``\\n`` is not written yet and is neither returned nor counted.
+    """
+    cut = data.rfind(b"\n")
+    if cut < 0:
+        return [], 0, 0
+    lines = data[:cut].split(b"\n")
+    verdicts = check_lines(lines)
+    if all(verdicts):
+        return lines, cut + 1, 0
+    good = [line for line, ok in zip(lines, verdicts, strict=True) if ok]
+    damaged = sum(1 for line, ok in zip(lines, verdicts, strict=True) if line and not ok)
+    return good, cut + 1, damaged
 
 
 def decode_line(line: bytes) -> AnyEvent | Unknown | None:
-    """Decode one intact line; an unknown type becomes Unknown, a bad shape None."""
+    """Decode one intact line; an unknown type or shape becomes Unknown, non-JSON None."""
     try:
         return _decoder.decode(line)
     except _DECODE_ERRORS:
@@ -92,25 +161,24 @@ def decode_line(line: bytes) -> AnyEvent | Unknown | None:
     )
 
 
+def _decode_batch(lines: list[bytes]) -> list[AnyEvent | Unknown | None]:
+    if len(lines) == 1:
+        return [decode_line(lines[0])]
+    try:
+        decoded: list[AnyEvent] = _decoder.decode_lines(b"\n".join(lines))
+    except _DECODE_ERRORS:
+        decoded = []
+    if len(decoded) == len(lines):  # a line holding two objects must not shift the rest
+        return decoded  # type: ignore[return-value]
+    # halve until the odd lines are isolated: a few Unknown events cost a few
+    # extra batch decodes instead of a line-by-line pass over the whole segment
+    mid = len(lines) // 2
+    return _decode_batch(lines[:mid]) + _decode_batch(lines[mid:])
+
+
 def decode_lines(lines: list[bytes]) -> list[AnyEvent | Unknown | None]:
-    """Decode intact lines in one call when all are known; line by line otherwise."""
+    """Decode intact lines, in batches; one result per line (None for non-JSON)."""
     if not lines:
         return []
-    try:
-        return _batch_decoder.decode(b"[" + b",".join(lines) + b"]")  # type: ignore[return-value]
-    except _DECODE_ERRORS:
-        return [decode_line(line) for line in lines]
-
-
-def encode_lines(events: list[AnyEvent]) -> bytes:
-    """Framed lines for several events, concatenated; one encoder call for the batch."""
-    body = _encoder.encode_lines(events)
-    lines = body.split(b"\n")
-    lines.pop()  # encode_lines ends with a newline
-    if b"null" in body:
-        lines = [
-            encode_json(e) if b"null" in line else line
-            for e, line in zip(events, lines, strict=True)
-        ]
-    crc = zlib.crc32
-    return b"".join([b'%s,"crc":"%08x"}\n' % (h, crc(h)) for h in [line[:-1] for line in lines]])
+    with _no_gc():
+        return _decode_batch(lines)

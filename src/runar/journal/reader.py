@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from runar.codec import decode_lines, is_intact
+from runar.codec import decode_lines, split_framed
 from runar.events import AnyEvent, Unknown
 from runar.journal.segment import SegmentFile, list_segments
 
@@ -41,6 +41,7 @@ def decompress_frames(blob: bytes) -> tuple[bytes, int]:
     out: list[bytes] = []
     damaged = 0
     pos = 0
+    view = memoryview(blob)  # slicing a view does not copy the rest of the file per frame
     while pos < len(blob):
         if blob[pos : pos + 4] != ZSTD_MAGIC:
             damaged += 1
@@ -51,7 +52,7 @@ def decompress_frames(blob: bytes) -> tuple[bytes, int]:
             continue
         obj = zstandard.ZstdDecompressor().decompressobj()
         try:
-            chunk = obj.decompress(blob[pos:])
+            chunk = obj.decompress(view[pos:])
         except zstandard.ZstdError:
             damaged += 1
             nxt = blob.find(ZSTD_MAGIC, pos + 1)
@@ -71,13 +72,8 @@ def decompress_frames(blob: bytes) -> tuple[bytes, int]:
 
 def split_lines(data: bytes, base: int) -> tuple[list[bytes], int, int]:
     """Intact complete lines, the offset after the last complete line, and damaged count."""
-    cut = data.rfind(b"\n")
-    if cut < 0:
-        return [], base, 0
-    lines = data[:cut].split(b"\n")
-    good = [line for line in lines if line and is_intact(line)]
-    damaged = sum(1 for line in lines if line) - len(good)
-    return good, base + cut + 1, damaged
+    good, complete, damaged = split_framed(data)
+    return good, base + complete, damaged
 
 
 def read_bytes(seg: SegmentFile, start: int = 0) -> tuple[bytes, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from enum import Enum
-from typing import Annotated, TextIO
+from typing import Annotated, Final, TextIO
 
 import typer
 
@@ -23,6 +23,9 @@ def event_json(event: AnyEvent | Unknown) -> str:
 
         return msgspec.json.encode(event.raw).decode()
     return encode_json(event).decode()
+
+
+MAX_PAUSE_S: Final = 5.0
 
 
 class StreamChoice(str, Enum):
@@ -77,7 +80,9 @@ def replay(
     ref: Annotated[str, typer.Argument(help="Run id, id prefix or name.")],
     speed: Annotated[
         float,
-        typer.Option("--speed", help="Replay at N times the original pace; 0 = instant.", min=0),
+        typer.Option(
+            "--speed", help="N times the original pace (pauses capped at 5 s); 0 = instant.", min=0
+        ),
     ] = 0.0,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep going while the run goes on.")
@@ -101,7 +106,11 @@ def replay(
                 first_ts = first_ts or event.ts
                 # a virtual clock, so live events (already late) are not delayed again
                 due = began + (event.ts - first_ts) / render.NS / speed
-                time.sleep(max(0.0, due - time.monotonic()))
+                wait = due - time.monotonic()
+                if wait > MAX_PAUSE_S:  # idle hours (or a skewed clock) are not worth watching
+                    began -= wait - MAX_PAUSE_S
+                    wait = MAX_PAUSE_S
+                time.sleep(max(0.0, wait))
             if as_json:
                 sys.stdout.write(event_json(event) + "\n")
             elif isinstance(event, OutputCaptured):

@@ -1,0 +1,82 @@
+import json
+import subprocess
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from runar.events import GitState
+from runar.store import Store
+
+from .helpers import invoke, invoke_main, write_run
+
+DIFF_KEYS = {"a", "b", "config", "metrics", "git", "environment", "packages"}
+
+
+def test_diff_shows_metric_deltas(cli: CliRunner, two_runs: tuple[str, str]) -> None:
+    out = invoke(cli, "diff", "baseline", "high-lr").stdout
+    assert "accuracy: 0.891 → 0.847 (−0.044)" in out
+    assert "lr: 0.001 → 0.01" in out
+    assert "+ dropout: 0.1" in out
+
+
+def test_diff_json_schema(cli: CliRunner, two_runs: tuple[str, str]) -> None:
+    record = json.loads(invoke(cli, "diff", "baseline", "high-lr", "--json").stdout)
+    assert set(record) == DIFF_KEYS
+    assert record["a"]["id"] == two_runs[0]
+    assert record["config"] == {
+        "changed": {"lr": [0.001, 0.01]},
+        "added": {"dropout": 0.1},
+        "removed": {},
+    }
+    accuracy = record["metrics"]["accuracy"]
+    assert accuracy["a"] == 0.891 and accuracy["b"] == 0.847
+    assert abs(accuracy["delta"] + 0.044) < 1e-9
+    assert record["packages"] == {
+        "changed": {"numpy": ["1.26.0", "2.0.0"]},
+        "added": {"einops": "0.7.0"},
+        "removed": {},
+    }
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_diff_shows_the_code_change_between_snapshots(
+    cli: CliRunner, store: Store, tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "train.py").write_text("lr = 0.001\n")
+    _git(repo, "add", "train.py")
+    _git(repo, "commit", "-qm", "first")
+    first = _git(repo, "rev-parse", "HEAD")
+    (repo / "train.py").write_text("lr = 0.01\n")
+    _git(repo, "commit", "-qam", "second")
+    second = _git(repo, "rev-parse", "HEAD")
+    write_run(store, name="one", git=GitState(commit=first, branch="main", root=str(repo)))
+    write_run(store, name="two", git=GitState(commit=second, branch="main", root=str(repo)))
+    record = json.loads(invoke(cli, "diff", "one", "two", "--json").stdout)
+    assert "-lr = 0.001\n+lr = 0.01" in record["git"]["code_diff"]
+    assert "+lr = 0.01" in invoke(cli, "diff", "one", "two").stdout
+
+
+def test_diff_outside_git_says_why_there_is_no_code_diff(
+    cli: CliRunner, two_runs: tuple[str, str]
+) -> None:
+    record = json.loads(invoke(cli, "diff", "baseline", "high-lr", "--json").stdout)
+    assert record["git"]["code_diff"] is None
+    assert "git" in record["git"]["reason"]
+
+
+def test_diff_unknown_second_run_is_one_line(cli: CliRunner, two_runs: tuple[str, str]) -> None:
+    code, out, err = invoke_main(cli, "diff", "baseline", "missing")
+    assert code == 1 and out == ""
+    assert err.strip() == "error: no run matches 'missing'; see 'runar ls'"

@@ -1,0 +1,182 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from runar.store import Store
+
+from .helpers import invoke, invoke_main, write_run
+
+LS_KEYS = {"id", "short_id", "name", "status", "created", "duration_s", "metrics", "tags"}
+
+
+def test_ls_lists_runs_newest_first(cli: CliRunner, two_runs: tuple[str, str]) -> None:
+    result = invoke(cli, "ls")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    newer = next(i for i, line in enumerate(lines) if "high-lr" in line)
+    older = next(i for i, line in enumerate(lines) if "baseline" in line)
+    assert newer < older
+
+
+def test_ls_shows_status_glyph_and_shared_metrics(
+    cli: CliRunner, two_runs: tuple[str, str]
+) -> None:
+    out = invoke(cli, "ls").stdout
+    assert "✓ completed" in out and "✗ failed" in out
+    assert "ACCURACY" in out and "0.891" in out and "0.847" in out
+
+
+def test_ls_json_schema(cli: CliRunner, two_runs: tuple[str, str]) -> None:
+    records = json.loads(invoke(cli, "ls", "--json").stdout)
+    assert [r["id"] for r in records] == [two_runs[1], two_runs[0]]
+    assert all(set(r) == LS_KEYS for r in records)
+    baseline = records[1]
+    assert baseline["status"] == "completed"
+    assert baseline["metrics"] == {"loss": 0.4, "accuracy": 0.891}
+    assert baseline["tags"] == ["baseline"]
+    assert baseline["duration_s"] > 0
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--status", "failed", "high-lr"),
+        ("--tag", "baseline", "baseline"),
+        ("--name", "high", "high-lr"),
+    ],
+)
+def test_ls_filters(
+    cli: CliRunner, two_runs: tuple[str, str], flag: str, value: str, expected: str
+) -> None:
+    records = json.loads(invoke(cli, "ls", flag, value, "--json").stdout)
+    assert [r["name"] for r in records] == [expected]
+
+
+def test_ls_limit_keeps_the_newest(cli: CliRunner, two_runs: tuple[str, str]) -> None:
+    result = invoke(cli, "ls", "--limit", "1")
+    assert "high-lr" in result.stdout and "baseline" not in result.stdout
+    assert "--limit 0" in result.stderr
+
+
+def test_ls_shows_a_live_run_as_running(cli: CliRunner, store: Store) -> None:
+    write_run(store, name="live", status=None)  # this test process is the writer: alive
+    assert "● running" in invoke(cli, "ls").stdout
+
+
+def test_ls_without_a_store_hints_how_to_start(cli: CliRunner, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("RUNAR_DIR", str(tmp_path / "nowhere" / ".runar"))
+    result = invoke(cli, "ls")
+    assert result.exit_code == 0
+    assert "runar train.py" in result.stderr
+    assert not (tmp_path / "nowhere").exists()  # reading never creates a store
+
+
+def test_ls_json_without_runs_is_an_empty_list(cli: CliRunner, store: Store) -> None:
+    assert json.loads(invoke(cli, "ls", "--json").stdout) == []
+
+
+def test_ls_rejects_an_unknown_status(cli: CliRunner, store: Store) -> None:
+    code, _, err = invoke_main(cli, "ls", "--status", "done")
+    assert code == 1
+    assert "unknown status 'done'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_rm_deletes_the_run_and_its_views(
+    cli: CliRunner, store: Store, two_runs: tuple[str, str]
+) -> None:
+    baseline, other = two_runs
+    result = invoke(cli, "rm", "baseline", "--yes")
+    assert result.exit_code == 0 and "deleted" in result.stdout
+    assert not store.run_dir(baseline).exists()
+    records = json.loads(invoke(cli, "ls", "--json").stdout)
+    assert [r["id"] for r in records] == [other]
+
+
+def test_rm_without_a_terminal_refuses_and_deletes_nothing(
+    cli: CliRunner, store: Store, two_runs: tuple[str, str]
+) -> None:
+    code, _, err = invoke_main(cli, "rm", "baseline")
+    assert code == 1
+    assert "--yes" in err and len(err.strip().splitlines()) == 1
+    assert store.run_dir(two_runs[0]).exists()
+
+
+def test_rm_with_one_unknown_id_deletes_nothing(
+    cli: CliRunner, store: Store, two_runs: tuple[str, str]
+) -> None:
+    code, _, err = invoke_main(cli, "rm", "baseline", "zzzz", "--yes")
+    assert code == 1 and "no run matches 'zzzz'" in err
+    assert store.run_dir(two_runs[0]).exists()
+
+
+def test_rm_refuses_a_running_run_without_force(cli: CliRunner, store: Store) -> None:
+    run_id = write_run(store, name="live", status=None)
+    code, _, err = invoke_main(cli, "rm", "live", "--yes")
+    assert code == 1 and "--force" in err
+    assert invoke(cli, "rm", "live", "--yes", "--force").exit_code == 0
+    assert not store.run_dir(run_id).exists()
+
+
+@pytest.mark.timeout(60)
+def test_rm_asks_on_a_terminal_and_keeps_the_run_on_no(store: Store, two_runs) -> None:
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runar", "rm", "baseline"],
+        stdin=child_fd,
+        stdout=subprocess.PIPE,
+        stderr=child_fd,
+        env=os.environ,
+    )
+    os.close(child_fd)
+    prompt = b""
+    while b"[y/N]" not in prompt:
+        try:
+            prompt += os.read(main_fd, 1024)
+        except OSError:
+            raise AssertionError(prompt) from None
+    os.write(main_fd, b"n\n")
+    assert proc.wait(timeout=30) == 1
+    os.close(main_fd)
+    assert b"baseline" in prompt
+    assert store.run_dir(two_runs[0]).exists()
+
+
+def test_rm_deletes_the_snapshot_ref(cli: CliRunner, store: Store, tmp_path) -> None:
+    from runar.events import GitState
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "a.txt").write_text("a")
+    subprocess.run([*git, "add", "a.txt"], check=True)
+    subprocess.run([*git, "commit", "-qm", "a"], check=True)
+    head = subprocess.run(
+        [*git, "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    run_id = write_run(store, git=GitState(commit=head, snapshot=head, root=str(repo)))
+    subprocess.run([*git, "update-ref", f"refs/runar/{run_id}", head], check=True)
+    invoke(cli, "rm", run_id, "--yes")
+    refs = subprocess.run([*git, "for-each-ref", "refs/runar"], capture_output=True, text=True)
+    assert refs.stdout == ""
+
+
+def test_clean_removes_every_run(cli: CliRunner, store: Store, two_runs: tuple[str, str]) -> None:
+    result = invoke(cli, "clean", "--yes")
+    assert result.exit_code == 0 and "deleted 2 run(s)" in result.stdout
+    assert store.run_ids() == []
+    assert json.loads(invoke(cli, "ls", "--json").stdout) == []
+
+
+def test_clean_without_a_terminal_refuses(
+    cli: CliRunner, store: Store, two_runs: tuple[str, str]
+) -> None:
+    code, _, err = invoke_main(cli, "clean")
+    assert code == 1 and "--yes" in err
+    assert len(store.run_ids()) == 2

@@ -1,0 +1,172 @@
+"""Git capture on real repositories: state, credential stripping and the dirty-tree snapshot."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from runar.runner.git_state import SNAPSHOT_REF_PREFIX, capture_git, strip_credentials
+
+RUN_ID = "0123456789abcdef"
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository with one commit on branch main, a .gitignore and a tracked file."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "train.py").write_text("print('v1')\n")
+    (root / ".gitignore").write_text("*.log\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "first")
+    return root
+
+
+def user_state(repo: Path) -> dict[str, str]:
+    """Everything of the user's that a snapshot must leave alone."""
+    return {
+        "head": git(repo, "rev-parse", "HEAD"),
+        "branch": git(repo, "symbolic-ref", "HEAD"),
+        "index": (repo / ".git" / "index").read_bytes().hex(),
+        "staged": git(repo, "diff", "--cached", "--name-status"),
+        "status": git(repo, "status", "--porcelain"),
+        "stash": git(repo, "stash", "list"),
+        "branches": git(repo, "branch", "--list"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://user:hunter2@github.com/o/r.git", "https://github.com/o/r.git"),
+        ("https://ghp_TOKEN123@github.com/o/r.git", "https://github.com/o/r.git"),
+        ("https://user:pw@host:8443/o/r", "https://host:8443/o/r"),
+        ("ssh://git@github.com/o/r.git", "ssh://git@github.com/o/r.git"),
+        ("ssh://git:pw@github.com/o/r.git", "ssh://github.com/o/r.git"),
+        ("git@github.com:o/r.git", "git@github.com:o/r.git"),
+        ("https://github.com/o/r.git", "https://github.com/o/r.git"),
+        ("/srv/repos/r.git", "/srv/repos/r.git"),
+    ],
+)
+def test_credentials_are_stripped_from_remotes(url: str, expected: str) -> None:
+    assert strip_credentials(url) == expected
+
+
+def test_outside_a_repository_there_is_no_git_state(tmp_path: Path) -> None:
+    assert capture_git(tmp_path, RUN_ID) is None
+
+
+def test_clean_tree_records_commit_branch_and_no_snapshot(repo: Path) -> None:
+    captured = capture_git(repo, RUN_ID)
+    assert captured is not None
+    state = captured.state
+    assert state.commit == git(repo, "rev-parse", "HEAD")
+    assert state.branch == "main"
+    assert state.dirty is False
+    assert state.snapshot is None
+    assert state.root == str(repo)
+
+
+def test_remote_is_recorded_without_credentials(repo: Path) -> None:
+    git(repo, "remote", "add", "origin", "https://alice:s3cret@example.com/team/proj.git")
+    captured = capture_git(repo, RUN_ID)
+    assert captured is not None
+    assert captured.state.remote == "https://example.com/team/proj.git"
+
+
+def test_repository_without_commits_is_captured_with_a_parentless_snapshot(
+    tmp_path: Path,
+) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    captured = capture_git(tmp_path, RUN_ID)
+    assert captured is not None
+    assert captured.state.commit is None and captured.state.dirty
+    assert captured.state.snapshot is not None
+    assert git(tmp_path, "show", f"{captured.state.snapshot}:a.py") == "x = 1"
+
+
+def test_snapshot_reproduces_the_exact_dirty_tree(repo: Path, tmp_path: Path) -> None:
+    (repo / "train.py").write_text("print('v2, uncommitted')\n")  # modified
+    (repo / "new_module.py").write_text("NEW = True\n")  # untracked
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "deep.py").write_text("DEEP = 1\n")  # untracked in a new folder
+    (repo / ".gitignore").write_text("*.log\n# edited\n")
+    (repo / "staged.py").write_text("STAGED = 1\n")
+    git(repo, "add", "staged.py")  # staged but not committed
+    (repo / "debug.log").write_text("ignored\n")  # ignored: not part of the code
+    captured = capture_git(repo, RUN_ID)
+    assert captured is not None and captured.state.dirty
+    snapshot = captured.state.snapshot
+    assert snapshot is not None
+
+    checkout = tmp_path / "checkout"
+    git(repo, "worktree", "add", "-q", "--detach", str(checkout), snapshot)
+    files = {
+        p.relative_to(checkout).as_posix(): p.read_text()
+        for p in checkout.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    }
+    assert files == {
+        "train.py": "print('v2, uncommitted')\n",
+        "new_module.py": "NEW = True\n",
+        "pkg/deep.py": "DEEP = 1\n",
+        ".gitignore": "*.log\n# edited\n",
+        "staged.py": "STAGED = 1\n",
+    }
+
+
+def test_snapshot_leaves_index_branch_head_and_stash_untouched(repo: Path) -> None:
+    (repo / "train.py").write_text("print('v2')\n")
+    (repo / "untracked.py").write_text("U = 1\n")
+    (repo / "staged.py").write_text("S = 1\n")
+    git(repo, "add", "staged.py")
+    before = user_state(repo)
+    captured = capture_git(repo, RUN_ID)
+    assert captured is not None and captured.state.snapshot is not None
+    assert user_state(repo) == before
+
+
+def test_snapshot_is_kept_under_a_runar_ref(repo: Path) -> None:
+    (repo / "train.py").write_text("print('v3')\n")
+    captured = capture_git(repo, RUN_ID)
+    assert captured is not None
+    ref = git(repo, "rev-parse", f"{SNAPSHOT_REF_PREFIX}{RUN_ID}")
+    assert ref == captured.state.snapshot
+    assert git(repo, "rev-parse", f"{ref}^") == captured.state.commit
+
+
+def test_capture_from_a_subfolder_snapshots_the_whole_tree(repo: Path) -> None:
+    sub = repo / "sub"
+    sub.mkdir()
+    (repo / "top.py").write_text("TOP = 1\n")
+    captured = capture_git(sub, RUN_ID)
+    assert captured is not None and captured.state.snapshot is not None
+    assert git(repo, "show", f"{captured.state.snapshot}:top.py") == "TOP = 1"
+
+
+def test_large_untracked_files_are_left_out_and_reported(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("runar.runner.git_state.SNAPSHOT_MAX_FILE_BYTES", 100)
+    (repo / "weights.bin").write_bytes(b"\0" * 1000)
+    (repo / "small.py").write_text("S = 1\n")
+    captured = capture_git(repo, RUN_ID)
+    assert captured is not None and captured.state.snapshot is not None
+    assert captured.skipped == ["weights.bin"]
+    listed = git(repo, "ls-tree", "-r", "--name-only", captured.state.snapshot).split()
+    assert "small.py" in listed and "weights.bin" not in listed

@@ -1,0 +1,224 @@
+"""`runar SCRIPT` end to end, in real subprocesses with pipes: exit codes, output, provenance."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from runar.events import OutputCaptured, SystemSampled, TagsChanged
+from runar.store import Store
+
+from .helpers import (
+    events_of,
+    finished,
+    of_type,
+    output_text,
+    run_runar,
+    started,
+    write_script,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "status"),
+    [
+        ("print('ok')", 0, "completed"),
+        ("raise RuntimeError('boom')", 1, "failed"),
+        ("import sys; sys.exit(3)", 3, "failed"),
+    ],
+)
+def test_exit_code_is_passed_on_and_recorded(
+    store: Store, tmp_path: Path, body: str, code: int, status: str
+) -> None:
+    write_script(tmp_path, body)
+    done = run_runar(["script.py"], tmp_path)
+    assert done.returncode == code
+    end = finished(store)
+    assert (end.status, end.exit_code, end.signal) == (status, code, None)
+
+
+def test_stdout_and_stderr_are_recorded_apart_and_echoed(store: Store, tmp_path: Path) -> None:
+    write_script(
+        tmp_path,
+        """
+        import sys
+        print("to stdout")
+        print("to stderr", file=sys.stderr)
+        """,
+    )
+    done = run_runar(["script.py"], tmp_path)
+    assert done.stdout == "to stdout\n"  # the header and footer go to stderr only
+    assert "to stderr\n" in done.stderr
+    assert output_text(store, "stdout") == "to stdout\n"
+    assert output_text(store, "stderr") == "to stderr\n"
+
+
+def test_progress_carriage_returns_and_colours_survive(store: Store, tmp_path: Path) -> None:
+    write_script(
+        tmp_path,
+        r"""
+        import sys
+        for i in range(3):
+            sys.stdout.write(f"\r\x1b[32m{i * 50}%\x1b[0m")
+        sys.stdout.write("\nloss=0.5\n")
+        """,
+    )
+    done = run_runar(["script.py"], tmp_path)
+    expected = "\r\x1b[32m0%\x1b[0m\r\x1b[32m50%\x1b[0m\r\x1b[32m100%\x1b[0m\nloss=0.5\n"
+    assert done.stdout == expected
+    assert output_text(store) == expected
+
+
+def test_undecodable_output_is_kept_as_bytes(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, "import sys; sys.stdout.buffer.write(b'\\xff\\xfe raw\\n')")
+    run_runar(["script.py"], tmp_path)
+    (chunk,) = of_type(events_of(store), OutputCaptured)
+    assert chunk.text is None and chunk.data == b"\xff\xfe raw\n"
+
+
+def test_provenance_is_recorded_with_secrets_redacted(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, "print('hi')")
+    run_runar(
+        ["script.py", "--lr", "0.1"],
+        tmp_path,
+        HF_TOKEN="hf_supersecret",
+        MY_PASSWORD="pw",
+        PLAIN_SETTING="visible",
+    )
+    start = started(store)
+    assert start.source == "runner"
+    assert start.argv == ["script.py", "--lr", "0.1"]
+    assert start.command == [sys.executable, "script.py", "--lr", "0.1"]
+    assert Path(start.cwd) == tmp_path
+    assert start.python and start.platform and start.host
+    assert start.git is None  # tmp_path is outside any repository
+    assert start.env["HF_TOKEN"] == "***" and start.env["MY_PASSWORD"] == "***"
+    assert start.env["PLAIN_SETTING"] == "visible"
+    assert "msgspec" in start.packages
+    assert start.parse_output is True
+    raw = b"".join(p.read_bytes() for p in store.run_dir(start.run_id).glob("*.jsonl*"))
+    assert b"hf_supersecret" not in raw
+
+
+def test_child_gets_the_run_id_store_and_unbuffered_output(store: Store, tmp_path: Path) -> None:
+    write_script(
+        tmp_path,
+        """
+        import os
+        print(os.environ["RUNAR_RUN_ID"], os.environ["RUNAR_DIR"], os.environ["PYTHONUNBUFFERED"])
+        """,
+    )
+    done = run_runar(["script.py"], tmp_path)
+    run_id, root, unbuffered = done.stdout.split()
+    assert run_id == started(store).run_id
+    assert Path(root) == store.root
+    assert unbuffered == "1"
+
+
+def test_artifacts_written_by_the_child_appear_in_the_footer(store: Store, tmp_path: Path) -> None:
+    write_script(
+        tmp_path,
+        """
+        import os
+        from pathlib import Path
+        from runar.events import ArtifactAttached
+        from runar.journal import JournalWriter
+        run_dir = Path(os.environ["RUNAR_DIR"]) / "runs" / os.environ["RUNAR_RUN_ID"]
+        with JournalWriter(run_dir, os.environ["RUNAR_RUN_ID"], role="sdk") as w:
+            w.append(ArtifactAttached(name="model.pt", kind="file", size=420_000_000,
+                                      sha256="0" * 64, path="model.pt"))
+        """,
+    )
+    done = run_runar(["script.py"], tmp_path)
+    assert "✓ Artifacts: model.pt (420 MB)" in done.stderr
+
+
+def test_header_and_footer_go_to_stderr(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, "pass")
+    done = run_runar(["-n", "baseline", "script.py", "--epochs", "10"], tmp_path)
+    lines = done.stderr.splitlines()
+    short_id = started(store).run_id[:8]
+    assert lines[0] == f"▶ Experiment: baseline ({short_id})"
+    assert "├─ Args: --epochs 10" in lines
+    assert lines[-1].startswith("✓ Completed in ")
+    assert done.stdout == ""
+
+
+def test_system_usage_is_sampled_while_the_script_runs(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, "import time; time.sleep(1.0)")
+    run_runar(["script.py"], tmp_path, RUNAR_SAMPLE_INTERVAL="0.1")
+    samples = of_type(events_of(store), SystemSampled)
+    assert samples and all(s.rss_bytes > 0 for s in samples)
+    assert all(s.gpus == [] for s in samples)  # no GPU here, and nothing breaks
+
+
+def test_tags_and_no_parse_are_recorded(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, "pass")
+    run_runar(["-t", "a", "script.py", "--tag", "b", "--no-parse"], tmp_path)
+    (tags,) = of_type(events_of(store), TagsChanged)
+    assert tags.added == ["a", "b"]
+    assert started(store).parse_output is False
+
+
+def test_runner_does_not_write_metrics_from_output(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, "print('Epoch 1: loss=0.5')")
+    run_runar(["script.py"], tmp_path)
+    kinds = {type(e).__name__ for e in events_of(store)}
+    assert "MetricsLogged" not in kinds  # parsing is the projector's job
+
+
+def test_missing_script_is_one_line_exit_2_and_no_run(store: Store, tmp_path: Path) -> None:
+    done = run_runar(["nope.py", "--x"], tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "nope.py" in done.stderr and "Traceback" not in done.stderr
+    assert store.run_ids() == []
+
+
+def test_unknown_command_after_double_dash_creates_no_run(store: Store, tmp_path: Path) -> None:
+    done = run_runar(["--", "no-such-program-xyz", "a"], tmp_path)
+    assert done.returncode == 2
+    assert "no-such-program-xyz" in done.stderr
+    assert store.run_ids() == []
+
+
+def test_module_form_runs_a_module(store: Store, tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    write_script(pkg, "import sys; print('module', sys.argv[1:])", name="train.py")
+    done = run_runar(["-m", "pkg.train", "--epochs", "2", "-n", "mod"], tmp_path)
+    assert done.stdout == "module ['--epochs', '2']\n"
+    start = started(store)
+    assert start.command == [sys.executable, "-m", "pkg.train", "--epochs", "2"]
+    assert start.name == "mod"
+
+
+def test_double_dash_runs_any_command_verbatim(store: Store, tmp_path: Path) -> None:
+    done = run_runar(["-n", "echo", "--", "echo", "-n", "hello"], tmp_path)
+    assert done.stdout == "hello"  # "-n" went to echo, not to runar
+    start = started(store)
+    assert start.command == ["echo", "-n", "hello"]
+    assert start.name == "echo"
+
+
+def test_options_after_double_dash_belong_to_the_script(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, "import sys; print(sys.argv[1:])")
+    done = run_runar(["script.py", "-n", "mine", "--", "-n", "5", "--tag", "x"], tmp_path)
+    assert done.stdout == "['-n', '5', '--tag', 'x']\n"
+    assert started(store).name == "mine"
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX only")
+def test_executable_non_python_script_runs_directly(store: Store, tmp_path: Path) -> None:
+    script = tmp_path / "job.sh"
+    script.write_text('#!/bin/sh\necho shell "$1"\n')
+    script.chmod(0o755)
+    done = run_runar(["job.sh", "arg"], tmp_path)
+    assert done.stdout == "shell arg\n"
+    assert started(store).command == ["./job.sh", "arg"]

@@ -1,0 +1,130 @@
+"""The stdout metric parser (views/stdout_metrics.py): what it reads and what it refuses."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from runar.views.stdout_metrics import MAX_LINE_CHARS, OutputMetricParser, parse_line
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Epoch 3: loss=0.4521, acc=0.8234", (3, {"loss": 0.4521, "acc": 0.8234})),
+        ("step 10 | loss 0.31", (10, {"loss": 0.31})),
+        ("loss: 0.31", (None, {"loss": 0.31})),
+        ("loss: 0.31 (step 7)", (7, {"loss": 0.31})),
+        ("loss: 0.31 (7)", (7, {"loss": 0.31})),
+        ("loss=0.3 acc=0.8", (None, {"loss": 0.3, "acc": 0.8})),
+        ("loss = 0.3; acc = 0.8", (None, {"loss": 0.3, "acc": 0.8})),
+        ("loss: 0.3 - accuracy: 0.9", (None, {"loss": 0.3, "accuracy": 0.9})),
+        ("Epoch 1 step 200: loss=0.3", (200, {"loss": 0.3, "epoch": 1.0})),
+        ("[epoch 2/10] loss=0.5 val/acc=71%", (2, {"loss": 0.5, "val/acc": 71.0})),
+        ("Epoch 3/10 - loss: 0.25", (3, {"loss": 0.25})),
+        ("epoch=2, step=100, loss=0.1", (100, {"loss": 0.1, "epoch": 2.0})),
+        ("step=5 train.loss=1.5", (5, {"train.loss": 1.5})),
+        ("lr=1e-4", (None, {"lr": 0.0001})),
+        ("a=-.5e3", (None, {"a": -500.0})),
+        ("iter 4 | grad_norm 1.5e+02", (4, {"grad_norm": 150.0})),
+        ("\x1b[32mloss=0.5\x1b[0m", (None, {"loss": 0.5})),
+        ("\x1b[1mEpoch 2\x1b[0m: \x1b[33mloss=0.5\x1b[0m", (2, {"loss": 0.5})),
+        ("old\rloss=0.2", (None, {"loss": 0.2})),
+        ("  loss=0.2  ", (None, {"loss": 0.2})),
+        ("loss=0.2\r\n", (None, {"loss": 0.2})),
+        ("batch_size: 32", (None, {"batch_size": 32.0})),
+    ],
+)
+def test_metric_lines_are_read(line: str, expected: tuple[int | None, dict[str, float]]) -> None:
+    assert parse_line(line) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        "Epoch 3",
+        "Step 1 of 10",
+        "Epoch 3 took 45.2 seconds",
+        "Epoch 3 took 45.2s",
+        "Epoch 3: saving checkpoint to model.pt",
+        "2024-01-15 12:30:45",
+        "2024-01-15 12:30:45 INFO loss=0.3",
+        "Python 3.11.4",
+        "Python: 3.11.4",
+        "version: 1.2.3",
+        "torch==2.1.0",
+        "http://localhost:8080/?a=1",
+        "Downloading https://example.com/data.tar.gz",
+        "host: 10.0.0.1",
+        "elapsed: 00:01:23",
+        "time: 12:30",
+        " 45%|████      | 45/100 [00:01<00:02, 30.1it/s]",
+        "100%|██████████| 100/100 [00:03<00:00, 30.1it/s, loss=0.31]",
+        "Running with lr=0.01",
+        "train loss: 0.3",
+        "Using device: cuda:0",
+        "Loaded 50000 images",
+        "ERROR: something went wrong",
+        "name=resnet50",
+        "loss=0.3, model=resnet",
+        "1.5=2.0",
+        "loss=0.3x",
+        "loss=",
+        "x" * (MAX_LINE_CHARS + 1) + " loss=1",
+        "loss=1 " + "a=1 " * 600,
+    ],
+)
+def test_other_lines_are_refused(line: str) -> None:
+    assert parse_line(line) is None
+
+
+def test_nan_and_inf_are_values() -> None:
+    parsed = parse_line("loss=nan grad=inf low=-inf")
+    assert parsed is not None
+    values = parsed[1]
+    assert math.isnan(values["loss"])
+    assert values["grad"] == math.inf and values["low"] == -math.inf
+
+
+def test_overlong_key_is_refused() -> None:
+    assert parse_line("k" * 65 + "=1") is None
+
+
+def test_feed_keeps_a_partial_line_until_its_newline() -> None:
+    parser = OutputMetricParser()
+    assert parser.feed("Epoch 1: lo") == []
+    assert parser.feed("ss=0.5\nEpoch 2: loss") == [(1, {"loss": 0.5})]
+    assert parser.feed("=0.25\n") == [(2, {"loss": 0.25})]
+
+
+def test_feed_reads_only_the_text_after_the_last_carriage_return() -> None:
+    parser = OutputMetricParser()
+    assert parser.feed("step 1 | loss 0.9\rstep 2 | loss 0.8\r") == []
+    assert parser.feed("step 3 | loss 0.7\n") == [(3, {"loss": 0.7})]
+
+
+def test_feed_never_parses_an_unfinished_progress_line() -> None:
+    parser = OutputMetricParser()
+    assert parser.feed("loss=0.9\rloss=0.8\rloss=0.7") == []
+
+
+def test_long_carriage_return_history_does_not_hide_the_final_line() -> None:
+    parser = OutputMetricParser()
+    for i in range(2000):
+        parser.feed(f"\r{i:05d} working")
+    assert parser.feed("\rloss=0.1\n") == [(None, {"loss": 0.1})]
+
+
+def test_several_lines_in_one_chunk() -> None:
+    parser = OutputMetricParser()
+    found = parser.feed("loss=1\nhello\nloss=2\n")
+    assert found == [(None, {"loss": 1.0}), (None, {"loss": 2.0})]
+
+
+def test_finish_parses_the_last_unterminated_line() -> None:
+    parser = OutputMetricParser()
+    parser.feed("acc=0.5")
+    assert parser.finish() == [(None, {"acc": 0.5})]
+    assert parser.finish() == []

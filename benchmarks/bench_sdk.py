@@ -1,0 +1,121 @@
+"""SDK: the cost of log() in the training loop and of `import runar`."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Final
+
+from harness import Result, median_ns_per_call
+
+LOG_TARGET_NS: Final = 2_000
+IMPORT_TARGET_MS: Final = 30.0
+PER_CALL_SAMPLES: Final = 200_000
+IMPORT_REPEATS: Final = 15
+VALUES: Final = {"loss": 0.5, "acc": 0.8, "lr": 1e-3, "epoch": 3}
+
+
+def _per_call_median_ns(fn: Callable[[dict[str, float | int]], object]) -> float:
+    """Median of individually timed calls: what one call costs the training loop."""
+    clock = time.perf_counter_ns
+    samples = [0] * PER_CALL_SAMPLES
+    for i in range(PER_CALL_SAMPLES):
+        start = clock()
+        fn(VALUES)
+        samples[i] = clock() - start
+    return statistics.median(samples)
+
+
+def _log_cost(results: list[Result]) -> None:
+    os.environ["RUNAR_DIR"] = os.path.join(tempfile.mkdtemp(prefix="runar-bench-"), ".runar")
+    os.environ.pop("RUNAR_RUN_ID", None)
+    import runar
+
+    sink: list[object] = []
+
+    def bare(values: dict[str, float | int]) -> None:
+        sink.append(values)
+
+    runar.log(VALUES)  # the first call starts the run and loads the journal
+    bare_ns = _per_call_median_ns(bare)
+    log_ns = _per_call_median_ns(runar.log)
+    results.append(
+        Result(
+            "log() of a 4-key dict, median call",
+            f"{log_ns:,.0f} ns",
+            f"{bare_ns:,.0f} ns (function appending to a list)",
+            f"{log_ns / bare_ns:.1f}x",
+            f"<= {LOG_TARGET_NS:,} ns",
+            log_ns <= LOG_TARGET_NS,
+        )
+    )
+    # Amortized: the flush thread encodes in the same process, so this includes its share.
+    amortized = median_ns_per_call(lambda: runar.log(VALUES), calls=50_000, rounds=5)
+    bare_amortized = median_ns_per_call(lambda: bare(VALUES), calls=50_000, rounds=5)
+    results.append(
+        Result(
+            "log() amortized, incl. background encoding",
+            f"{amortized:,.0f} ns",
+            f"{bare_amortized:,.0f} ns (function appending to a list)",
+            f"{amortized / bare_amortized:.1f}x",
+            "context",
+            None,
+        )
+    )
+    runar.finish()
+
+
+def _importtime_ms(statement: str) -> float:
+    """Cumulative import time of the last top-level module, from -X importtime."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    last = done.stderr.strip().splitlines()[-1]
+    return int(last.split("|")[1]) / 1000
+
+
+def _wall_ms(statement: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", statement], check=True)
+    return (time.perf_counter() - start) * 1000
+
+
+def _import_cost(results: list[Result]) -> None:
+    importtime = statistics.median(_importtime_ms("import runar") for _ in range(IMPORT_REPEATS))
+    bare = statistics.median(_wall_ms("pass") for _ in range(IMPORT_REPEATS))
+    with_runar = statistics.median(_wall_ms("import runar") for _ in range(IMPORT_REPEATS))
+    results.append(
+        Result(
+            "import runar (-X importtime, cumulative)",
+            f"{importtime:.1f} ms",
+            f"{bare:.1f} ms (python -c pass, wall)",
+            f"{importtime / bare:.2f}x",
+            f"<= {IMPORT_TARGET_MS:.0f} ms",
+            importtime <= IMPORT_TARGET_MS,
+        )
+    )
+    results.append(
+        Result(
+            "python -c 'import runar', wall",
+            f"{with_runar:.1f} ms",
+            f"{bare:.1f} ms (python -c pass, wall)",
+            f"{with_runar / bare:.2f}x",
+            "context",
+            None,
+        )
+    )
+
+
+def run() -> list[Result]:
+    results: list[Result] = []
+    _import_cost(results)
+    _log_cost(results)
+    return results

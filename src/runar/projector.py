@@ -16,11 +16,12 @@ from typing import Final
 
 import lmdb
 
-from runar.events import MetricsLogged, OutputCaptured
+from runar.events import AnyEvent, MetricsLogged, Unknown
 from runar.ids import is_run_id
 from runar.journal.reader import read_segment
 from runar.journal.segment import list_segments, segment_stem
 from runar.store import Store
+from runar.views.batch import fold_many
 from runar.views.index import (
     FOLDER_STAMP,
     Index,
@@ -62,6 +63,27 @@ def claim(seen: dict[str, list[tuple[int, int]]], writer: str, seq: int) -> bool
     ranges.append((seq, seq))
     _merge(ranges, len(ranges) - 1)
     return True
+
+
+def _claim_all(
+    seen: dict[str, list[tuple[int, int]]], events: list[AnyEvent | Unknown]
+) -> list[AnyEvent | Unknown]:
+    """The events not folded before, claiming them; a whole in-order batch at once."""
+    if not events:
+        return events
+    writer, first, n = events[0].writer, events[0].seq, len(events)
+    ranges = seen.get(writer)
+    follows = not ranges or ranges[-1][1] < first
+    if (
+        follows
+        and events[-1].seq == first + n - 1
+        and [e.seq for e in events] == list(range(first, first + n))
+        and all(e.writer == writer for e in events)
+    ):
+        claim(seen, writer, first)
+        seen[writer][-1] = (seen[writer][-1][0], first + n - 1)
+        return events
+    return [e for e in events if claim(seen, e.writer, e.seq)]
 
 
 def _merge(ranges: list[tuple[int, int]], i: int) -> None:
@@ -124,17 +146,15 @@ def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpo
         got = read_segment(seg, known.offset if known is not None else 0)
         summary.corrupt += got.corrupt
         read += len(got.events)
-        for event in got.events:
-            if not claim(cp.seen, event.writer, event.seq):
-                summary.duplicates += 1
-                continue
-            fold(summary, event)
-            if isinstance(event, OutputCaptured):
-                if summary.started is not None:
-                    parse_output = summary.started.parse_output
-                if parse_output:
-                    for derived in metrics_from_output(event, cp.output_tail, stem):
-                        _fold_derived(summary, derived)
+        fresh = _claim_all(cp.seen, got.events)
+        summary.duplicates += len(got.events) - len(fresh)
+        outputs = fold_many(summary, fresh)
+        if summary.started is not None:
+            parse_output = summary.started.parse_output
+        if parse_output:
+            for event in outputs:
+                for derived in metrics_from_output(event, cp.output_tail, stem):
+                    _fold_derived(summary, derived)
         cp.segments[stem] = SegmentCheckpoint(got.end, seg.size, seg.sealed)
     return read
 

@@ -14,7 +14,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from pathlib import Path
-    from typing import Any
 
 _implicit: set[str] = set()  # ids of runs started by a module-level call, not by init()/Run
 
@@ -32,12 +31,12 @@ def current_run() -> Run:
         return started
 
 
-def log(values: Mapping[str, Any], step: int | None = None) -> None:
+def log(values: Mapping[str, object], step: int | None = None) -> None:
     """Record numeric metrics, e.g. ``log({"loss": 0.5}, step=3)``."""
     (_active[-1] if _active else current_run()).log(values, step)
 
 
-def config(values: Mapping[str, Any]) -> None:
+def config(values: Mapping[str, object]) -> None:
     """Record hyper-parameters (nested dicts allowed)."""
     current_run().config(values)
 
@@ -64,7 +63,7 @@ def step(name: str) -> StepScope:
 
 def init(
     name: str | None = None,
-    config: Mapping[str, Any] | None = None,
+    config: Mapping[str, object] | None = None,
     tags: Iterable[str] = (),
 ) -> Run:
     """Start (or join) a run explicitly, as ``wandb.init()`` does; returns it.

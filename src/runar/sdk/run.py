@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from types import ModuleType, TracebackType
     from typing import Any, Final
 
+    from runar.events import AnyEvent
     from runar.journal import JournalWriter
 
 ENV_RUN_ID: Final = "RUNAR_RUN_ID"
@@ -95,7 +96,7 @@ class Run:
         self,
         name: str | None = None,
         *,
-        config: Mapping[str, Any] | None = None,
+        config: Mapping[str, object] | None = None,
         tags: Iterable[str] = (),
     ) -> None:
         from pathlib import Path
@@ -170,7 +171,7 @@ class Run:
             self._refuse_finished()
         return self._writer or self._open_writer()
 
-    def _emit(self, event: Any) -> None:
+    def _emit(self, event: AnyEvent) -> None:
         writer = self._writer
         if writer is None or self._finished:
             writer = self._writable()
@@ -182,7 +183,7 @@ class Run:
         raise RunarError(f"run {self.run_id} is finished; start a new one with runar.init()")
 
     # -- the SDK surface ----------------------------------------------------------
-    def log(self, values: Mapping[str, Any], step: int | None = None) -> None:
+    def log(self, values: Mapping[str, object], step: int | None = None) -> None:
         """Record numeric metrics at ``step`` (an automatic counter when omitted)."""
         clean = metric_values(values)
         if step is None:
@@ -197,7 +198,7 @@ class Run:
             writer = self._writable()
         writer.append(self._metrics(values=clean, step=step, workflow_step=_current_step_id()))
 
-    def config(self, values: Mapping[str, Any]) -> None:
+    def config(self, values: Mapping[str, object]) -> None:
         """Record hyper-parameters; nested dicts allowed, odd values kept as repr."""
         clean, replaced = config_values(values)
         if replaced:
@@ -237,7 +238,7 @@ class Run:
         self.name = name
         self._emit(self._ev.RunRenamed(name=name))
 
-    def summary(self, values: Mapping[str, Any]) -> None:
+    def summary(self, values: Mapping[str, object]) -> None:
         """Record final summary metrics (numbers only)."""
         self._emit(self._ev.SummarySet(values=metric_values(values)))
 

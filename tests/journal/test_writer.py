@@ -1,0 +1,206 @@
+"""writer.py: seq numbers, the flush thread, fsync policy, sealing, fork."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from runar.events import MetricsLogged, NoteAdded, WriterOpened
+from runar.journal import FlushPolicy, JournalWriter, list_segments, read_run
+from runar.journal.policy import FSYNC_INTERVAL_S
+
+RUN = "0123456789abcdef"
+
+
+def writer(run_dir: Path, **policy: float) -> JournalWriter:
+    return JournalWriter(run_dir, RUN, policy=FlushPolicy(**policy))  # type: ignore[arg-type]
+
+
+def plain_bytes(run_dir: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(run_dir.glob("*.jsonl")))
+
+
+def test_seqs_number_every_event_from_one(tmp_path: Path) -> None:
+    with writer(tmp_path / "r") as w:
+        for i in range(50):
+            w.append(NoteAdded(text=str(i)))
+        assert w.last_seq == 50
+    got = read_run(tmp_path / "r").events
+    assert sorted(e.seq for e in got) == list(range(1, 52))  # + the segment header
+    assert {e.writer for e in got} == {w.writer_id}
+    assert isinstance(next(e for e in got if e.seq == 51), WriterOpened)
+
+
+def test_append_keeps_a_given_timestamp(tmp_path: Path) -> None:
+    with writer(tmp_path / "r") as w:
+        w.append(NoteAdded(text="old", ts=123))
+        w.append(NoteAdded(text="now"))
+    got = {e.text: e.ts for e in read_run(tmp_path / "r").events if isinstance(e, NoteAdded)}
+    assert got["old"] == 123 and got["now"] > time.time_ns() - 60 * 10**9
+
+
+@pytest.mark.timeout(10)
+def test_flush_thread_hands_data_to_the_os_within_the_interval(tmp_path: Path) -> None:
+    w = writer(tmp_path / "r", flush_interval_s=0.05)
+    try:
+        w.append(NoteAdded(text="soon"))
+        deadline = time.monotonic() + 2.0
+        while b"soon" not in plain_bytes(tmp_path / "r"):
+            assert time.monotonic() < deadline, "not flushed by the background thread"
+            time.sleep(0.01)
+    finally:
+        w.close()
+
+
+@pytest.mark.timeout(10)
+def test_nothing_reaches_the_os_before_the_interval(tmp_path: Path) -> None:
+    w = writer(tmp_path / "r", flush_interval_s=30)
+    try:
+        w.append(NoteAdded(text="later"))
+        time.sleep(0.2)
+        assert b"later" not in plain_bytes(tmp_path / "r")
+        w.flush()
+        assert b"later" in plain_bytes(tmp_path / "r")
+    finally:
+        w.close()
+
+
+def count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        if stat.S_ISREG(os.fstat(fd).st_mode):  # segment files, not their folder
+            calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr("runar.journal.writer.os.fsync", spy)
+    return calls
+
+
+def test_fsync_waits_for_its_interval(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = count_fsyncs(monkeypatch)
+    w = writer(tmp_path / "r", flush_interval_s=30, fsync_interval_s=30)
+    w.append(NoteAdded(text="a"))
+    w.flush()
+    assert calls == []
+    w.flush(durable=True)
+    assert len(calls) == 1
+    w.close()
+
+
+def test_fsync_interval_zero_syncs_every_flush(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = count_fsyncs(monkeypatch)
+    monkeypatch.setenv("RUNAR_FSYNC_INTERVAL", "0")
+    monkeypatch.setenv("RUNAR_FLUSH_INTERVAL", "30")
+    w = JournalWriter(tmp_path / "r", RUN)
+    assert w.policy.fsync_interval_s == 0
+    for i in range(3):
+        w.append(NoteAdded(text=str(i)))
+        w.flush()
+    assert len(calls) == 3
+    w.close()
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "field", "expected"),
+    [
+        ("RUNAR_FLUSH_INTERVAL", "0.5", "flush_interval_s", 0.5),
+        ("RUNAR_FSYNC_INTERVAL", "2", "fsync_interval_s", 2.0),
+        ("RUNAR_FSYNC_INTERVAL", "soon", "fsync_interval_s", FSYNC_INTERVAL_S),
+        ("RUNAR_FSYNC_INTERVAL", "-1", "fsync_interval_s", FSYNC_INTERVAL_S),
+        ("RUNAR_SEGMENT_BYTES", "4096", "segment_bytes", 4096),
+        ("RUNAR_MAX_BUFFERED", "10", "max_buffered_events", 10),
+    ],
+)
+def test_policy_from_environment(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str, field: str, expected: float
+) -> None:
+    monkeypatch.setenv(env, value)
+    assert getattr(FlushPolicy.from_env(), field) == expected
+
+
+def test_close_seals_and_removes_plain(tmp_path: Path) -> None:
+    with writer(tmp_path / "r") as w:
+        w.append(NoteAdded(text="x"))
+    assert [p.name.endswith(".jsonl.zst") for p in (tmp_path / "r").iterdir()] == [True]
+    assert len(read_run(tmp_path / "r").events) == 2
+
+
+def test_segment_is_sealed_past_the_size_threshold(tmp_path: Path) -> None:
+    w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30)
+    for i in range(200):
+        w.append(MetricsLogged(values={"loss": i / 7}, step=i))
+        if i % 20 == 19:
+            w.flush()
+    w.close()
+    segs = list_segments(tmp_path / "r")
+    assert len(segs) > 3 and all(s.sealed for s in segs)
+    got = read_run(tmp_path / "r")
+    assert sorted(e.seq for e in got.events) == list(range(1, len(got.events) + 1))
+    assert [e.step for e in got.events if isinstance(e, MetricsLogged)] == list(range(200))
+
+
+def test_buffer_bound_makes_the_caller_flush(tmp_path: Path) -> None:
+    w = writer(tmp_path / "r", flush_interval_s=30, max_buffered_events=10)
+    for i in range(10):
+        w.append(NoteAdded(text=str(i)))
+    assert b'"text":"9"' in plain_bytes(tmp_path / "r")
+    w.close()
+
+
+def test_append_after_close_is_written_not_lost(tmp_path: Path) -> None:
+    w = writer(tmp_path / "r")
+    w.append(NoteAdded(text="a"))
+    w.close()
+    w.append(NoteAdded(text="late"))
+    texts = [e.text for e in read_run(tmp_path / "r").events if isinstance(e, NoteAdded)]
+    assert texts == ["a", "late"]
+    assert all(s.sealed for s in list_segments(tmp_path / "r"))
+
+
+@pytest.mark.timeout(20)
+def test_forked_child_never_writes_the_parent_buffer(tmp_path: Path) -> None:
+    w = writer(tmp_path / "r", flush_interval_s=30)
+    w.append(NoteAdded(text="before-fork"))
+    pid = os.fork()
+    if pid == 0:  # child: an inherited writer must stay silent, even when used or closed
+        try:
+            w.append(NoteAdded(text="from-child"))
+            w.flush(durable=True)
+            w.close()
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0
+    w.close()
+    got = read_run(tmp_path / "r")
+    texts = [e.text for e in got.events if isinstance(e, NoteAdded)]
+    assert texts == ["before-fork"]
+    assert len(list_segments(tmp_path / "r")) == 1
+
+
+def test_threads_appending_together_lose_nothing(tmp_path: Path) -> None:
+    import threading
+
+    w = writer(tmp_path / "r", flush_interval_s=0.01)
+
+    def work(k: int) -> None:
+        for i in range(2000):
+            w.append(MetricsLogged(values={"t": float(k)}, step=i))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    w.close()
+    got = read_run(tmp_path / "r")
+    assert got.corrupt == 0
+    assert sorted(e.seq for e in got.events) == list(range(1, 8002))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runar.events import OutputCaptured, SystemSampled, TagsChanged
+from runar.events import OutputCaptured, RunStarted, SystemSampled, TagsChanged
 from runar.store import Store
 
 from .helpers import (
@@ -222,3 +222,25 @@ def test_executable_non_python_script_runs_directly(store: Store, tmp_path: Path
     done = run_runar(["job.sh", "arg"], tmp_path)
     assert done.stdout == "shell arg\n"
     assert started(store).command == ["./job.sh", "arg"]
+
+
+def test_a_store_inside_the_repository_does_not_make_it_dirty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    monkeypatch.delenv("RUNAR_DIR", raising=False)
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--allow-empty", "-m", "x"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path)
+    write_script(tmp_path, "print(1)")
+    subprocess.run(["git", "add", "script.py"], cwd=tmp_path, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "s"],
+        cwd=tmp_path,
+        check=True,
+    )
+    run_runar(["script.py"], tmp_path)
+    run_runar(["script.py"], tmp_path)  # the first run's folder now exists in the tree
+    store = Store(tmp_path / ".runar")
+    states = [e.git for rid in store.run_ids() for e in of_type(events_of(store, rid), RunStarted)]
+    assert [s is not None and s.dirty for s in states] == [False, False]

@@ -55,24 +55,46 @@ def strip_credentials(url: str) -> str:
 
 def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str | None:
     """stdout of a git command, or None when git fails or is missing."""
-    try:
-        done = subprocess.run(
-            ["git", "--no-optional-locks", *args],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            timeout=GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if done.returncode != 0:
-        return None
-    return done.stdout.decode("utf-8", errors="surrogateescape")
+    return _git_parallel(cwd, [list(args)], env)[0]
 
 
-def _remote(cwd: Path) -> str | None:
-    listing = _git(cwd, "config", "--get-regexp", r"^remote\..*\.url$") or ""
+def _git_parallel(
+    cwd: Path, commands: list[list[str]], env: dict[str, str] | None = None
+) -> list[str | None]:
+    """stdout of several git commands run side by side (each None on failure)."""
+    procs: list[subprocess.Popen[bytes] | None] = []
+    for args in commands:
+        try:
+            procs.append(
+                subprocess.Popen(
+                    ["git", "--no-optional-locks", *args],
+                    cwd=cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        except OSError:
+            procs.append(None)
+    outputs: list[str | None] = []
+    for proc in procs:
+        if proc is None:
+            outputs.append(None)
+            continue
+        try:
+            out, _ = proc.communicate(timeout=GIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            outputs.append(None)
+            continue
+        ok = proc.returncode == 0
+        outputs.append(out.decode("utf-8", errors="surrogateescape") if ok else None)
+    return outputs
+
+
+def _remote(listing: str) -> str | None:
     urls: dict[str, str] = {}
     for line in listing.splitlines():
         key, _, url = line.partition(" ")
@@ -87,23 +109,35 @@ def _untracked(status: str) -> list[str]:
 
 def capture_git(cwd: Path, run_id: str, snapshot: bool = True) -> GitCapture | None:
     """The repository state at ``cwd``, or None outside a repository (or without git)."""
-    head = _git(cwd, "rev-parse", "--show-toplevel", "--git-path", "index")
+    # one round of processes: porcelain status paths are relative to the root anyway
+    head, commit, branch, status, remotes = _git_parallel(
+        cwd,
+        [
+            ["rev-parse", "--show-toplevel", "--git-path", "index"],
+            ["rev-parse", "--verify", "-q", "HEAD"],
+            ["symbolic-ref", "-q", "--short", "HEAD"],
+            ["status", "--porcelain", "-z", "--untracked-files=all"],
+            ["config", "--get-regexp", r"^remote\..*\.url$"],
+        ],
+    )
     if head is None:
         return None
     root_line, _, index_line = head.strip().partition("\n")
     root = Path(root_line)
     index = Path(index_line) if Path(index_line).is_absolute() else cwd / index_line
-    commit = (_git(cwd, "rev-parse", "--verify", "-q", "HEAD") or "").strip() or None
-    branch = (_git(cwd, "symbolic-ref", "-q", "--short", "HEAD") or "").strip() or None
-    status = _git(root, "status", "--porcelain", "-z", "--untracked-files=all") or ""
+    status = status or ""
     state = GitState(
-        commit=commit, branch=branch, dirty=bool(status), remote=_remote(cwd), root=str(root)
+        commit=(commit or "").strip() or None,
+        branch=(branch or "").strip() or None,
+        dirty=bool(status),
+        remote=_remote(remotes or ""),
+        root=str(root),
     )
     capture = GitCapture(state)
     if status and snapshot:
         big = [p for p in _untracked(status) if _size(root / p) > SNAPSHOT_MAX_FILE_BYTES]
         capture.skipped = big
-        state.snapshot = _snapshot(root, index, commit, run_id, big)
+        state.snapshot = _snapshot(root, index, state.commit, run_id, big)
     return capture
 
 

@@ -1,7 +1,8 @@
 """Sample CPU/RAM of the child's process tree and, when NVML is there, every GPU.
 
 Runs on a daemon thread every SAMPLE_INTERVAL_S (RUNAR_SAMPLE_INTERVAL overrides it).
-psutil is imported on that thread, so it costs the child's start nothing. No GPU, no
+psutil is imported on that thread one interval in, so short scripts never pay for it. The
+first figures come two intervals in (CPU% needs a previous reading). No GPU, no
 driver or no pynvml: GPU figures are simply absent, nothing is printed.
 """
 
@@ -131,6 +132,9 @@ class Sampler:
             self._thread.join(timeout=5)
 
     def _loop(self, pid: int) -> None:
+        # psutil costs ~50 ms to import: a short script should end before paying it
+        if self._stop.wait(self.interval):
+            return
         try:
             tree = ProcessTree(pid)
             tree.sample([])  # primes cpu_percent; the first real figure comes one interval on

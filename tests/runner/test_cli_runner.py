@@ -1,0 +1,111 @@
+"""runar's own options around the script: where they may go and what belongs to the script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runar.cli.runner import RUNNER_HELP, Invocation, is_runner_invocation, parse
+from runar.errors import UsageError
+
+
+@pytest.mark.parametrize(
+    ("argv", "name", "tags", "script", "args"),
+    [
+        (["train.py", "--epochs", "10", "-n", "b"], "b", [], "train.py", ["--epochs", "10"]),
+        (["-n", "b", "train.py", "--epochs", "10"], "b", [], "train.py", ["--epochs", "10"]),
+        (["--name=b", "train.py", "--name", "c"], "c", [], "train.py", []),
+        (["-t", "a", "train.py", "--tag", "b", "--tag=c"], None, ["a", "b", "c"], "train.py", []),
+        (["t.py", "--lr", "1", "-x", "--", "-n", "5"], None, [], "t.py", ["--lr", "1", "-x", "-n", "5"]),  # noqa: E501
+        (["train.py", "--", "--", "x"], None, [], "train.py", ["--", "x"]),
+        (["train.py", "-"], None, [], "train.py", ["-"]),
+    ],
+)  # fmt: skip
+def test_option_placement(
+    argv: list[str], name: str | None, tags: list[str], script: str, args: list[str]
+) -> None:
+    found = parse(argv)
+    assert (found.name, found.tags, found.script, found.args) == (name, tags, script, args)
+
+
+def test_no_parse_and_note_anywhere() -> None:
+    found = parse(["--no-parse", "train.py", "--note", "first try"])
+    assert (found.parse_output, found.note, found.args) == (False, "first try", [])
+
+
+def test_module_form() -> None:
+    found = parse(["-n", "m", "-m", "pkg.train", "--epochs", "2", "-t", "x"])
+    assert (found.module, found.args) == ("pkg.train", ["--epochs", "2"])
+    assert (found.name, found.tags) == ("m", ["x"])
+    assert parse(["-mpkg.train"]).module == "pkg.train"
+
+
+def test_double_dash_takes_everything_verbatim() -> None:
+    found = parse(["-t", "x", "--", "bash", "-c", "echo -n hi", "-n", "y"])
+    assert found == Invocation(tags=["x"], command=["bash", "-c", "echo -n hi", "-n", "y"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "culprit"),
+    [
+        (["--epochs", "10", "train.py"], "--epochs"),
+        (["train.py", "-n"], "-n"),
+        (["--"], "--"),
+        (["-m"], "-m"),
+        (["-n", "x"], "no script"),
+        ([], "no script"),
+        (["-t", " ", "train.py"], "-t"),
+    ],
+)
+def test_mistakes_are_one_clear_usage_error(argv: list[str], culprit: str) -> None:
+    with pytest.raises(UsageError, match=culprit):
+        parse(argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train.py"],
+        ["train.py", "ls"],
+        ["-n", "x", "train.py"],
+        ["-m", "pkg.mod"],
+        ["--", "echo", "hi"],
+        ["sub/run.sh"],
+        ["-n", "x", "--epochs"],
+        ["--name"],
+    ],
+)
+def test_runner_invocations(argv: list[str]) -> None:
+    assert is_runner_invocation(argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["ls"],
+        ["show", "abc"],
+        ["logs", "x", "--follow"],
+        ["-n", "x", "ls"],
+        ["--help"],
+        ["-h"],
+        ["--version"],
+        ["lss"],
+    ],
+)
+def test_subcommands_and_help_are_not_runner_invocations(argv: list[str]) -> None:
+    assert not is_runner_invocation(argv)
+
+
+def test_an_existing_file_without_extension_is_a_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train").write_text("print(1)\n")
+    assert is_runner_invocation(["train"])
+
+
+def test_help_text_documents_the_rule() -> None:
+    for needle in ("-n/--name", "-t/--tag", "--no-parse", "'--'", "-m MODULE", "after it"):
+        assert needle in RUNNER_HELP

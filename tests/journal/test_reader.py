@@ -174,7 +174,7 @@ def test_live_reads_at_any_growth_points_equal_one_read(
     try:
         data = codec.encode_lines(stamp(evs))
         path = folder / NAME
-        cuts = sorted(int(g * len(data)) for g in growth) + [len(data)]
+        cuts = [*sorted(int(g * len(data)) for g in growth), len(data)]
         offset, got = 0, []
         for cut in cuts:
             path.write_bytes(data[:cut])  # the writer's file grows, maybe mid-line

@@ -24,7 +24,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from itertools import count, islice
+from itertools import islice
 from pathlib import Path
 from typing import Final
 
@@ -68,10 +68,11 @@ class JournalWriter:
         self.on_error = on_error
         self.pid = os.getpid()
         self.dropped = 0
-        # The hot path takes no lock: next() on a count and deque.append are atomic, so
-        # appends from several threads stay safe and cost half as much as under a Lock.
-        self._next_seq = count(1).__next__
-        self._handed_out = 0  # highest seq drained from the queue or used by a header
+        # The hot path takes no lock: deque.append is atomic, so appends from several
+        # threads stay safe and cost half as much as under a Lock. Seqs are given when
+        # the queue is drained, so a segment's seqs run contiguously in file order and a
+        # kill -9 can only lose a tail, never leave a gap.
+        self._seq = 0  # highest seq given out; guarded by _io_lock
         self._queue: deque[AnyEvent] = deque()
         self._max_buffered = self.policy.max_buffered_events
         self._io_lock = threading.RLock()  # serializes file work
@@ -101,7 +102,6 @@ class JournalWriter:
         if not event.ts:
             event.ts = _time_ns()
         event.writer = self.writer_id
-        event.seq = self._next_seq()
         self._queue.append(event)
         if len(self._queue) >= self._max_buffered:
             self._flush_quietly(durable=False)
@@ -118,19 +118,17 @@ class JournalWriter:
 
     @property
     def last_seq(self) -> int:
-        """The highest seq handed out so far."""
-        queue = self._queue
-        try:
-            return max(queue[-1].seq, self._handed_out)
-        except IndexError:
-            return self._handed_out
+        """The seq the last appended event has or will get once flushed."""
+        return self._seq + len(self._queue)
 
     def _drain(self) -> list[AnyEvent]:
         """Take what is queued now; events appended meanwhile stay for the next flush."""
         queue = self._queue
         batch = list(islice(iter(queue.popleft, None), len(queue)))
-        if batch:
-            self._handed_out = max(self._handed_out, batch[-1].seq)
+        first = self._seq + 1
+        for seq, event in enumerate(batch, start=first):
+            event.seq = seq
+        self._seq += len(batch)
         return batch
 
     # -- flushing -----------------------------------------------------------------
@@ -194,8 +192,8 @@ class JournalWriter:
         self._path = path
         self._written = 0
         fsync_dir(self.run_dir)
-        seq = self._next_seq()
-        self._handed_out = max(self._handed_out, seq)
+        self._seq += 1
+        seq = self._seq
         opened = WriterOpened(
             run_id=self.run_id,
             role=self.role,

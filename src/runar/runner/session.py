@@ -93,9 +93,11 @@ def finished_event(result: ChildExit) -> RunFinished:
     return RunFinished(status="failed", exit_code=result.exit_code)
 
 
-def _artifacts(run_dir: Path) -> list[tuple[str, int]]:
+def _artifacts(run_dir: Path, own_writer: str) -> list[tuple[str, int]]:
     """Artifacts the script attached, read back from the run's log."""
     try:
+        if all(name.startswith(own_writer) for name in os.listdir(run_dir)):
+            return []  # the script wrote no events: no need to read (and decompress) the log
         events = read_run(run_dir).events
     except OSError:
         return []
@@ -142,7 +144,6 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
             snapshot_skipped=tuple(git.skipped) if git is not None else (),
         )
         _print(header.header_lines(top, colour))
-        writer.flush()  # the run is visible to `runar ls` before the script prints anything
         started = time.monotonic()
         result = _launch(request, store, run_id, writer)
         elapsed = time.monotonic() - started
@@ -151,7 +152,11 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
         return failed.code
     finally:
         writer.close()
-    _print(header.footer_lines(result, elapsed, _artifacts(store.run_dir(run_id)), colour))
+    _print(
+        header.footer_lines(
+            result, elapsed, _artifacts(store.run_dir(run_id), writer.writer_id), colour
+        )
+    )
     return result.shell_code
 
 

@@ -40,13 +40,15 @@ def test_kill_9_loses_only_the_unflushed_tail(tmp_path: Path) -> None:
             [sys.executable, "-c", APPENDER, str(run_dir)], stdout=subprocess.PIPE, text=True
         )
         assert child.stdout is not None and child.stdout.readline() == "ready\n"
-        time.sleep(rng.uniform(0.3, 1.5))  # lands mid-write, mid-flush or mid-seal
+        while not any(p.stat().st_size for p in run_dir.glob("*.jsonl*")):
+            time.sleep(0.01)  # the first flush has landed
+        time.sleep(rng.uniform(0.05, 1.2))  # lands mid-write, mid-flush or mid-seal
         child.send_signal(signal.SIGKILL)
         child.wait()
         got = read_run(run_dir)
         assert got.corrupt == 0
         seqs = sorted(e.seq for e in got.events)
-        assert len(seqs) > 1000, "the flush thread should have written by now"
+        assert seqs, "the first flush was on disk before the kill"
         assert seqs == list(range(1, len(seqs) + 1)), "a gap: a flushed event was lost"
         steps = [e.step for e in got.events if hasattr(e, "step")]
         assert sorted(steps) == list(range(len(steps)))

@@ -1,0 +1,1 @@
+"""The Textual dashboard `runar` opens with no arguments; reads views, never writes the log."""

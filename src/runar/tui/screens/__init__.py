@@ -1,0 +1,1 @@
+"""Screens of the dashboard: runs list, run details, compare, confirm, help."""

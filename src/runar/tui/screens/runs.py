@@ -1,0 +1,257 @@
+"""Home screen: every run, newest first, live; filter, select, compare, delete."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Final
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from runar.tui.catalog import RunEntry
+from runar.tui.messages import RunsChanged, RunsLoaded
+from runar.tui.query import Query, parse_query
+from runar.tui.screens.confirm import ConfirmScreen
+from runar.tui.widgets.filter_bar import FilterBar
+from runar.tui.widgets.run_table import FIXED_COLUMNS, TRAILING_COLUMNS, RunTable, sort_value
+
+if TYPE_CHECKING:
+    from runar.tui.app import RunarApp
+
+PAGE_ROWS: Final = 200  # rows put in the table at once; more as the cursor nears the end
+PAGE_MARGIN: Final = 10
+EMPTY_TEXT: Final = (
+    "[b]No runs yet[/b] in {root}\n\n"
+    "Start your first run with:\n\n"
+    "    [b cyan]runar train.py[/]\n\n"
+    "[dim]It will appear here as soon as it starts.[/]"
+)
+LOADING_TEXT: Final = "[dim]loading runs…[/]"
+NO_MATCH_TEXT: Final = "[b]No run matches[/b] '{query}'\n\n[dim]Esc clears the filter.[/]"
+
+
+class RunsScreen(Screen[None]):
+    """The runs table with its filter bar and empty state."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("space", "toggle_select", "Select"),
+        Binding("c", "compare", "Compare"),
+        Binding("d", "delete", "Delete"),
+        Binding("D", "delete_all", "Delete all"),
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("r", "reverse", "Reverse", show=False),
+        Binding("escape", "clear", "Clear", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_text = ""
+        self.parsed: Query = Query()
+        self.selected: set[str] = set()
+        self.sort_column: str | None = None
+        self.sort_reverse = False
+        self.limit = PAGE_ROWS
+        self.shown_entries: list[RunEntry] = []
+
+    @property
+    def runar(self) -> RunarApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(LOADING_TEXT, id="empty")
+        yield RunTable(id="runs")
+        yield FilterBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(FilterBar).display = False
+        self.refresh_rows()
+
+    @property
+    def table(self) -> RunTable:
+        return self.query_one(RunTable)
+
+    # -- data -----------------------------------------------------------------------
+    def on_runs_loaded(self, _: RunsLoaded) -> None:
+        self.refresh_rows()
+        if self.runar.exit_after_first_paint:
+            self.call_after_refresh(self.app.exit)
+
+    def on_runs_changed(self, message: RunsChanged) -> None:
+        self.selected -= set(message.removed)
+        self.refresh_rows()
+
+    def matching(self) -> list[RunEntry]:
+        """Entries passing the filter, in the chosen order (newest first by default)."""
+        app = self.runar
+        entries = [e for e in app.ordered() if self.parsed.empty or self.parsed.matches(e)]
+        if self.sort_column is not None:
+            now = app.clock()
+            column = self.sort_column
+            entries.sort(key=lambda e: sort_value(e, column, now), reverse=self.sort_reverse)
+        elif self.sort_reverse:
+            entries.reverse()
+        return entries
+
+    def refresh_rows(self) -> None:
+        """Rebuild the visible page from the app's entries."""
+        app = self.runar
+        entries = self.matching()
+        self.shown_entries = entries
+        empty = self.query_one("#empty", Static)
+        table = self.table
+        if not entries:
+            if not app.loaded:
+                empty.update(LOADING_TEXT)
+            elif app.entries:
+                empty.update(NO_MATCH_TEXT.format(query=self.query_text))
+            else:
+                empty.update(EMPTY_TEXT.format(root=app.store.root))
+            empty.display = True
+            table.display = False
+            table.clear()
+            self._update_title()
+            return
+        empty.display = False
+        table.display = True
+        table.show(
+            entries[: self.limit],
+            app.numbers,
+            app.metric_keys,
+            self.selected,
+            app.clock(),
+        )
+        self._update_title()
+
+    def _update_title(self) -> None:
+        app = self.runar
+        shown = len(self.shown_entries)
+        parts = [f"{app.total} runs" if app.loaded else "loading…"]
+        if not self.parsed.empty:
+            parts.append(f"{shown} shown")
+        if self.selected:
+            parts.append(f"{len(self.selected)} selected")
+        self.sub_title = f"{app.store.root} · " + " · ".join(parts)
+
+    @on(DataTable.RowHighlighted)
+    def _maybe_next_page(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= self.limit - PAGE_MARGIN and len(self.shown_entries) > self.limit:
+            self.limit += PAGE_ROWS
+            self.refresh_rows()
+
+    @on(DataTable.HeaderSelected)
+    def _sort_by_header(self, event: DataTable.HeaderSelected) -> None:
+        column = str(event.column_key.value)
+        column = "" if column == "sel" else column
+        if self.sort_column == column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = column, column not in ("name", "tags")
+        self.refresh_rows()
+
+    # -- actions --------------------------------------------------------------------
+    def action_cursor_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.table.action_cursor_up()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, _: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        run_id = self.table.current_run_id
+        if run_id is not None and run_id in self.runar.entries:
+            from runar.tui.screens.run_detail import RunDetailScreen
+
+            self.app.push_screen(RunDetailScreen(run_id))
+
+    def action_toggle_select(self) -> None:
+        run_id = self.table.current_run_id
+        if run_id is None:
+            return
+        self.selected ^= {run_id}
+        row = self.table.cursor_row
+        self.refresh_rows()
+        self.table.move_cursor(row=min(row + 1, self.table.row_count - 1))
+
+    def action_compare(self) -> None:
+        chosen = [e.run_id for e in self.shown_entries if e.run_id in self.selected]
+        chosen += sorted(self.selected - set(chosen) & set(self.runar.entries))
+        if len(chosen) < 2:
+            self.notify("select two or more runs with Space, then press c", severity="warning")
+            return
+        from runar.tui.screens.compare import CompareScreen
+
+        self.app.push_screen(CompareScreen(chosen))
+
+    def action_delete(self) -> None:
+        run_id = self.table.current_run_id
+        entry = self.runar.entries.get(run_id or "")
+        if entry is None:
+            return
+        label = entry.summary.display_name or entry.run_id
+        question = f"Delete run [b]{label}[/b] ({entry.run_id})?\nIts log and artifacts go too."
+        self._confirm(question, [entry.run_id])
+
+    def action_delete_all(self) -> None:
+        ids = [e.run_id for e in self.shown_entries]
+        if not ids:
+            return
+        which = "all" if self.parsed.empty else "all shown"
+        question = f"Delete {which} [b]{len(ids)}[/b] runs?\nTheir logs and artifacts are removed."
+        self._confirm(question, ids)
+
+    def _confirm(self, question: str, run_ids: list[str]) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.selected -= set(run_ids)
+                self.runar.delete_runs(run_ids)
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.display = True
+        bar.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.parsed = parse_query(event.value)
+        self.limit = PAGE_ROWS
+        self.refresh_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, _: Input.Submitted) -> None:
+        if not self.query_text:
+            self.query_one(FilterBar).display = False
+        self.table.focus()
+
+    def action_clear(self) -> None:
+        bar = self.query_one(FilterBar)
+        if self.query_text or bar.display:
+            bar.action_dismiss()
+            self.table.focus()
+        elif self.selected:
+            self.selected.clear()
+            self.refresh_rows()
+
+    def action_sort(self) -> None:
+        columns = [c for c in (*FIXED_COLUMNS[1:], *self.runar.metric_keys, *TRAILING_COLUMNS)]
+        current = self.sort_column if self.sort_column in columns else None
+        nxt = columns[(columns.index(current) + 1) % len(columns)] if current else columns[1]
+        self.sort_column, self.sort_reverse = nxt, nxt not in ("name", "tags")
+        self.notify(f"sorted by {nxt}", timeout=1.5)
+        self.refresh_rows()
+
+    def action_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.refresh_rows()

@@ -90,8 +90,8 @@ def _cached_points(store: Store, seg: SegmentFile, parse_output: bool) -> pl.Dat
     path = _cache_path(store, seg, parse_output)
     if path.exists():
         try:
-            return pl.read_ipc(path, memory_map=True)
-        except Exception:
+            return pl.read_ipc(path)
+        except (pl.exceptions.PolarsError, OSError):
             path.unlink(missing_ok=True)  # a damaged cache is rebuilt from the log
     frame = _segment_points(seg, parse_output)
     try:

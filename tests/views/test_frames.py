@@ -52,7 +52,9 @@ def test_sealed_segments_load_from_cache_identically(store):
     first = frames.metrics(store=store)
     cached = list((store.index_dir / "metrics").rglob("*.arrow"))
     assert cached
+    written = cached[0].stat().st_mtime_ns
     assert frames.metrics(store=store).equals(first)
+    assert cached[0].stat().st_mtime_ns == written  # read back, not rebuilt
     cached[0].write_bytes(b"garbage")  # a damaged cache is rebuilt from the log
     assert frames.metrics(store=store).equals(first)
 

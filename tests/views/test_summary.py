@@ -1,7 +1,6 @@
 import math
 
 import msgspec
-
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -1,94 +1,35 @@
 """runar's command line: `runar SCRIPT ...` runs a script, the commands read what runs recorded.
 
 ``main()`` is the console script and the one place that turns a RunarError into a
-single red line on stderr and exit code 1. Command modules import only typer and the
-light parts of runar at module level; rich, polars, lmdb and textual load inside the
-commands that need them, so `runar ls` starts fast.
+single red line on stderr and exit code 1. Nothing heavy loads here: the typer app
+(cli/commands.py) is imported only for commands that need it, `runar ls` takes a
+typer-free path (cli/listing.py), and rich, polars, lmdb and textual load inside the
+commands that use them.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Final
 
-import typer
-from typer.core import TyperGroup
-
-from runar import __version__
-from runar.cli import compare, export, maintenance, output, runs, show
 from runar.errors import RunarError
 
 if TYPE_CHECKING:
-    from typer._click import Context, HelpFormatter
-
-# Used until the runner's own help text is importable; keep in step with cli/runner.py.
-FALLBACK_RUNNER_HELP: Final = """\
-Run a script (anything that is not a command above):
-  runar [RUNAR OPTIONS] SCRIPT.py [ARGS...]       runar train.py --epochs 10 -n baseline
-  runar [RUNAR OPTIONS] -m MODULE [ARGS...]       runar -m package.train --lr 0.1
-  runar [RUNAR OPTIONS] -- COMMAND [ARGS...]      runar -- make train
-"""
-HELP_FLAGS: Final = ("--help", "-h", "--version", "-V")
-
-
-def runner_help() -> str:
-    """How to run a script, from the runner itself when it is there."""
-    try:
-        from runar.cli.runner import RUNNER_HELP
-    except ImportError:
-        return FALLBACK_RUNNER_HELP
-    return str(RUNNER_HELP)
-
-
-class RunarGroup(TyperGroup):
-    """The command group; its help ends with how `runar SCRIPT ...` works."""
-
-    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
-        super().format_help(ctx, formatter)
-        # rich prints its part straight away; this text is echoed right after it
-        formatter.write("\n" + runner_help().rstrip("\n") + "\n")
-
-
-app = typer.Typer(
-    cls=RunarGroup,
-    name="runar",
-    help="Run any training script and record everything; look at the runs afterwards or live.",
-    add_completion=False,
-    no_args_is_help=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        print(f"runar {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", "-V", help="Print the version.", is_eager=True, callback=_print_version
-        ),
-    ] = False,
-) -> None:
-    """Run any training script and record everything; look at the runs afterwards or live."""
-
-
-app.command("ls")(runs.list_runs)
-app.command("show")(show.show)
-app.command("logs")(output.logs)
-app.command("diff")(compare.diff)
-app.command("rm")(runs.remove)
-app.command("clean")(runs.clean)
-app.command("replay")(output.replay)
-app.command("export")(export.export)
-app.command("reindex")(maintenance.reindex)
+    import typer
 
 COMMANDS: Final = ("ls", "show", "logs", "diff", "rm", "clean", "replay", "export", "reindex")
+HELP_FLAGS: Final = ("--help", "-h", "--version", "-V")
+
+__all__ = ["COMMANDS", "app", "main"]
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``runar.cli.app``, built on first use so that fast paths never import typer."""
+    if name == "app":
+        from runar.cli.commands import app
+
+        return app
+    raise AttributeError(f"module 'runar.cli' has no attribute '{name}'")
 
 
 def print_error(message: str) -> None:
@@ -110,7 +51,9 @@ def _no_arguments() -> None:
 
             run_tui(current_store())
             return
-    runs.show_runs()
+    from runar.cli.listing import show_runs
+
+    show_runs()
 
 
 def _is_runner_invocation(args: list[str]) -> bool:
@@ -135,6 +78,14 @@ def main(argv: list[str] | None = None) -> None:
             from runar.cli.runner import main_runner
 
             sys.exit(main_runner(args))
+        from runar.cli.listing import parse_fast, run_fast
+
+        fast = parse_fast(args)
+        if fast is not None:
+            run_fast(fast)
+            sys.exit(0)
+        from runar.cli.commands import app
+
         app(args=args, prog_name="runar")
     except RunarError as exc:
         print_error(str(exc))

@@ -32,6 +32,7 @@ STATUS_GLYPHS: Final = {
 SIZE_UNITS: Final = ("B", "KB", "MB", "GB", "TB", "PB")
 SIGNIFICANT_DIGITS: Final = 4
 MAX_KEY_METRICS: Final = 4
+MIN_FLEX_WIDTH: Final = 6
 PIPE_WIDTH: Final = 10_000  # tables are as wide as their content; this only lifts the cap
 DATE_AFTER_S: Final = 30 * 86400  # older than this, "5w ago" reads worse than a date
 
@@ -183,31 +184,79 @@ def console(stderr: bool = False) -> Console:
     return Console(file=stream, highlight=False, soft_wrap=False, width=width)
 
 
+Cell = str | tuple[str, str]  # plain text, or (text, style name from ANSI)
+
+
+def text_width(text: str) -> int:
+    """Terminal columns a string takes: wide East Asian characters count twice."""
+    import unicodedata
+
+    if text.isascii():
+        return len(text)
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def _clip(text: str, width: int) -> str:
+    if text_width(text) <= width:
+        return text
+    while text and text_width(text) > width - 1:
+        text = text[:-1]
+    return text + "…"
+
+
 def print_table(
     headers: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    justify: Sequence[str] | None = None,
-    out: Console | None = None,
+    rows: Sequence[Sequence[Cell]],
+    right: Iterable[int] = (),
     flexible: Iterable[int] = (),
+    out: Any = None,
 ) -> None:
-    """A borderless table of rich-markup cells; only ``flexible`` columns shrink to fit."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
+    """A borderless table; on a narrow terminal only the ``flexible`` columns are clipped.
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
-    shrinkable = set(flexible)
-    for i, header in enumerate(headers):
-        widest = max([len(header), *(Text.from_markup(row[i]).cell_len for row in rows)])
-        table.add_column(
-            header,
-            justify=(justify[i] if justify else "left"),  # type: ignore[arg-type]
-            no_wrap=True,
-            min_width=None if i in shrinkable else widest,
-        )
-    for row in rows:
-        table.add_row(*row)
-    (out or console()).print(table)
+    Drawn by hand rather than with rich: `runar ls` must start fast, and rich's import
+    and layout cost more than the whole listing.
+    """
+    import shutil
+
+    out = out or sys.stdout
+    colour = wants_colour(out)
+    cells = [[c if isinstance(c, tuple) else (c, "") for c in row] for row in rows]
+    widths = [
+        max([text_width(h), *(text_width(row[i][0]) for row in cells)])
+        for i, h in enumerate(headers)
+    ]
+    if hasattr(out, "isatty") and out.isatty():
+        excess = sum(widths) + 2 * (len(widths) - 1) - shutil.get_terminal_size().columns
+        for i in flexible:
+            if excess <= 0:
+                break
+            cut = min(excess, max(0, widths[i] - MIN_FLEX_WIDTH))
+            widths[i] -= cut
+            excess -= cut
+    aligned = set(right)
+
+    def line(row: Sequence[tuple[str, str]]) -> str:
+        parts = []
+        for i, (text, style) in enumerate(row):
+            text = _clip(text, widths[i])
+            pad = " " * (widths[i] - text_width(text))
+            shown = paint(text, style, colour) if style else text
+            parts.append(pad + shown if i in aligned else shown + pad)
+        return "  ".join(parts).rstrip()
+
+    lines = [line([(h, "bold") for h in headers])]
+    lines.append(paint("─" * (sum(widths) + 2 * (len(widths) - 1)), "dim", colour))
+    lines += [line(row) for row in cells]
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+def status_cell(status: str) -> tuple[str, str]:
+    """Glyph and word in the status colour, as a table cell."""
+    return status_text(status), STATUS_GLYPHS.get(status, ("?", ""))[1]
 
 
 def escape(text: str) -> str:
@@ -217,7 +266,15 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
-ANSI: Final = {"dim": "2", "bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
+ANSI: Final = {
+    "dim": "2",
+    "bold": "1",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "magenta": "35",
+    "cyan": "36",
+}
 
 
 def wants_colour(stream: Any = None) -> bool:

@@ -1,4 +1,4 @@
-"""`runar ls`, `runar rm`, `runar clean`: list runs and delete them."""
+"""`runar ls`, `runar rm`, `runar clean`: the typer commands that list and delete runs."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import contextlib
 import shutil
 import subprocess
 import sys
-import time
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
-from runar.cli import render
 from runar.cli.access import NO_RUNS_HINT, current_store, existing_views
+from runar.cli.listing import DEFAULT_LIMIT, show_runs, validate
 from runar.errors import UsageError
 from runar.ids import short
 
@@ -20,44 +19,8 @@ if TYPE_CHECKING:
     from runar.store import Store
     from runar.views.summary import RunSummary
 
-DEFAULT_LIMIT: Final = 50
-STATUSES: Final = ("running", "completed", "failed", "killed", "crashed")
 SNAPSHOT_REF: Final = "refs/runar/{run_id}"
 GIT_TIMEOUT_S: Final = 10
-
-
-def ls_record(summary: RunSummary, status: str, now_ns: int) -> dict[str, Any]:
-    """What `runar ls` shows about one run, as plain data."""
-    return {
-        "id": summary.run_id,
-        "short_id": short(summary.run_id),
-        "name": summary.display_name,
-        "status": status,
-        "created": render.iso(summary.created_ts),
-        "duration_s": render.run_seconds(summary, status, now_ns),
-        "metrics": summary.last_metrics(),
-        "tags": summary.tag_list(),
-    }
-
-
-def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_ns: int) -> None:
-    """The runs table: id, name, status, shared metrics, duration, created, tags."""
-    keys = render.key_metrics(r["metrics"] for r in records)
-    headers = ["ID", "NAME", "STATUS", *(k.upper() for k in keys), "DURATION", "CREATED", "TAGS"]
-    justify = ["left", "left", "left", *("right" for _ in keys), "right", "right", "left"]
-    rows = [
-        [
-            f"[dim]{r['short_id']}[/]",
-            render.escape(r["name"]) or "[dim]—[/]",
-            render.status_markup(r["status"]),
-            *(render.number(r["metrics"].get(k)) for k in keys),
-            render.duration(r["duration_s"]),
-            render.ago(created, now_ns),
-            render.escape(", ".join(r["tags"])),
-        ]
-        for r, created in zip(records, created_ns, strict=True)
-    ]
-    render.print_table(headers, rows, justify, flexible=(1, len(headers) - 1))
 
 
 def list_runs(
@@ -74,46 +37,8 @@ def list_runs(
     as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
 ) -> None:
     """List runs, newest first: id, name, status, key metrics, duration, created, tags."""
-    if status is not None and status not in STATUSES:
-        raise UsageError(f"unknown status '{status}'; use one of: {', '.join(STATUSES)}")
-    if limit < 0:
-        raise UsageError(f"--limit must be 0 (all) or more, not {limit}")
+    validate(status, limit)
     show_runs(status=status, tag=tag, name=name, limit=limit or None, as_json=as_json)
-
-
-def show_runs(
-    status: str | None = None,
-    tag: str | None = None,
-    name: str | None = None,
-    limit: int | None = DEFAULT_LIMIT,
-    as_json: bool = False,
-) -> None:
-    """Print the runs table (or its JSON records); also what a bare `runar` shows."""
-    store = current_store()
-    now_ns = time.time_ns()
-    records: list[dict[str, Any]] = []
-    created_ns: list[int] = []
-    total = 0
-    if store.exists:
-        from runar.views import open_views
-
-        with open_views(store) as views:
-            found = views.runs(limit=limit, status=status, tag=tag, name=name)
-            records = [ls_record(s, views.status(s), now_ns) for s in found]
-            created_ns = [s.created_ts for s in found]
-            total = views.count()
-    if as_json:
-        render.print_json(records)
-        return
-    if total == 0:
-        print(NO_RUNS_HINT, file=sys.stderr)
-        return
-    if not records:
-        print("no runs match these filters", file=sys.stderr)
-        return
-    print_runs_table(records, created_ns, now_ns)
-    if limit is not None and len(records) == limit and total > limit:
-        print(f"showing the newest {limit} of {total} runs; --limit 0 shows all", file=sys.stderr)
 
 
 def confirm(question: str) -> bool:

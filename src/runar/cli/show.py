@@ -190,9 +190,9 @@ def _print_steps(out: Console, steps: list[dict[str, Any]]) -> None:
 def _print_measurements(out: Console, rec: dict[str, Any]) -> None:
     if rec["metrics"]:
         _section(out, "Metrics")
-        rows = [
+        rows: list[list[render.Cell]] = [
             [
-                render.escape(k),
+                k,
                 render.number(m["last"]),
                 render.number(m["best"]),
                 render.number(m["min"]),
@@ -203,19 +203,16 @@ def _print_measurements(out: Console, rec: dict[str, Any]) -> None:
             for k, m in rec["metrics"].items()
         ]
         headers = ["KEY", "LAST", "BEST", "MIN", "MAX", "STEP", "COUNT"]
-        render.print_table(headers, rows, ["left", *["right"] * 6], out)
+        render.print_table(headers, rows, right=range(1, 7), flexible=(0,))
     if rec["summary"]:
         _section(out, "Summary")
         for key, value in rec["summary"].items():
             _field(out, key, render.number(value))
     if rec["artifacts"]:
         _section(out, "Artifacts")
-        rows = [
-            [render.escape(a["name"]), a["kind"], render.size(a["size"]), render.escape(a["file"])]
-            for a in rec["artifacts"]
-        ]
+        rows = [[a["name"], a["kind"], render.size(a["size"]), a["file"]] for a in rec["artifacts"]]
         headers = ["NAME", "KIND", "SIZE", "FILE"]
-        render.print_table(headers, rows, ["left", "left", "right", "left"], out, flexible=(3,))
+        render.print_table(headers, rows, right=(2,), flexible=(3, 0))
     system = rec["system"]
     if system.get("samples"):
         _section(out, "System peak")

@@ -1,5 +1,8 @@
 """The Event tagged union: every fact runar records, as plain msgspec Structs.
 
+Events are acyclic plain data, so they opt out of the garbage collector (``gc=False``):
+decoding a segment then allocates nothing the collector must later walk.
+
 Every event carries an envelope — ``writer`` (who wrote it), ``seq`` (that writer's
 counter, starting at 1) and ``ts`` (wall clock, ns) — and ``(writer, seq)`` is unique
 across all stores. Rules for evolving this file: new fields get defaults and go last;

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Final
@@ -66,6 +67,11 @@ class Store:
                 f"cannot create the runar store at {self.root}: {exc.strerror}; "
                 f"set {ENV_STORE} to a writable folder"
             ) from exc
+        marker = self.root / ".gitignore"
+        if not marker.exists():
+            # a store inside a repository must not make the tree dirty nor enter snapshots
+            with contextlib.suppress(OSError):
+                marker.write_text("# runar's store: runs and derived views, not code\n*\n")
         return self
 
     @property

@@ -7,7 +7,6 @@ the same run folder with a writer of its own; the runner never touches those fil
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import sys
@@ -113,18 +112,9 @@ def _print(lines: list[str]) -> None:
         pass  # a closed stderr must not stop the run from being recorded
 
 
-def _keep_out_of_git(store: Store) -> None:
-    """A store inside a repository must not make the tree dirty, nor enter its snapshots."""
-    marker = store.root / ".gitignore"
-    if not marker.exists():
-        with contextlib.suppress(OSError):
-            marker.write_text("# runar's store: runs and derived views, not code\n*\n")
-
-
 def execute(request: RunRequest, store: Store | None = None) -> int:
     """Run the request as a new recorded run; the shell exit code to exit with."""
     store = (store or Store.discover()).create()
-    _keep_out_of_git(store)
     run_id = new_run_id()
     git = capture_git(Path.cwd(), run_id)
     writer = JournalWriter(store.run_dir(run_id), run_id, role="runner")

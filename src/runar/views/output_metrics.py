@@ -28,7 +28,7 @@ def metrics_from_output(
         return []
     derived: list[MetricsLogged] = []
     for line in complete.split("\n"):
-        parsed = parse_line(line.rsplit("\r", 1)[-1])
+        parsed = parse_line(line)  # it keeps only what follows the last \r itself
         if parsed is None:
             continue
         step, values = parsed

@@ -149,9 +149,14 @@ def test_stdout_lines_become_metrics_unless_disabled(store):
         return run_id
 
     parsed, plain = run(True), run(False)
+    several = new_run_id()
+    with JournalWriter(store.run_dir(several), several, role="runner") as w:
+        w.append(RunStarted(run_id=several))
+        w.append(OutputCaptured(stream="stdout", text="loss=0.9\nloss=0.7\nloss=0.4\n"))
     with open_views(store) as views:
         assert views.get(parsed).last_metrics() == {"loss": 0.50, "acc": 0.75}
         assert views.get(plain).last_metrics() == {}
+        assert views.get(several).metrics["loss"].last == 0.4  # the chunk's last line
 
 
 def test_lookups_by_name_tag_status(store):

@@ -27,7 +27,7 @@ def metrics_from_output(
     if not newline:
         return []
     derived: list[MetricsLogged] = []
-    for line in complete.split("\n"):
+    for offset, line in enumerate(complete.split("\n")):
         parsed = parse_line(line)  # it keeps only what follows the last \r itself
         if parsed is None:
             continue
@@ -39,7 +39,9 @@ def metrics_from_output(
                 source="output",
                 writer=event.writer,
                 seq=event.seq,
-                ts=event.ts,
+                # lines of one chunk share its (writer, seq): a ns offset keeps their
+                # clocks distinct, so the chunk's last line is the metric's last value
+                ts=event.ts + offset,
             )
         )
     return derived

@@ -1,0 +1,98 @@
+"""The tree shows the flow: events → journal → projector → views → front-ends.
+
+Imports point one way, and what a training script loads stays light.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "runar"
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+# Each layer may import itself and the layers listed for it (plus the shared base).
+BASE = {"runar", "runar.errors", "runar.events", "runar.ids", "runar.store"}
+ALLOWED = {
+    "runar.events": set(),
+    "runar.codec": {"runar.events"},
+    "runar.journal": {"runar.codec"},
+    "runar.sdk": {"runar.journal", "runar.codec"},
+    "runar.runner": {"runar.journal", "runar.codec"},
+    "runar.views": {"runar.journal", "runar.codec", "runar.projector"},
+    "runar.projector": {"runar.views", "runar.journal", "runar.codec"},
+    "runar.frames": {"runar.views", "runar.projector", "runar.journal", "runar.codec"},
+    "runar.doctor": {"runar.views", "runar.projector", "runar.journal", "runar.codec"},
+    "runar.cli": {
+        "runar.views",
+        "runar.projector",
+        "runar.frames",
+        "runar.journal",
+        "runar.codec",
+        "runar.runner",
+        "runar.doctor",
+        "runar.tui.app",
+    },
+    "runar.tui": {"runar.views", "runar.projector", "runar.frames", "runar.journal", "runar.codec"},
+}
+LIGHT = ["runar", "runar.events", "runar.codec", "runar.journal", "runar.sdk"]
+HEAVY = ["polars", "lmdb", "typer", "textual", "git", "rich", "numpy"]
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return ".".join(parts[:2]) if len(parts) > 1 else module
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {m for m in found if m == "runar" or m.startswith("runar.")}
+
+
+def _modules() -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC.parent).with_suffix("")
+        name = ".".join(p for p in rel.parts if p != "__init__")
+        out.append((name, path))
+    return out
+
+
+@pytest.mark.parametrize(("module", "path"), _modules(), ids=lambda v: str(v))
+def test_imports_point_one_way(module, path):
+    layer = _layer(module)
+    if layer not in ALLOWED:
+        return  # runar/__init__ and __main__ are entry points
+    allowed = BASE | ALLOWED[layer] | {layer}
+    bad = {
+        m
+        for m in _imports(path)
+        if m not in allowed
+        and _layer(m) not in allowed
+        and not any(m == a or m.startswith(a + ".") for a in allowed)
+    }
+    assert not bad, f"{module} imports {sorted(bad)} against the layering"
+
+
+@pytest.mark.parametrize("module", LIGHT)
+def test_training_side_modules_load_nothing_heavy(module):
+    code = f"import sys, {module}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"import {module} loaded {out.stdout.strip()}"
+
+
+def test_every_command_is_in_the_readme():
+    from runar.cli import COMMANDS
+
+    readme = README.read_text()
+    for command in (*COMMANDS, "sync", "doctor"):
+        assert f"`runar {command}" in readme, f"runar {command} is not documented in README.md"

@@ -1,0 +1,101 @@
+"""Where a store's LMDB index lives: next to the log, unless the log is on a network drive.
+
+LMDB relies on mmap and POSIX locks that NFS, SMB and FUSE mounts do not honour, so an
+index beside a shared ``runs/`` tree would be corrupted by a second machine. For such a
+store the index moves to a machine-local cache folder named after the store's path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Final
+
+from runar.store import ENV_INDEX, Store
+
+MOUNTS_FILE: Final = Path("/proc/mounts")
+NETWORK_FSTYPES: Final = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb",
+        "smb2",
+        "smb3",
+        "smbfs",
+        "9p",
+        "afs",
+        "ceph",
+        "glusterfs",
+        "lustre",
+        "gpfs",
+        "beegfs",
+        "davfs",
+        "ncpfs",
+        "virtiofs",
+    }
+)
+STORE_HASH_CHARS: Final = 16
+
+
+def _unescape(field: str) -> str:
+    """/proc/mounts writes spaces, tabs, newlines and backslashes as octal escapes."""
+    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+        field = field.replace(code, char)
+    return field
+
+
+def is_network_fstype(fstype: str) -> bool:
+    """True for filesystems LMDB cannot trust: network mounts and FUSE (sshfs, rclone…)."""
+    return fstype in NETWORK_FSTYPES or fstype.startswith("fuse")
+
+
+def mount_fstype(path: Path, mounts_text: str) -> str | None:
+    """The filesystem type of the longest mount point containing ``path``."""
+    best: tuple[int, str] | None = None
+    target = str(path)
+    for line in mounts_text.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point, fstype = _unescape(fields[1]), fields[2]
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) > best[0]):
+            best = (len(point), fstype)
+    return best[1] if best is not None else None
+
+
+def _existing_ancestor(path: Path) -> Path:
+    for folder in (path, *path.parents):
+        if folder.exists():
+            return folder
+    return path
+
+
+def on_network_fs(path: Path, mounts_file: Path = MOUNTS_FILE) -> bool:
+    """True when ``path`` (or its nearest existing parent) is on a network/FUSE mount."""
+    try:
+        text = mounts_file.read_text(errors="replace")
+    except OSError:
+        return False  # no /proc (macOS, a sandbox): assume local, as LMDB itself does
+    real = Path(os.path.realpath(_existing_ancestor(path.absolute())))
+    fstype = mount_fstype(real, text)
+    return fstype is not None and is_network_fstype(fstype)
+
+
+def local_cache_index(store: Store) -> Path:
+    """A machine-local index folder for ``store``: ``$XDG_CACHE_HOME/runar/index/<hash>``."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    digest = hashlib.sha256(str(store.root).encode()).hexdigest()[:STORE_HASH_CHARS]
+    return Path(cache).expanduser() / "runar" / "index" / digest
+
+
+def index_location(store: Store, mounts_file: Path = MOUNTS_FILE) -> Path:
+    """RUNAR_INDEX_DIR, else ``<store>/index``, else a local cache folder on network mounts."""
+    override = os.environ.get(ENV_INDEX)
+    if override:
+        return Path(override).expanduser()
+    if on_network_fs(store.root, mounts_file):
+        return local_cache_index(store)
+    return store.root / "index"

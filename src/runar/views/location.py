@@ -66,20 +66,13 @@ def mount_fstype(path: Path, mounts_text: str) -> str | None:
     return best[1] if best is not None else None
 
 
-def _existing_ancestor(path: Path) -> Path:
-    for folder in (path, *path.parents):
-        if folder.exists():
-            return folder
-    return path
-
-
 def on_network_fs(path: Path, mounts_file: Path = MOUNTS_FILE) -> bool:
-    """True when ``path`` (or its nearest existing parent) is on a network/FUSE mount."""
+    """True when ``path`` (which may not exist yet) is on a network or FUSE mount."""
     try:
         text = mounts_file.read_text(errors="replace")
     except OSError:
         return False  # no /proc (macOS, a sandbox): assume local, as LMDB itself does
-    real = Path(os.path.realpath(_existing_ancestor(path.absolute())))
+    real = Path(os.path.realpath(path.absolute()))  # resolves the parts that exist
     fstype = mount_fstype(real, text)
     return fstype is not None and is_network_fstype(fstype)
 

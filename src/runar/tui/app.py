@@ -105,7 +105,7 @@ class RunarApp(App[None]):
     @work(thread=True, group="load")
     def _load(self) -> None:
         entries, total = self.catalog.page(FIRST_PAGE)
-        self.post_message(RunsLoaded(entries, total, complete=len(entries) >= total))
+        self.post_message(RunsLoaded(entries, total, complete=False))
         if self.watch:
             self._watch()
         self.sync()

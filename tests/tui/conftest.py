@@ -52,6 +52,7 @@ def make_app() -> Iterator[Callable[..., RunarApp]]:
     def factory(store: Store, watch: bool = False) -> RunarApp:
         app = RunarApp(store, clock=lambda: NOW_S, open_file=opened.append, watch=watch)
         app.opened = opened  # type: ignore[attr-defined]
+        app.store_label = "~/project/.runar"
         return app
 
     yield factory

@@ -66,6 +66,7 @@ class RunarApp(App[None]):
     ) -> None:
         super().__init__()
         self.store = store
+        self.store_label = str(store.root)  # tests pin it so pictures do not name a tmp dir
         self.catalog = Catalog(store)
         self.clock = clock
         self.open_file = open_file
@@ -80,7 +81,7 @@ class RunarApp(App[None]):
         self._stop = threading.Event()
 
     def on_mount(self) -> None:
-        self.sub_title = str(self.store.root)
+        self.sub_title = self.store_label
         self.push_screen(RunsScreen())
         self._load()
 

@@ -112,7 +112,7 @@ class RunsScreen(Screen[None]):
             elif app.entries:
                 empty.update(NO_MATCH_TEXT.format(query=self.query_text))
             else:
-                empty.update(EMPTY_TEXT.format(root=app.store.root))
+                empty.update(EMPTY_TEXT.format(root=app.store_label))
             empty.display = True
             table.display = False
             table.clear()
@@ -137,7 +137,7 @@ class RunsScreen(Screen[None]):
             parts.append(f"{shown} shown")
         if self.selected:
             parts.append(f"{len(self.selected)} selected")
-        self.sub_title = f"{app.store.root} · " + " · ".join(parts)
+        self.sub_title = f"{app.store_label} · " + " · ".join(parts)
 
     @on(DataTable.RowHighlighted)
     def _maybe_next_page(self, event: DataTable.RowHighlighted) -> None:

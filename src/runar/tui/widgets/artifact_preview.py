@@ -50,7 +50,7 @@ def preview(artifact: ArtifactSummary, path: Path) -> RenderableType:
     """A short, safe rendering of the artifact; never reads more than PREVIEW_BYTES."""
     head = (
         f"[b]{escape(artifact.name)}[/b]  {escape(artifact.kind)}  {fmt.size(artifact.size)}\n"
-        f"[dim]sha256 {artifact.sha256}\n{escape(str(path))}[/]\n"
+        f"[dim]sha256 {artifact.sha256}\nartifacts/{escape(artifact.path)}[/]\n"
     )
     if not path.is_file():
         return Text.from_markup(head + "\n[yellow]the file is missing[/]")

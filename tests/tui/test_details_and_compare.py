@@ -39,7 +39,8 @@ async def test_number_keys_switch_tabs(runs_store: Store, make_app) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_details(pilot, 2)
         tabs = screen.query_one(TabbedContent)
-        for key, tab in zip("234561", ("metrics", "steps", "artifacts", "logs", "system", "overview")):
+        order = ("metrics", "steps", "artifacts", "logs", "system", "overview")
+        for key, tab in zip("234561", order, strict=True):
             await pilot.press(key)
             assert tabs.active == tab
 

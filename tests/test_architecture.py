@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "runar"
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 # Each layer may import itself and the layers listed for it (plus the shared base).
-BASE = {"runar", "runar.errors", "runar.events", "runar.ids", "runar.store"}
+BASE = {"runar", "runar.errors", "runar.events", "runar.ids", "runar.store", "runar.mounts"}
 ALLOWED = {
     "runar.events": set(),
     "runar.codec": {"runar.events"},

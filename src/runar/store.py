@@ -17,6 +17,7 @@ from typing import Final
 
 from runar.errors import StoreError
 from runar.ids import is_run_id
+from runar.mounts import MOUNTS_FILE, index_location
 
 STORE_DIRNAME: Final = ".runar"
 ENV_STORE: Final = "RUNAR_DIR"
@@ -34,8 +35,10 @@ def _find_upwards(start: Path, name: str) -> Path | None:
 class Store:
     """A runar store rooted at a ``.runar`` folder (which may not exist yet)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, mounts_file: Path = MOUNTS_FILE) -> None:
         self.root = Path(root).absolute()
+        self.mounts_file = mounts_file
+        self._index_dir: Path | None = None
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"
@@ -80,8 +83,13 @@ class Store:
 
     @property
     def index_dir(self) -> Path:
+        """RUNAR_INDEX_DIR, else ``.runar/index``; off network mounts, where LMDB is unsafe."""
         override = os.environ.get(ENV_INDEX)
-        return Path(override).expanduser() if override else self.root / "index"
+        if override:
+            return Path(override).expanduser()
+        if self._index_dir is None:
+            self._index_dir = index_location(self.root, self.mounts_file)
+        return self._index_dir
 
     def run_dir(self, run_id: str) -> Path:
         return self.runs_dir / run_id

@@ -1,4 +1,4 @@
-"""views/location.py: the index leaves network mounts for a local cache folder."""
+"""mounts.py and Store.index_dir: the index leaves network mounts for a local cache folder."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from runar.mounts import local_cache_index, mount_fstype
 from runar.store import Store
-from runar.views.location import index_location, local_cache_index, mount_fstype
 
 MOUNTS = """\
 sysfs /sys sysfs rw,nosuid 0 0
@@ -33,30 +33,30 @@ def mounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_local_store_keeps_its_index_beside_the_log(tmp_path: Path, mounts: Path) -> None:
     store = Store(tmp_path / "home" / ".runar")
-    assert index_location(store, mounts) == store.root / "index"
+    assert Store(store.root, mounts).index_dir == store.root / "index"
 
 
 @pytest.mark.parametrize("folder", ["share", "smb", "with space"])
 def test_network_store_gets_a_local_index(tmp_path: Path, mounts: Path, folder: str) -> None:
     store = Store(tmp_path / folder / "project" / ".runar")
-    where = index_location(store, mounts)
-    assert where == local_cache_index(store)
+    where = Store(store.root, mounts).index_dir
+    assert where == local_cache_index(store.root)
     assert where.is_relative_to(tmp_path / "cache" / "runar" / "index")
 
 
 def test_longest_mount_point_wins(tmp_path: Path, mounts: Path) -> None:
     store = Store(tmp_path / "share" / "local" / ".runar")
-    assert index_location(store, mounts) == store.root / "index"
+    assert Store(store.root, mounts).index_dir == store.root / "index"
 
 
 def test_prefix_of_a_name_is_not_a_mount_point(tmp_path: Path, mounts: Path) -> None:
     store = Store(tmp_path / "shared-not-nfs" / ".runar")
-    assert index_location(store, mounts) == store.root / "index"
+    assert Store(store.root, mounts).index_dir == store.root / "index"
 
 
 def test_two_stores_get_two_cache_folders(tmp_path: Path, mounts: Path) -> None:
-    one = index_location(Store(tmp_path / "share" / "a" / ".runar"), mounts)
-    two = index_location(Store(tmp_path / "share" / "b" / ".runar"), mounts)
+    one = Store(tmp_path / "share" / "a" / ".runar", mounts).index_dir
+    two = Store(tmp_path / "share" / "b" / ".runar", mounts).index_dir
     assert one != two
 
 
@@ -64,12 +64,12 @@ def test_runar_index_dir_overrides(
     tmp_path: Path, mounts: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RUNAR_INDEX_DIR", str(tmp_path / "mine"))
-    assert index_location(Store(tmp_path / "share" / ".runar"), mounts) == tmp_path / "mine"
+    assert Store(tmp_path / "share" / ".runar", mounts).index_dir == tmp_path / "mine"
 
 
 def test_missing_mounts_file_means_local(tmp_path: Path, mounts: Path) -> None:
     store = Store(tmp_path / "share" / ".runar")
-    assert index_location(store, tmp_path / "absent") == store.root / "index"
+    assert Store(store.root, tmp_path / "absent").index_dir == store.root / "index"
 
 
 def test_this_machines_mounts_parse() -> None:

@@ -1,5 +1,7 @@
 """Where a store's LMDB index lives: next to the log, unless the log is on a network drive.
 
+Stdlib only: Store.index_dir asks this module, below every layer that uses the index.
+
 LMDB relies on mmap and POSIX locks that NFS, SMB and FUSE mounts do not honour, so an
 index beside a shared ``runs/`` tree would be corrupted by a second machine. For such a
 store the index moves to a machine-local cache folder named after the store's path.
@@ -11,8 +13,6 @@ import hashlib
 import os
 from pathlib import Path
 from typing import Final
-
-from runar.store import ENV_INDEX, Store
 
 MOUNTS_FILE: Final = Path("/proc/mounts")
 NETWORK_FSTYPES: Final = frozenset(
@@ -77,18 +77,15 @@ def on_network_fs(path: Path, mounts_file: Path = MOUNTS_FILE) -> bool:
     return fstype is not None and is_network_fstype(fstype)
 
 
-def local_cache_index(store: Store) -> Path:
-    """A machine-local index folder for ``store``: ``$XDG_CACHE_HOME/runar/index/<hash>``."""
+def local_cache_index(root: Path) -> Path:
+    """A machine-local index folder for a store: ``$XDG_CACHE_HOME/runar/index/<hash>``."""
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    digest = hashlib.sha256(str(store.root).encode()).hexdigest()[:STORE_HASH_CHARS]
+    digest = hashlib.sha256(str(root).encode()).hexdigest()[:STORE_HASH_CHARS]
     return Path(cache).expanduser() / "runar" / "index" / digest
 
 
-def index_location(store: Store, mounts_file: Path = MOUNTS_FILE) -> Path:
-    """RUNAR_INDEX_DIR, else ``<store>/index``, else a local cache folder on network mounts."""
-    override = os.environ.get(ENV_INDEX)
-    if override:
-        return Path(override).expanduser()
-    if on_network_fs(store.root, mounts_file):
-        return local_cache_index(store)
-    return store.root / "index"
+def index_location(root: Path, mounts_file: Path = MOUNTS_FILE) -> Path:
+    """``<root>/index``, or a local cache folder when ``root`` is on a network mount."""
+    if on_network_fs(root, mounts_file):
+        return local_cache_index(root)
+    return root / "index"

@@ -107,6 +107,8 @@ class RunarApp(App[None]):
     def _load(self) -> None:
         entries, total = self.catalog.page(FIRST_PAGE)
         self.post_message(RunsLoaded(entries, total, complete=False))
+        if self.exit_after_first_paint:
+            return  # measuring time to first paint: the rest would only delay the exit
         if self.watch:
             self._watch()
         self.sync()

@@ -17,7 +17,9 @@ from runar.errors import RunarError
 if TYPE_CHECKING:
     import typer
 
-COMMANDS: Final = ("ls", "show", "logs", "diff", "rm", "clean", "replay", "export", "reindex")
+COMMANDS: Final = (
+    "ls", "show", "logs", "diff", "rm", "clean", "replay", "export", "reindex", "sync", "doctor",
+)  # fmt: skip
 HELP_FLAGS: Final = ("--help", "-h", "--version", "-V")
 
 __all__ = ["COMMANDS", "app", "main"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from runar.cli import COMMANDS
 from runar.errors import RunarError, UsageError
 
 if TYPE_CHECKING:
@@ -20,12 +21,8 @@ if TYPE_CHECKING:
 
 EXIT_USAGE: Final = 2
 EXIT_ERROR: Final = 1
-SUBCOMMANDS: Final = frozenset(
-    {
-        "ls", "show", "logs", "diff", "rm", "clean", "replay", "export", "reindex",
-        "sync", "doctor", "tui", "help", "version", "runs", "gc",
-    }
-)  # fmt: skip
+# names reserved for commands, today's and likely ones, so a script can never shadow them
+SUBCOMMANDS: Final = frozenset(COMMANDS) | {"tui", "help", "version", "runs", "gc"}
 VALUE_OPTIONS: Final = {"-n": "name", "--name": "name", "-t": "tag", "--tag": "tag"}
 VALUE_OPTIONS_LONG: Final = {"--name": "name", "--tag": "tag", "--note": "note"}
 FLAG_OPTIONS: Final = {"--no-parse": "no_parse"}

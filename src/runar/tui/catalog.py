@@ -76,12 +76,6 @@ class Catalog:
                         changed[run_id] = RunEntry(summary, views.status(summary))
         return Changes(changed, list(report.runs_removed))
 
-    def statuses(self, entries: list[RunEntry]) -> dict[str, str]:
-        """Effective status of running runs again: a silent writer may have died."""
-        from runar.views.liveness import effective_status
-
-        return {e.run_id: effective_status(e.summary) for e in entries if e.status == "running"}
-
     def delete(self, run_ids: list[str]) -> Changes:
         """Remove the runs' folders (log and artifacts), then let the projector drop them."""
         for run_id in run_ids:

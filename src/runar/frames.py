@@ -108,6 +108,7 @@ def metrics(
     runs: Sequence[str] | None = None,
     keys: Sequence[str] | None = None,
     store: Store | None = None,
+    catch_up: bool = True,
 ) -> pl.DataFrame:
     """Every metric point in long format: run_id, step, key, value, ts, writer, seq.
 
@@ -118,11 +119,12 @@ def metrics(
         runs: run ids, prefixes or names; all runs when None.
         keys: metric names to keep; all when None.
         store: the store; discovered from the working directory when None.
+        catch_up: fold new events first (a caller that just did may skip it).
     """
     import polars as pl
 
     store = store or Store.discover()
-    with open_views(store) as views:
+    with open_views(store, catch_up=catch_up) as views:
         summaries = views.runs() if runs is None else [views.get(ref) for ref in runs]
     frames = []
     for summary in summaries:

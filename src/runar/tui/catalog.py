@@ -95,6 +95,7 @@ class Catalog:
             if not present:
                 return pl.DataFrame()
             try:
-                return frames.metrics(runs=present, keys=keys, store=self.store)
+                # the watcher keeps the index current; no second catch-up per redraw
+                return frames.metrics(runs=present, keys=keys, store=self.store, catch_up=False)
             except RunarError:
                 return pl.DataFrame()  # a run deleted by another process meanwhile

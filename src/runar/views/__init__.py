@@ -99,8 +99,10 @@ class Views:
                 f"no run matches '{ref}': there are no runs yet; start one with 'runar train.py'"
             )
         with self.index.read() as txn:
-            run_id = resolve(ref, _all_ids(self.index, txn), self.index.names(txn))
-            summary = self.index.summary(txn, run_id)
+            summary = self.index.summary(txn, ref)  # an exact id needs no listing
+            if summary is None:
+                run_id = resolve(ref, _all_ids(self.index, txn), self.index.names(txn))
+                summary = self.index.summary(txn, run_id)
         if summary is None:
             raise RunNotFound(f"no run matches '{ref}'; see 'runar ls'")
         return summary

@@ -19,6 +19,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 BASE = {"runar", "runar.errors", "runar.events", "runar.ids", "runar.store", "runar.mounts"}
 ALLOWED = {
     "runar.events": set(),
+    "runar.display": set(),
     "runar.codec": {"runar.events"},
     "runar.journal": {"runar.codec"},
     "runar.sdk": {"runar.journal", "runar.codec"},
@@ -36,8 +37,16 @@ ALLOWED = {
         "runar.runner",
         "runar.doctor",
         "runar.tui.app",
+        "runar.display",
     },
-    "runar.tui": {"runar.views", "runar.projector", "runar.frames", "runar.journal", "runar.codec"},
+    "runar.tui": {
+        "runar.views",
+        "runar.projector",
+        "runar.frames",
+        "runar.journal",
+        "runar.codec",
+        "runar.display",
+    },
 }
 LIGHT = ["runar", "runar.events", "runar.codec", "runar.journal", "runar.sdk"]
 HEAVY = ["polars", "lmdb", "typer", "textual", "git", "rich", "numpy"]

@@ -40,3 +40,17 @@ def effective_status(summary: RunSummary, now_ns: int | None = None) -> str:
     if summary.last_ts and now - summary.last_ts > SILENT_AFTER_S * 1_000_000_000:
         return "crashed"
     return "running"
+
+
+def run_seconds(summary: RunSummary, status: str, now_ns: int | None = None) -> float | None:
+    """How long the run lasted, or has lasted so far; a crashed run ends at its last event."""
+    start = summary.created_ts
+    if not start:
+        return None
+    if summary.ended_ts is not None:
+        end = summary.ended_ts
+    elif status == "running":
+        end = time.time_ns() if now_ns is None else now_ns
+    else:
+        end = summary.last_ts
+    return max(0, end - start) / 1e9

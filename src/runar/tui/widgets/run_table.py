@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any, ClassVar, Final
 
@@ -10,9 +9,11 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
+from runar import display
 from runar.ids import short
 from runar.tui import format as fmt
 from runar.tui.catalog import RunEntry
+from runar.views import liveness
 
 MAX_METRIC_COLUMNS: Final = 3
 NAME_WIDTH: Final = 24
@@ -25,25 +26,12 @@ SELECTED: Final = "■"
 
 def key_metrics(entries: Iterable[RunEntry], limit: int = MAX_METRIC_COLUMNS) -> list[str]:
     """The metric keys most runs share, most common first, then by name."""
-    counts: Counter[str] = Counter()
-    for entry in entries:
-        counts.update(entry.summary.metrics.keys())
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [key for key, _ in ranked[:limit]]
+    return display.key_metrics((e.summary.metrics for e in entries), limit)
 
 
 def run_seconds(entry: RunEntry, now_s: float) -> float | None:
     """How long the run lasted, or has lasted so far; a crashed run ends at its last event."""
-    summary = entry.summary
-    if not summary.created_ts:
-        return None
-    if summary.ended_ts is not None:
-        end = summary.ended_ts / fmt.NS
-    elif entry.status == "running":
-        end = now_s
-    else:
-        end = summary.last_ts / fmt.NS
-    return max(0.0, end - summary.created_ts / fmt.NS)
+    return liveness.run_seconds(entry.summary, entry.status, int(now_s * fmt.NS))
 
 
 def sort_value(entry: RunEntry, column: str, now_s: float) -> Any:

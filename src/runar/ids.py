@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 from collections.abc import Iterable, Mapping
 from typing import Final
 
@@ -16,7 +16,8 @@ WRITER_TOKEN_CHARS: Final = 10
 
 
 def _token(chars: int) -> str:
-    bits = secrets.randbits(5 * chars)
+    # os.urandom is what secrets uses; importing secrets costs hmac+hashlib at start-up
+    bits = int.from_bytes(os.urandom((5 * chars + 7) // 8), "big") >> ((8 - 5 * chars % 8) % 8)
     return "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(chars))
 
 

@@ -85,7 +85,9 @@ def local_cache_index(root: Path) -> Path:
 
 
 def index_location(root: Path, mounts_file: Path = MOUNTS_FILE) -> Path:
-    """``<root>/index``, or a local cache folder when ``root`` is on a network mount."""
+    """``<root>/index``, or a local cache folder for a store on a network mount or read-only."""
     if on_network_fs(root, mounts_file):
         return local_cache_index(root)
+    if root.exists() and not os.access(root, os.W_OK):
+        return local_cache_index(root)  # a store received read-only can still be looked at
     return root / "index"

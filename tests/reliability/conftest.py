@@ -47,4 +47,5 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No store or run inherited from the environment; returns a fresh folder."""
     for name in ("RUNAR_DIR", "RUNAR_RUN_ID", "RUNAR_INDEX_DIR"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # relocated indexes land here
     return tmp_path

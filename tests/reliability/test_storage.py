@@ -104,11 +104,6 @@ def test_read_only_store_training_goes_on(
     figure(case="read-only store", warnings=len(warnings), earlier_steps_readable=100)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="views/index.py Index._open mkdirs and opens LMDB inside the store: a read-only "
-    "store cannot be listed unless RUNAR_INDEX_DIR points elsewhere (OSError escapes)",
-)
 @pytest.mark.timeout(60)
 def test_read_only_store_can_be_listed(tmpfs: Path, tmp_path: Path, clean_env: Path) -> None:
     root = tmpfs / ".runar"
@@ -141,14 +136,7 @@ def damage_index(store: Store, how: str) -> None:
     "how",
     [
         "deleted",
-        pytest.param(
-            "truncated",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="views/index.py opens a data.mdb shorter than its map without checking "
-                "its size; reading the missing pages kills the process with SIGBUS",
-            ),
-        ),
+        "truncated",
         "garbage",
     ],
 )

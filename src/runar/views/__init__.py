@@ -118,13 +118,23 @@ def open_views(store: Store, catch_up: bool = True) -> Iterator[Views]:
     if not store.exists:
         yield Views(store, None)
         return
+    import lmdb
+
     from runar.projector import catch_up as run_catch_up
-    from runar.views.index import Index
+    from runar.views.index import Index, remove_index
 
     index = Index(store)
     try:
         if catch_up:
-            run_catch_up(store, index)
+            try:
+                run_catch_up(store, index)
+            except lmdb.Error:
+                # a damaged index (e.g. pages lost in a power cut, since commits skip fsync)
+                # is only derived state: drop it and fold the log again
+                index.close()
+                remove_index(store)
+                index = Index(store)
+                run_catch_up(store, index)
         yield Views(store, index)
     finally:
         index.close()

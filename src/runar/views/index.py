@@ -15,6 +15,7 @@ One process writes at a time (LMDB serializes write transactions); readers never
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import struct
@@ -76,6 +77,35 @@ _checkpoint_decoder = msgspec.msgpack.Decoder(RunCheckpoint)
 _encoder = msgspec.msgpack.Encoder()
 
 
+_META = struct.Struct("<IIQQ")  # magic, version, address, mapsize (after a 16-byte page header)
+_META_TAIL = struct.Struct("<QQ")  # last used page, txn id (after the two 48-byte db records)
+_LMDB_MAGIC: Final = 0xBEEFC0DE
+
+
+def _is_truncated(data_file: Path) -> bool:
+    """True when the newest meta page of an LMDB file names pages beyond the file's end."""
+    try:
+        with open(data_file, "rb") as fh:
+            head = fh.read(1 << 16)
+            size = os.fstat(fh.fileno()).st_size
+    except FileNotFoundError:
+        return False
+    if len(head) < 160:
+        return size > 0  # too short to hold its meta pages
+    page_size = int.from_bytes(head[40:44], "little")  # kept in the free-db record's pad
+    if page_size < 512 or page_size > len(head) - 160 or page_size & (page_size - 1):
+        return False  # not a meta page we can read: let LMDB itself judge it
+    metas = []
+    for offset in (0, page_size):
+        magic, _, _, _ = _META.unpack_from(head, offset + 16)
+        if magic == _LMDB_MAGIC:
+            metas.append(_META_TAIL.unpack_from(head, offset + 136))
+    if not metas:
+        return False
+    last_page, _ = max(metas, key=lambda m: m[1])
+    return size < (last_page + 1) * page_size
+
+
 def _time_key(created_ts: int, run_id: str) -> bytes:
     return max(created_ts, 0).to_bytes(8, "big") + run_id.encode()
 
@@ -97,6 +127,10 @@ class Index:
 
     def _open(self, map_bytes: int) -> lmdb.Environment:
         self.path.mkdir(parents=True, exist_ok=True)
+        if _is_truncated(self.path / "data.mdb"):
+            # LMDB maps the file whole: touching a page past its end kills us with SIGBUS
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path.mkdir(parents=True, exist_ok=True)
         try:
             return lmdb.open(
                 str(self.path), map_size=map_bytes, max_dbs=len(_DBS) + 1, **_ENV_OPTIONS

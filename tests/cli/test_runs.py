@@ -180,3 +180,22 @@ def test_clean_without_a_terminal_refuses(
     code, _, err = invoke_main(cli, "clean")
     assert code == 1 and "--yes" in err
     assert len(store.run_ids()) == 2
+
+
+def test_rm_everywhere_leaves_a_tombstone_that_sync_honours(tmp_path, monkeypatch):
+    from runar.journal.sync import sync
+
+    here, peer = (
+        Store(tmp_path / "a" / ".runar").create(),
+        Store(tmp_path / "b" / ".runar").create(),
+    )
+    run_id = write_run(peer, name="old")
+    sync(peer.root, here.root)
+    monkeypatch.setenv("RUNAR_DIR", str(here.root))
+    from runar.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["rm", "--yes", "--everywhere", "old"])
+    assert done.value.code in (0, None)
+    sync(peer.root, here.root)
+    assert run_id not in here.run_ids()

@@ -85,6 +85,14 @@ def remove(
     refs: Annotated[list[str], typer.Argument(help="Run ids, id prefixes or names.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     force: Annotated[bool, typer.Option("--force", "-f", help="Delete running runs too.")] = False,
+    everywhere: Annotated[
+        bool,
+        typer.Option(
+            "--everywhere",
+            help="Leave a tombstone so that 'runar sync' never brings the runs back "
+            "(and spreads the deletion to the stores it syncs with).",
+        ),
+    ] = False,
 ) -> None:
     """Delete runs: their log, artifacts, git snapshot and views."""
     store = current_store()
@@ -103,6 +111,11 @@ def remove(
     if not yes and not confirm(f"delete {len(summaries)} run(s): {labels}?"):
         print("nothing deleted", file=sys.stderr)
         raise typer.Exit(1)
+    if everywhere:
+        from runar.journal.sync import mark_deleted
+
+        for summary in summaries:
+            mark_deleted(store.root, summary.run_id)
     delete_runs(store, summaries)
     for summary in summaries:
         print(f"deleted {_label(summary)}")

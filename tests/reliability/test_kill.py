@@ -84,9 +84,14 @@ class Child:
 
 
 def check_store(root: Path) -> tuple[int, list[int]]:
-    """Corrupt count and sorted metric steps of the store's one run, after checking views."""
+    """Corrupt count and sorted metric steps of the store's run (none if killed before any
+    flush), after checking that the views open and agree with the log."""
     store = Store(root)
-    (run_id,) = store.run_ids()
+    run_ids = store.run_ids()
+    assert len(run_ids) <= 1
+    if not run_ids:
+        return 0, []
+    (run_id,) = run_ids
     got = read_run(store.run_dir(run_id))
     for writer in {e.writer for e in got.events}:
         seqs = sorted(e.seq for e in got.events if e.writer == writer)

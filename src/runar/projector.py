@@ -102,11 +102,12 @@ def _scan(store: Store, known: dict[str, bytes]) -> tuple[dict[str, Stamp], list
         entries = os.scandir(store.runs_dir)
     except FileNotFoundError:
         return stamps, suspects
+    deleted = store.tombstones()
     with entries:
         for entry in entries:
             name = entry.name
             old = known.get(name)
-            if old is None and not is_run_id(name):
+            if (old is None and not is_run_id(name)) or name in deleted:
                 continue
             if not entry.is_dir(follow_symlinks=False):
                 continue  # a symlinked run folder could point anywhere: never followed

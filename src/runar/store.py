@@ -97,13 +97,29 @@ class Store:
     def artifacts_dir(self, run_id: str) -> Path:
         return self.run_dir(run_id) / "artifacts"
 
+    @property
+    def deleted_dir(self) -> Path:
+        """Tombstones: ``deleted/<run_id>`` marks a run deleted in every store it syncs with."""
+        return self.root / "deleted"
+
+    def tombstones(self) -> set[str]:
+        """Ids of runs deleted for good; their folders, if copied back, are ignored."""
+        try:
+            with os.scandir(self.deleted_dir) as entries:
+                return {e.name for e in entries if is_run_id(e.name)}
+        except (FileNotFoundError, NotADirectoryError):
+            return set()
+
     def run_ids(self) -> list[str]:
-        """Ids of the run folders present, in no particular order."""
+        """Ids of the run folders present and not tombstoned, in no particular order."""
         try:
             entries = os.scandir(self.runs_dir)
         except FileNotFoundError:
             return []
+        deleted = self.tombstones()
         with entries:
             return [
-                e.name for e in entries if is_run_id(e.name) and e.is_dir(follow_symlinks=False)
+                e.name
+                for e in entries
+                if is_run_id(e.name) and e.is_dir(follow_symlinks=False) and e.name not in deleted
             ]

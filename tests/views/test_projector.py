@@ -213,3 +213,15 @@ def test_views_do_not_depend_on_how_events_are_split_across_writers(tmp_path_fac
         return {k: (m.last, m.last_step, m.min, m.max, m.count) for k, m in s.metrics.items()}
 
     assert build(split=True) == build(split=False)
+
+
+def test_a_tombstoned_run_copied_back_stays_out_of_the_views(store):
+    gone = write_run(store, [], name="gone")
+    catch_up(store)
+    store.deleted_dir.mkdir()
+    (
+        store.deleted_dir / gone
+    ).touch()  # what 'runar rm --everywhere' leaves; rsync copies the run back
+    with open_views(store) as views:
+        assert views.count() == 0
+    assert gone not in store.run_ids()

@@ -27,7 +27,7 @@ from typing import Final, Literal
 from runar.errors import StoreError
 from runar.ids import is_run_id
 from runar.journal.segment import PLAIN_SUFFIX, TMP_SUFFIX, fsync_dir
-from runar.store import STORE_DIRNAME
+from runar.store import STORE_DIRNAME, Store
 
 CHUNK_BYTES: Final = 1 << 20
 CONFLICTS_DIRNAME: Final = "conflicts"
@@ -83,11 +83,7 @@ def find_store_root(path: Path, must_exist: bool = True) -> Path:
 
 def tombstones(root: Path) -> set[str]:
     """Run ids marked deleted in this store (``deleted/<run_id>`` files)."""
-    try:
-        with os.scandir(root / DELETED_DIRNAME) as entries:
-            return {e.name for e in entries if is_run_id(e.name)}
-    except (FileNotFoundError, NotADirectoryError):
-        return set()
+    return Store(root).tombstones()
 
 
 def mark_deleted(root: Path, run_id: str) -> Path:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from gitrepo import git
 
 from runar.events import MetricsLogged, RunStarted
 from runar.sdk.standalone import git_state
@@ -14,17 +14,6 @@ from runar.store import Store
 from .helpers import events_of, of_type, only_run, run_script
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 @pytest.fixture

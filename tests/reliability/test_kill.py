@@ -140,14 +140,14 @@ def kill_many(tmp_path: Path, kills: int, command: list[str], figure: Figure, ki
     )
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(3600 if FULL else 600)
 def test_kill_9_sdk_processes(tmp_path: Path, clean_env: Path, figure: Figure) -> None:
     script = tmp_path / "train.py"
     script.write_text(TRAIN)
     kill_many(tmp_path, size(12, 140), [sys.executable, str(script)], figure, "sdk")
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(3600 if FULL else 600)
 def test_kill_9_runner_processes(tmp_path: Path, clean_env: Path, figure: Figure) -> None:
     script = tmp_path / "train.py"
     script.write_text(TRAIN)

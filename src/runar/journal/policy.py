@@ -5,7 +5,7 @@
 | RUNAR_FLUSH_INTERVAL   | 0.1     | seconds between hand-offs to the OS (kill -9 loss)  |
 | RUNAR_FSYNC_INTERVAL   | 1.0     | seconds between fsyncs (power-loss loss); 0 = every flush |
 | RUNAR_SEGMENT_BYTES    | 4 MiB   | an active segment is sealed past this size          |
-| RUNAR_MAX_BUFFERED     | 100000  | events buffered before the caller flushes itself    |
+| RUNAR_MAX_BUFFERED     | 10000   | events buffered before the caller flushes itself    |
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Final
 FLUSH_INTERVAL_S: Final = 0.1
 FSYNC_INTERVAL_S: Final = 1.0
 SEGMENT_BYTES: Final = 4 << 20  # sealing one takes ~0.7 s; close() waits for the last
-MAX_BUFFERED_EVENTS: Final = 100_000
+# Backpressure: a script that logs faster than events can be encoded waits here, so what
+# sits in memory (and dies with a kill -9) stays about one flush window (~10k events).
+MAX_BUFFERED_EVENTS: Final = 10_000
 
 
 def _env_float(name: str, default: float) -> float:

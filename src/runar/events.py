@@ -74,6 +74,7 @@ class RunStarted(Event, tag="run_started"):
     env: dict[str, str] = {}
     packages: dict[str, str] = {}
     parse_output: bool = True
+    parent_run: str | None = None  # the runner's run, for a Run() opened inside it
 
 
 class RunRenamed(Event, tag="run_renamed"):
@@ -88,7 +89,9 @@ class RunFinished(Event, tag="run_finished"):
     status: FinalStatus
     exit_code: int | None = None
     signal: int | None = None
-    error: str | None = None
+    error: str | None = None  # one line: "ValueError: bad shape" or the runner's reason
+    error_type: str | None = None  # the exception's class name, e.g. "ValueError"
+    traceback: str | None = None  # the last lines of the traceback, newest call last
 
 
 class StepStarted(Event, tag="step_started"):

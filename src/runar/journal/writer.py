@@ -8,7 +8,8 @@ Storage trouble never raises into the caller. The first error of an episode is
 reported through ``on_error`` (once, until writing succeeds again); the writer then
 abandons the segment and rewrites everything not yet known durable into a fresh one,
 retrying every ``RETRY_INTERVAL_S``. Readers drop the duplicates by ``(writer, seq)``.
-A seq consumed by a segment header that never reached the disk is the only gap.
+A seq consumed by a segment header that never reached the disk is the only gap, and
+so is a kill during such a rewrite: the rewritten events precede their new header.
 """
 
 from __future__ import annotations
@@ -119,7 +120,8 @@ class JournalWriter:
     @property
     def last_seq(self) -> int:
         """The seq the last appended event has or will get once flushed."""
-        return self._seq + len(self._queue)
+        header = 1 if self._queue and self._fd is None and not self._pending else 0
+        return self._seq + header + len(self._queue)
 
     def _drain(self) -> list[AnyEvent]:
         """Take what is queued now; events appended meanwhile stay for the next flush."""
@@ -137,10 +139,15 @@ class JournalWriter:
         with self._io_lock:
             if self._forked:
                 return
+            writable = durable or time.monotonic() >= self._retry_at
+            if self._fd is None and not self._pending and self._queue and writable:
+                # The header takes its seq before the batch does: a file's seqs then rise
+                # in file order and a kill -9, which keeps a prefix, can only lose a tail.
+                self._open_quietly()
             batch = self._drain()
             if batch:
                 self._encode_batch(batch)
-            if self._pending and (durable or time.monotonic() >= self._retry_at):
+            if self._pending and writable:
                 self._write_pending()
             due = time.monotonic() - self._last_fsync >= self.policy.fsync_interval_s
             if self._unsynced and (durable or due or self._unsynced_bytes > UNSYNCED_LIMIT_BYTES):
@@ -180,6 +187,12 @@ class JournalWriter:
             while self._pending:
                 self._write_raw(self._pending[0])
                 self._pending_bytes -= len(self._pending.pop(0))
+        except OSError as exc:
+            self._fail(exc)
+
+    def _open_quietly(self) -> None:
+        try:
+            self._open_segment()
         except OSError as exc:
             self._fail(exc)
 

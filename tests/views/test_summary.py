@@ -85,3 +85,31 @@ def test_fold_is_independent_of_event_order(items, rnd):
         fold(b, e)
     canonical = msgspec.msgpack.Encoder(order="sorted")
     assert canonical.encode(a) == canonical.encode(b)
+
+
+def test_script_arguments_are_config_beneath_the_sdks():
+    from runar.events import RunStarted
+
+    s = RunSummary(run_id="r")
+    argv = ["train.py", "data.csv", "--lr", "0.1", "--epochs=3", "--model.depth", "4"]
+    fold(s, _stamp(RunStarted(run_id="r", source="runner", argv=argv), ts=1, seq=1))
+    fold(s, _stamp(ConfigSet(values={"lr": 0.01}), ts=2, seq=1, writer="sdk"))
+    assert s.config_values() == {
+        "args": ["data.csv"],
+        "epochs": 3,
+        "lr": 0.01,
+        "model.depth": 4,
+    }
+    assert s.config_nested()["model"] == {"depth": 4}
+
+
+def test_arguments_are_parsed_for_summaries_from_an_older_index():
+    from runar.events import RunStarted
+
+    s = RunSummary(run_id="r")
+    fold(s, _stamp(RunStarted(run_id="r", argv=["train.py", "--lr", "3e-4"]), ts=1, seq=1))
+    old = msgspec.msgpack.decode(
+        msgspec.msgpack.encode(msgspec.structs.replace(s, script_args=None)), type=RunSummary
+    )
+    assert old.script_args is None
+    assert old.config_values() == {"lr": 3e-4}

@@ -33,6 +33,7 @@ from runar.events import (
     Unknown,
     WriterOpened,
 )
+from runar.views.script_args import ScriptArgs, from_argv
 
 Clock = tuple[int, str, int]
 ZERO_CLOCK: Final[Clock] = (0, "", 0)
@@ -152,6 +153,7 @@ class RunSummary(msgspec.Struct, kw_only=True):
     output_bytes: int = 0
     corrupt: int = 0
     duplicates: int = 0
+    script_args: ScriptArgs | None = None  # parsed once from started.argv; absent in old indexes
 
     # -- derived fields: what front-ends read ------------------------------------
     @property
@@ -179,13 +181,24 @@ class RunSummary(msgspec.Struct, kw_only=True):
     def git(self) -> GitState | None:
         return self.started.git if self.started is not None else None
 
+    def arguments(self) -> ScriptArgs:
+        """The script's command-line arguments, as typed and read as config."""
+        if self.script_args is not None:
+            return self.script_args
+        return from_argv(self.started.argv) if self.started is not None else ScriptArgs()
+
     def config_values(self) -> dict[str, Any]:
-        """Flattened config, dotted keys."""
-        return {k: r.value for k, r in sorted(self.config.items())}
+        """Flattened config, dotted keys: command-line arguments, then the SDK's config over them."""
+        parsed = self.arguments()
+        merged: dict[str, Any] = dict(parsed.config)
+        if parsed.positional:
+            merged["args"] = list(parsed.positional)
+        merged.update((k, r.value) for k, r in self.config.items())  # config() wins
+        return dict(sorted(merged.items()))
 
     def config_nested(self) -> dict[str, Any]:
         nested: dict[str, Any] = {}
-        for key, reg in sorted(self.config.items()):
+        for key, value in self.config_values().items():
             node = nested
             parts = key.split(".")
             for part in parts[:-1]:
@@ -193,7 +206,7 @@ class RunSummary(msgspec.Struct, kw_only=True):
                 if not isinstance(child, dict):
                     child = node[part] = {"": child}
                 node = child
-            node[parts[-1]] = reg.value
+            node[parts[-1]] = value
         return nested
 
     def tag_list(self) -> list[str]:
@@ -291,6 +304,7 @@ def fold(summary: RunSummary, event: AnyEvent | Unknown) -> None:
         case RunStarted():
             if summary.started is None or clock_of(summary.started) > clock:
                 summary.started = event  # the first start is the run's start
+                summary.script_args = from_argv(event.argv)
         case RunFinished():
             if summary.finished is None or clock_of(summary.finished) < clock:
                 summary.finished = event

@@ -188,7 +188,7 @@ class RunSummary(msgspec.Struct, kw_only=True):
         return from_argv(self.started.argv) if self.started is not None else ScriptArgs()
 
     def config_values(self) -> dict[str, Any]:
-        """Flattened config, dotted keys: command-line arguments, then the SDK's config over them."""
+        """Flattened config, dotted keys: the command-line arguments, config() over them."""
         parsed = self.arguments()
         merged: dict[str, Any] = dict(parsed.config)
         if parsed.positional:

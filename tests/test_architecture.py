@@ -16,10 +16,19 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "runar"
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 # Each layer may import itself and the layers listed for it (plus the shared base).
-BASE = {"runar", "runar.errors", "runar.events", "runar.ids", "runar.store", "runar.mounts"}
+BASE = {
+    "runar",
+    "runar.errors",
+    "runar.events",
+    "runar.ids",
+    "runar.store",
+    "runar.mounts",
+    "runar.redact",
+}
 ALLOWED = {
     "runar.events": set(),
     "runar.display": set(),
+    "runar.redact": set(),
     "runar.codec": {"runar.events"},
     "runar.journal": {"runar.codec"},
     "runar.sdk": {"runar.journal", "runar.codec"},
@@ -48,7 +57,7 @@ ALLOWED = {
         "runar.display",
     },
 }
-LIGHT = ["runar", "runar.events", "runar.codec", "runar.journal", "runar.sdk"]
+LIGHT = ["runar", "runar.events", "runar.codec", "runar.journal", "runar.sdk", "runar.redact"]
 HEAVY = ["polars", "lmdb", "typer", "textual", "git", "rich", "numpy"]
 
 

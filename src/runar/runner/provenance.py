@@ -1,7 +1,7 @@
 """What a run needs to be reproduced: interpreter, packages, platform and environment.
 
-Secrets never reach the log: a variable whose name contains one of SECRET_MARKERS is
-recorded as ``***``, and credentials inside URL-valued variables are stripped.
+Secrets never reach the log: runar.redact hides a variable named like a secret and any
+credential-looking value (a token under an innocent name, a URL's user:password).
 """
 
 from __future__ import annotations
@@ -9,54 +9,20 @@ from __future__ import annotations
 import getpass
 import os
 import platform
-import re
 import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-from runar.runner.git_state import strip_credentials
+from runar import redact
 
-REDACTED: Final = "***"
-SECRET_MARKERS: Final = (
-    "TOKEN",
-    "SECRET",
-    "KEY",
-    "PASSWORD",
-    "PASSWD",
-    "PASS",
-    "PWD",
-    "CREDENTIAL",
-    "AUTH",
-    "PRIVATE",
-    "COOKIE",
-    "SESSION",
-    "SIGNATURE",
-    "CERT",
-)
-_NOT_SECRET: Final = frozenset({"PWD", "OLDPWD"})  # the working directory, not a password
-_URL_WITH_USER = re.compile(r"[a-z][a-z0-9+.-]*://[^\s/@]+@", re.IGNORECASE)
 _DIST_SUFFIXES: Final = (".dist-info", ".egg-info")
-
-
-def is_secret_name(name: str) -> bool:
-    """True when a variable name suggests its value is a secret."""
-    upper = name.upper()
-    return upper not in _NOT_SECRET and any(marker in upper for marker in SECRET_MARKERS)
 
 
 def redact_env(env: Mapping[str, str]) -> dict[str, str]:
     """The environment with secret values replaced and URL credentials stripped."""
-    redacted: dict[str, str] = {}
-    for name, value in env.items():
-        if is_secret_name(name):
-            redacted[name] = REDACTED
-        elif _URL_WITH_USER.search(value):
-            redacted[name] = " ".join(strip_credentials(part) for part in value.split(" "))
-        else:
-            redacted[name] = value
-    return redacted
+    return redact.redact_env(env)
 
 
 def installed_packages(search_path: list[str] | None = None) -> dict[str, str]:

@@ -25,6 +25,7 @@ from runar.events import (
 )
 from runar.ids import new_run_id, short
 from runar.journal import JournalWriter, read_run
+from runar.redact import redact_argv
 from runar.runner import header, provenance
 from runar.runner.capture import OutputRecorder
 from runar.runner.git_state import GitCapture, capture_git
@@ -65,8 +66,8 @@ def _started_event(request: RunRequest, run_id: str, git: GitCapture | None) -> 
         run_id=run_id,
         name=request.name,
         source="runner",
-        argv=request.argv,
-        command=request.command,
+        argv=redact_argv(request.argv),  # the record only: the child gets the real values
+        command=redact_argv(request.command),
         cwd=os.getcwd(),
         host=provenance.host_name(),
         pid=os.getpid(),
@@ -130,7 +131,7 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
             short_id=short(run_id),
             git=git.state if git is not None else None,
             python=provenance.python_version(),
-            args=request.argv[1:],
+            args=redact_argv(request.argv)[1:],
             snapshot_skipped=tuple(git.skipped) if git is not None else (),
         )
         _print(header.header_lines(top, colour))

@@ -209,7 +209,9 @@ class Run:
                 RuntimeWarning,
                 stacklevel=3,
             )
-        self._emit(self._ev.ConfigSet(values=clean))
+        from runar.redact import redact_mapping
+
+        self._emit(self._ev.ConfigSet(values=redact_mapping(clean)))
 
     def tag(self, *tags: str) -> None:
         """Add tags to the run."""

@@ -110,14 +110,15 @@ def run_started(run_id: str, name: str | None) -> RunStarted:
     import socket
 
     from runar.events import RunStarted
+    from runar.redact import redact_argv
 
     uname = os.uname()
     return RunStarted(
         run_id=run_id,
         name=name,
         source="sdk",
-        argv=list(sys.argv),
-        command=[sys.executable, *getattr(sys, "orig_argv", sys.argv)[1:]],
+        argv=redact_argv(list(sys.argv)),
+        command=redact_argv([sys.executable, *getattr(sys, "orig_argv", sys.argv)[1:]]),
         cwd=os.getcwd(),
         host=socket.gethostname(),
         pid=os.getpid(),

@@ -13,30 +13,30 @@ from runar.errors import UsageError
 @pytest.mark.parametrize(
     ("argv", "name", "tags", "script", "args"),
     [
-        (["train.py", "--epochs", "10", "-n", "b"], "b", [], "train.py", ["--epochs", "10"]),
         (["-n", "b", "train.py", "--epochs", "10"], "b", [], "train.py", ["--epochs", "10"]),
-        (["--name=b", "train.py", "--name", "c"], "c", [], "train.py", []),
-        (["-t", "a", "train.py", "--tag", "b", "--tag=c"], None, ["a", "b", "c"], "train.py", []),
-        (["t.py", "--lr", "1", "-x", "--", "-n", "5"], None, [], "t.py", ["--lr", "1", "-x", "-n", "5"]),  # noqa: E501
-        (["train.py", "--", "--", "x"], None, [], "train.py", ["--", "x"]),
+        (["--name=b", "-t", "a", "--tag=c", "train.py"], "b", ["a", "c"], "train.py", []),
+        (["train.py", "-n", "12", "-t", "0.7"], None, [], "train.py", ["-n", "12", "-t", "0.7"]),
+        (["train.py", "--epochs", "10", "-n", "b"], None, [], "train.py", ["--epochs", "10", "-n", "b"]),  # noqa: E501
+        (["t.py", "--lr", "1", "--", "-n", "5"], None, [], "t.py", ["--lr", "1", "--", "-n", "5"]),
+        (["train.py", "--no-parse", "--note", "x"], None, [], "train.py", ["--no-parse", "--note", "x"]),  # noqa: E501
         (["train.py", "-"], None, [], "train.py", ["-"]),
     ],
 )  # fmt: skip
-def test_option_placement(
+def test_runar_options_go_before_the_script_and_the_rest_is_the_scripts(
     argv: list[str], name: str | None, tags: list[str], script: str, args: list[str]
 ) -> None:
     found = parse(argv)
     assert (found.name, found.tags, found.script, found.args) == (name, tags, script, args)
 
 
-def test_no_parse_and_note_anywhere() -> None:
-    found = parse(["--no-parse", "train.py", "--note", "first try"])
+def test_no_parse_and_note_before_the_script() -> None:
+    found = parse(["--no-parse", "--note", "first try", "train.py"])
     assert (found.parse_output, found.note, found.args) == (False, "first try", [])
 
 
 def test_module_form() -> None:
-    found = parse(["-n", "m", "-m", "pkg.train", "--epochs", "2", "-t", "x"])
-    assert (found.module, found.args) == ("pkg.train", ["--epochs", "2"])
+    found = parse(["-n", "m", "-t", "x", "-m", "pkg.train", "--epochs", "2", "-t", "y"])
+    assert (found.module, found.args) == ("pkg.train", ["--epochs", "2", "-t", "y"])
     assert (found.name, found.tags) == ("m", ["x"])
     assert parse(["-mpkg.train"]).module == "pkg.train"
 
@@ -50,7 +50,7 @@ def test_double_dash_takes_everything_verbatim() -> None:
     ("argv", "culprit"),
     [
         (["--epochs", "10", "train.py"], "--epochs"),
-        (["train.py", "-n"], "-n"),
+        (["-n"], "-n"),
         (["--"], "--"),
         (["-m"], "-m"),
         (["-n", "x"], "no script"),
@@ -107,5 +107,6 @@ def test_an_existing_file_without_extension_is_a_script(
 
 
 def test_help_text_documents_the_rule() -> None:
-    for needle in ("-n/--name", "-t/--tag", "--no-parse", "'--'", "-m MODULE", "after it"):
+    for needle in ("-n/--name", "-t/--tag", "--no-parse", "'--'", "-m MODULE", "before the script"):
         assert needle in RUNNER_HELP
+    assert "runar -n baseline train.py --epochs 10" in RUNNER_HELP

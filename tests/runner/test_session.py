@@ -159,7 +159,7 @@ def test_system_usage_is_sampled_while_the_script_runs(store: Store, tmp_path: P
 
 def test_tags_and_no_parse_are_recorded(store: Store, tmp_path: Path) -> None:
     write_script(tmp_path, "pass")
-    run_runar(["-t", "a", "script.py", "--tag", "b", "--no-parse"], tmp_path)
+    run_runar(["-t", "a", "--tag", "b", "--no-parse", "script.py"], tmp_path)
     (tags,) = of_type(events_of(store), TagsChanged)
     assert tags.added == ["a", "b"]
     assert started(store).parse_output is False
@@ -192,7 +192,7 @@ def test_module_form_runs_a_module(store: Store, tmp_path: Path) -> None:
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     write_script(pkg, "import sys; print('module', sys.argv[1:])", name="train.py")
-    done = run_runar(["-m", "pkg.train", "--epochs", "2", "-n", "mod"], tmp_path)
+    done = run_runar(["-n", "mod", "-m", "pkg.train", "--epochs", "2"], tmp_path)
     assert done.stdout == "module ['--epochs', '2']\n"
     start = started(store)
     assert start.command == [sys.executable, "-m", "pkg.train", "--epochs", "2"]
@@ -207,10 +207,10 @@ def test_double_dash_runs_any_command_verbatim(store: Store, tmp_path: Path) -> 
     assert start.name == "echo"
 
 
-def test_options_after_double_dash_belong_to_the_script(store: Store, tmp_path: Path) -> None:
+def test_everything_after_the_script_belongs_to_it(store: Store, tmp_path: Path) -> None:
     write_script(tmp_path, "import sys; print(sys.argv[1:])")
-    done = run_runar(["script.py", "-n", "mine", "--", "-n", "5", "--tag", "x"], tmp_path)
-    assert done.stdout == "['-n', '5', '--tag', 'x']\n"
+    done = run_runar(["-n", "mine", "script.py", "-n", "12", "-t", "0.7", "--", "x"], tmp_path)
+    assert done.stdout == "['-n', '12', '-t', '0.7', '--', 'x']\n"
     assert started(store).name == "mine"
 
 

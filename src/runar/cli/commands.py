@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # Used until the runner's own help text is importable; keep in step with cli/runner.py.
 FALLBACK_RUNNER_HELP: Final = """\
 Run a script (anything that is not a command above):
-  runar [RUNAR OPTIONS] SCRIPT.py [ARGS...]       runar train.py --epochs 10 -n baseline
+  runar [RUNAR OPTIONS] SCRIPT.py [ARGS...]       runar -n baseline train.py --epochs 10
   runar [RUNAR OPTIONS] -m MODULE [ARGS...]       runar -m package.train --lr 0.1
   runar [RUNAR OPTIONS] -- COMMAND [ARGS...]      runar -- make train
 """

@@ -1,7 +1,8 @@
 """The `runar SCRIPT [ARGS...]` entry: runar's own options, then hand-off to runar.runner.
 
-Parsed by hand because argparse cannot leave unknown options after the script to the
-script while still taking runar's own options from there.
+runar's options go before the script; every token after the script (or ``-m MODULE``)
+is the script's, verbatim, so ``runar train.py -n 12 -t 0.7`` passes ``-n 12 -t 0.7`` on.
+Parsed by hand because argparse would take the script's options for its own.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ OPTIONS_SUMMARY: Final = "-n/--name NAME, -t/--tag TAG, --note TEXT, --no-parse"
 RUNNER_HELP: Final = (
     "Run a script and record it:  runar [OPTIONS] SCRIPT [ARGS...],  "
     "runar [OPTIONS] -m MODULE [ARGS...]  or  runar [OPTIONS] -- COMMAND [ARGS...].  "
-    f"runar's own options ({OPTIONS_SUMMARY}; -t repeats) go before the script or "
-    "anywhere after it, as in 'runar train.py --epochs 10 -n baseline'; every other "
-    "option after the script is the script's. Everything after '--' belongs to the "
-    "script, so 'runar train.py -- -n 5' passes '-n 5' on. Output lines such as "
-    "'Epoch 3: loss=0.45' become metrics unless --no-parse is given."
+    f"runar's own options ({OPTIONS_SUMMARY}; -t repeats) go before the script, as in "
+    "'runar -n baseline train.py --epochs 10'; everything after the script belongs to "
+    "it, so 'runar train.py -n 12' passes '-n 12' on. Everything after '--' is the "
+    "command to run. The script's arguments become the run's config ('--lr 0.1' is "
+    "lr=0.1). Output lines such as 'Epoch 3: loss=0.45' become metrics unless "
+    "--no-parse is given."
 )
 
 
@@ -115,16 +117,7 @@ def parse(argv: list[str]) -> Invocation:
         break
     else:
         raise UsageError("no script given; e.g. 'runar train.py --epochs 10'")
-    while i < len(argv):  # after the target: ours are taken out, the rest is the script's
-        if argv[i] == "--":
-            found.args.extend(argv[i + 1 :])
-            break
-        after = _take_option(argv, i, found)
-        if after is None:
-            found.args.append(argv[i])
-            i += 1
-        else:
-            i = after
+    found.args = argv[i:]  # after the target everything is the script's, even '--' and '-n'
     return found
 
 

@@ -8,6 +8,9 @@ import pytest
 
 from runar.cli.runner import RUNNER_HELP, Invocation, is_runner_invocation, parse
 from runar.errors import UsageError
+from runar.store import Store
+
+from .helpers import run_runar, started, write_script
 
 
 @pytest.mark.parametrize(
@@ -110,3 +113,34 @@ def test_help_text_documents_the_rule() -> None:
     for needle in ("-n/--name", "-t/--tag", "--no-parse", "'--'", "-m MODULE", "before the script"):
         assert needle in RUNNER_HELP
     assert "runar -n baseline train.py --epochs 10" in RUNNER_HELP
+
+
+ARGPARSE_SCRIPT = """\
+import argparse
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=1)
+args = parser.parse_args()
+print("epochs", args.epochs)
+"""
+
+
+def test_a_runar_option_after_the_script_reaches_it_and_a_rejection_gets_a_hint(
+    store: Store, tmp_path: Path
+) -> None:
+    write_script(tmp_path, ARGPARSE_SCRIPT, name="train.py")
+    done = run_runar(["train.py", "--epochs", "3", "-n", "baseline"], tmp_path)
+    assert done.returncode == 2
+    assert "unrecognized arguments: -n baseline" in done.stderr
+    assert done.stderr.rstrip().splitlines()[-1] == (
+        "runar: the script rejected '-n'; runar's own options go before the script: "
+        "runar -n baseline train.py --epochs 3"
+    )
+    assert started(store).name is None
+
+
+def test_no_hint_when_the_options_come_first(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, ARGPARSE_SCRIPT, name="train.py")
+    done = run_runar(["-n", "baseline", "train.py", "--epochs", "3"], tmp_path)
+    assert done.returncode == 0 and done.stdout == "epochs 3\n"
+    assert "runar's own options" not in done.stderr
+    assert started(store).name == "baseline"

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from runar.runner.option_hint import option_hint
+from runar.runner.option_hint import hint_for_run, option_hint
 
 
 def _argparse_failure(args: list[str]) -> tuple[int, str]:
@@ -60,3 +60,10 @@ def test_without_the_output_only_the_usage_exit_code_counts() -> None:
 
 def test_options_after_double_dash_are_never_runars() -> None:
     assert option_hint(["train.py"], ["--", "-n", "5"], 2, "error: -n") is None
+
+
+def test_hint_for_a_module_run_and_none_for_a_command_run() -> None:
+    argv = ["pkg.train", "-n", "x"]
+    hint = hint_for_run(argv, ["/usr/bin/python3", "-m", *argv], 2)
+    assert hint is not None and hint.endswith("runar -n x -m pkg.train")
+    assert hint_for_run(["echo", "-n", "x"], ["echo", "-n", "x"], 2) is None

@@ -79,3 +79,14 @@ def option_hint(
         f"runar: the script rejected {found[0]!r}; runar's own options go before the "
         f"script: {fixed}"
     )
+
+
+def hint_for_run(
+    argv: list[str], command: list[str], exit_code: int | None, stderr_tail: str | None = None
+) -> str | None:
+    """option_hint() for a runner run's recorded argv and command; None for `runar -- CMD`."""
+    if not argv or argv == command:
+        return None  # everything after '--' was plainly meant for the command
+    module = len(command) > 2 and command[1] == "-m" and command[2] == argv[0]
+    target = ["-m", argv[0]] if module else [argv[0]]
+    return option_hint(target, argv[1:], exit_code, stderr_tail)

@@ -30,6 +30,7 @@ from runar.runner import header, provenance
 from runar.runner.capture import OutputRecorder
 from runar.runner.git_state import GitCapture, capture_git
 from runar.runner.launch import ChildExit, Launch, run_child, wants_pty
+from runar.runner.option_hint import hint_for_run
 from runar.runner.sampler import Sampler
 from runar.store import ENV_STORE, Store
 
@@ -148,6 +149,8 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
             result, elapsed, _artifacts(store.run_dir(run_id), writer.writer_id), colour
         )
     )
+    hint = hint_for_run(request.argv, request.command, result.exit_code)
+    _print([hint] if hint else [])  # e.g. 'runar train.py -n x' where argparse rejected -n
     return result.shell_code
 
 

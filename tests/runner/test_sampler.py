@@ -11,7 +11,14 @@ from collections.abc import Iterator
 import pytest
 
 from runar.events import SystemSampled
-from runar.runner.sampler import ProcessTree, Sampler, gpu_samples, load_nvml, sample_interval
+from runar.runner.sampler import (
+    ProcessTree,
+    Sampler,
+    gpu_samples,
+    interval_at,
+    load_nvml,
+    sample_interval,
+)
 
 GRANDCHILD = "import time; x = b'\\1' * (20 << 20); print('ready', flush=True); time.sleep(60)"
 TREE_SCRIPT = f"""
@@ -145,3 +152,48 @@ def test_interval_is_tunable_by_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert sample_interval() == 0.25
     monkeypatch.setenv("RUNAR_SAMPLE_INTERVAL", "nonsense")
     assert sample_interval() == 2.0
+
+
+@pytest.mark.timeout(30)
+def test_the_first_sample_comes_at_once(process_tree: subprocess.Popen[str]) -> None:
+    first = threading.Event()
+    samples: list[SystemSampled] = []
+
+    def emit(sample: SystemSampled) -> None:
+        samples.append(sample)
+        first.set()
+
+    sampler = Sampler(emit, interval=600)  # the next one would be ten minutes away
+    sampler.start(process_tree.pid)
+    assert first.wait(20)
+    sampler.stop()
+    assert len(samples) == 1 and samples[0].rss_bytes >= 20 << 20
+
+
+@pytest.mark.timeout(30)
+def test_a_new_process_reports_its_average_cpu_since_it_started() -> None:
+    busy = (
+        "import time\n"
+        "end = time.process_time() + 0.5\n"
+        "while time.process_time() < end: pass\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", busy], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        sample = ProcessTree(proc.pid).sample([])
+        assert sample is not None and sample.cpu_percent > 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "tuned", "expected"),
+    [(10.0, False, 2.0), (7200.0, False, 10.0), (7200.0, True, 2.0)],
+)
+def test_the_period_stretches_for_long_runs_unless_set_by_hand(
+    elapsed: float, tuned: bool, expected: float
+) -> None:
+    assert interval_at(elapsed, 2.0, tuned) == expected

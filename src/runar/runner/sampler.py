@@ -1,9 +1,13 @@
 """Sample CPU/RAM of the child's process tree and, when NVML is there, every GPU.
 
-Runs on a daemon thread every SAMPLE_INTERVAL_S (RUNAR_SAMPLE_INTERVAL overrides it).
-psutil is imported on that thread one interval in, so short scripts never pay for it. The
-first figures come two intervals in (CPU% needs a previous reading). No GPU, no
-driver or no pynvml: GPU figures are simply absent, nothing is printed.
+Runs on a daemon thread: the first sample is taken as soon as the child starts, so even
+a three-second run has figures, then one every SAMPLE_INTERVAL_S (RUNAR_SAMPLE_INTERVAL
+overrides it); past LONG_RUN_S the period stretches to LONG_RUN_INTERVAL_S unless it was
+set by hand, so a week-long run does not write a sample every two seconds. A process
+seen for the first time reports its average CPU% since it started (psutil's own
+figure needs a previous reading). When the child is gone its group's leftovers, which
+runar adopted as a subreaper, are sampled until they are gone too. No GPU, no driver
+or no pynvml: GPU figures are simply absent, nothing is printed.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Final
@@ -21,6 +26,9 @@ if TYPE_CHECKING:
     import psutil
 
 SAMPLE_INTERVAL_S: Final = 2.0
+YOUNGEST_S: Final = 0.1
+LONG_RUN_S: Final = 3600.0
+LONG_RUN_INTERVAL_S: Final = 10.0
 ENV_SAMPLE_INTERVAL: Final = "RUNAR_SAMPLE_INTERVAL"
 MILLIWATTS_PER_WATT: Final = 1000.0
 
@@ -32,6 +40,13 @@ def sample_interval() -> float:
     except ValueError:
         return SAMPLE_INTERVAL_S
     return value if value > 0 else SAMPLE_INTERVAL_S
+
+
+def interval_at(elapsed: float, interval: float, tuned: bool) -> float:
+    """The period to wait after ``elapsed`` seconds of sampling."""
+    if tuned or elapsed < LONG_RUN_S:
+        return interval
+    return max(interval, LONG_RUN_INTERVAL_S)
 
 
 def load_nvml() -> ModuleType | None:
@@ -78,32 +93,64 @@ def gpu_samples(nvml: ModuleType) -> list[GpuSample]:
 
 
 class ProcessTree:
-    """CPU% and RSS of a process and all its descendants, across samples."""
+    """CPU% and RSS of a process and all its descendants, across samples.
 
-    def __init__(self, pid: int) -> None:
+    Args:
+        adopter: once the root is gone, sample this process' descendants instead (runar
+            itself, which adopts the child's orphans as a subreaper)
+    """
+
+    def __init__(self, pid: int, adopter: int | None = None) -> None:
         import psutil
 
         self._psutil = psutil
         self._root = psutil.Process(pid)
+        self._adopter = psutil.Process(adopter) if adopter is not None else None
         self._known: dict[int, psutil.Process] = {}
         self._total_ram = psutil.virtual_memory().total
 
-    def sample(self, gpus: list[GpuSample]) -> SystemSampled | None:
-        """Figures since the previous call, or None once the root process is gone."""
+    def _members(self) -> list[psutil.Process]:
         psutil = self._psutil
         try:
-            members = [self._root, *self._root.children(recursive=True)]
+            if self._root.is_running() and self._root.status() != psutil.STATUS_ZOMBIE:
+                return [self._root, *self._root.children(recursive=True)]
         except psutil.Error:
+            pass
+        if self._adopter is None:
+            return []
+        try:
+            return list(self._adopter.children(recursive=True))
+        except psutil.Error:
+            return []
+
+    def _cpu_percent(self, proc: psutil.Process) -> float:
+        known = self._known.get(proc.pid)
+        if known is not None:
+            return float(known.cpu_percent(None))  # since this process' previous call
+        proc.cpu_percent(None)  # the baseline for the next sample
+        times = proc.cpu_times()
+        alive_s = time.time() - proc.create_time()
+        if alive_s < YOUNGEST_S:  # create_time ticks at 10 ms: no figure yet, not a wild one
+            return 0.0
+        return 100.0 * (times.user + times.system) / alive_s
+
+    def sample(self, gpus: list[GpuSample]) -> SystemSampled | None:
+        """Figures since the previous call, or None once no process is left."""
+        psutil = self._psutil
+        members = self._members()
+        if not members:
             return None
         cpu, rss, alive = 0.0, 0, {}
         for proc in members:
-            known = self._known.get(proc.pid, proc)
+            proc = self._known.get(proc.pid, proc)
             try:
-                cpu += known.cpu_percent(None)  # since this process' previous call
-                rss += known.memory_info().rss
+                cpu += self._cpu_percent(proc)
+                rss += proc.memory_info().rss
             except psutil.Error:
                 continue
-            alive[proc.pid] = known
+            alive[proc.pid] = proc
+        if not alive:
+            return None
         self._known = alive
         ram = 100.0 * rss / self._total_ram if self._total_ram else None
         return SystemSampled(cpu_percent=cpu, rss_bytes=rss, ram_percent=ram, gpus=gpus)
@@ -112,9 +159,16 @@ class ProcessTree:
 class Sampler:
     """A daemon thread that emits SystemSampled for a running child."""
 
-    def __init__(self, emit: Callable[[SystemSampled], None], interval: float | None = None):
+    def __init__(
+        self,
+        emit: Callable[[SystemSampled], None],
+        interval: float | None = None,
+        adopter: int | None = None,
+    ):
         self._emit = emit
+        self._tuned = interval is not None or os.environ.get(ENV_SAMPLE_INTERVAL) is not None
         self.interval = interval if interval is not None else sample_interval()
+        self._adopter = adopter
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -132,21 +186,21 @@ class Sampler:
             self._thread.join(timeout=5)
 
     def _loop(self, pid: int) -> None:
-        # psutil costs ~50 ms to import: a short script should end before paying it
-        if self._stop.wait(self.interval):
-            return
         try:
-            tree = ProcessTree(pid)
-            tree.sample([])  # primes cpu_percent; the first real figure comes one interval on
+            tree = ProcessTree(pid, self._adopter)
         except Exception:  # the child was gone before the first look: nothing to sample
             return
         nvml = load_nvml()
+        started = time.monotonic()
         try:
-            while not self._stop.wait(self.interval):
+            while True:
                 sample = tree.sample(gpu_samples(nvml) if nvml is not None else [])
                 if sample is None:
                     return
                 self._emit(sample)
+                wait = interval_at(time.monotonic() - started, self.interval, self._tuned)
+                if self._stop.wait(wait):
+                    return
         finally:
             if nvml is not None:
                 with contextlib.suppress(Exception):

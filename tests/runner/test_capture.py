@@ -8,7 +8,7 @@ import pytest
 
 from runar.events import OutputCaptured
 from runar.runner import capture
-from runar.runner.capture import OutputRecorder, incomplete_utf8_tail
+from runar.runner.capture import OutputRecorder, OutputTail, incomplete_utf8_tail
 
 
 def recorder() -> tuple[OutputRecorder, list[OutputCaptured]]:
@@ -100,3 +100,18 @@ def test_carriage_returns_and_colours_are_kept() -> None:
 )
 def test_incomplete_utf8_tail(data: bytes, tail: int) -> None:
     assert incomplete_utf8_tail(data) == tail
+
+
+def test_the_tail_keeps_only_the_last_bytes() -> None:
+    tail = OutputTail(limit=10)
+    for i in range(100):
+        tail.add(f"line {i}\n".encode())
+    assert tail.text() == "8\nline 99\n"
+
+
+def test_the_tail_survives_a_character_cut_at_its_start() -> None:
+    tail = OutputTail(limit=4)
+    tail.add("é".encode() * 3)  # 6 bytes: the window starts inside a character
+    assert tail.text() == "éé"
+    tail.add(b"\xff")
+    assert tail.text().endswith("\ufffd")

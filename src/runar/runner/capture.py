@@ -17,6 +17,7 @@ from runar.events import OutputCaptured, Stream
 
 FLUSH_AFTER_S: Final = 0.1
 FLUSH_BYTES: Final = 64 << 10
+TAIL_BYTES: Final = 64 << 10  # enough for a deep traceback, bounded for a chatty stream
 
 
 def incomplete_utf8_tail(data: bytes | bytearray) -> int:
@@ -85,3 +86,21 @@ class OutputRecorder:
         del self._pending[:cut]
         self._since = time.monotonic()
         self._emit(to_event(self._stream, chunk))
+
+
+class OutputTail:
+    """The last TAIL_BYTES of one stream, kept so a failed run can say why it failed."""
+
+    def __init__(self, limit: int = TAIL_BYTES) -> None:
+        self._limit = limit
+        self._data = bytearray()
+
+    def add(self, data: bytes) -> None:
+        """Append a chunk, forgetting what falls out of the window."""
+        self._data += data
+        if len(self._data) > 2 * self._limit:  # trim in bulk: cheap for a chatty stream
+            del self._data[: len(self._data) - self._limit]
+
+    def text(self) -> str:
+        """The kept bytes as text; a character cut at the window's start becomes U+FFFD."""
+        return bytes(self._data[-self._limit :]).decode("utf-8", errors="replace")

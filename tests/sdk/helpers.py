@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 from typing import TypeVar
 
-from runar.events import AnyEvent
+from runar.events import AnyEvent, RunStarted
 from runar.journal import read_run
 from runar.store import Store
 
@@ -39,6 +39,34 @@ def run_script(
         timeout=SCRIPT_TIMEOUT_S,
         check=False,
     )
+
+
+def run_under_runar(
+    store: Store, folder: Path, code: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """Write ``code`` to a script and run it under the real runner: ``python -m runar``."""
+    script = folder / "script.py"
+    script.write_text(textwrap.dedent(code))
+    env = {**os.environ, "RUNAR_DIR": str(store.root), "RUNAR_SAMPLE_INTERVAL": "0.1"}
+    env.pop("RUNAR_RUN_ID", None)
+    return subprocess.run(
+        [sys.executable, "-m", "runar", str(script), *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SCRIPT_TIMEOUT_S,
+        check=False,
+    )
+
+
+def runs_by_source(store: Store) -> dict[str, list[RunStarted]]:
+    """Every run's RunStarted, grouped by who started it ('runner' or 'sdk')."""
+    grouped: dict[str, list[RunStarted]] = {}
+    for run_id in store.run_ids():
+        for started in of_type(events_of(store, run_id), RunStarted):
+            grouped.setdefault(started.source, []).append(started)
+    return grouped
 
 
 def events_of(store: Store, run_id: str) -> list[AnyEvent]:

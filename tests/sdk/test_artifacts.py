@@ -146,7 +146,7 @@ def test_a_symlink_out_of_the_artifacts_folder_is_refused(store: Store, tmp_path
 
 
 def test_a_missing_source_path_is_a_clear_error(store: Store, tmp_path: Path) -> None:
-    with runar.Run() as run, pytest.raises(InvalidValue, match="does not exist"):
+    with runar.Run() as run, pytest.raises(InvalidValue, match="no such file or folder"):
         run.save("model", tmp_path / "nope.pt")
 
 
@@ -171,3 +171,65 @@ def test_storage_trouble_while_saving_warns_and_returns_none(
         run.artifacts_dir.write_text("a file where the folder should be")
         assert run.save("notes.txt", "x") is None
     assert "cannot store artifact 'notes.txt'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "typo", ["typo/path.pt", "model.safetensors", "./out", "runs/exp1/ckpt", "best.CKPT"]
+)
+def test_a_str_that_looks_like_a_missing_path_is_an_error(store: Store, typo: str) -> None:
+    with runar.Run() as run, pytest.raises(InvalidValue) as raised:
+        run.save("ckpt", typo)
+    assert str(raised.value) == (
+        f"save('ckpt'): no such file '{typo}'; pass text=... to store a string"
+    )
+    assert not run.artifacts_dir.exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hello world",
+        "loss/acc both improved",
+        "accuracy 0.91",
+        "https://example.com/model.pt",
+        "line one\nline two.txt",
+    ],
+)
+def test_a_str_that_does_not_look_like_a_path_is_stored_as_text(store: Store, text: str) -> None:
+    with runar.Run() as run:
+        stored = run.save("notes", text)
+    assert stored is not None and stored.read_text() == text
+    assert attached(store, run)["notes"].kind == "text"
+
+
+def test_text_stores_a_string_even_if_it_looks_like_a_path(store: Store) -> None:
+    with runar.Run() as run:
+        stored = run.save("where", text="typo/path.pt")
+    assert stored is not None and stored.read_text() == "typo/path.pt"
+    assert attached(store, run)["where"].kind == "text"
+
+
+def test_text_of_an_existing_file_name_stores_the_name_not_the_file(
+    store: Store, tmp_path: Path
+) -> None:
+    source = tmp_path / "data.csv"
+    source.write_text("a,b\n1,2\n")
+    with runar.Run() as run:
+        stored = run.save("path.txt", text=str(source))
+    assert stored is not None and stored.read_text() == str(source)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"), [(("x",), {"text": "y"}), ((), {}), ((), {"text": b"bytes"})]
+)
+def test_save_takes_exactly_one_object_or_text(
+    store: Store, args: tuple[object, ...], kwargs: dict[str, object]
+) -> None:
+    with runar.Run() as run, pytest.raises(TypeError, match="save"):
+        run.save("notes", *args, **kwargs)
+
+
+def test_module_level_save_passes_text_on(store: Store) -> None:
+    with runar.Run() as run:
+        runar.save("readme.md", text="# results")
+    assert (run.artifacts_dir / "readme.md").read_text() == "# results"

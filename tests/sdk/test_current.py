@@ -82,7 +82,30 @@ def test_an_uncaught_exception_fails_the_run_with_its_traceback(
     assert "diverged at step 7" in done.stderr  # the default hook still prints it
     (finished,) = of_type(events_of(store, only_run(store)), RunFinished)
     assert finished.status == "failed"
-    assert finished.error is not None and "RuntimeError: diverged at step 7" in finished.error
+    assert finished.error == "RuntimeError: diverged at step 7"
+    assert finished.error_type == "RuntimeError"
+    assert finished.traceback is not None
+    assert 'raise RuntimeError("diverged at step 7")' in finished.traceback
+    assert finished.traceback.splitlines()[-1] == "RuntimeError: diverged at step 7"
+
+
+def test_an_uncaught_library_exception_is_named_with_its_module(
+    store: Store, tmp_path: Path
+) -> None:
+    done = run_script(
+        store,
+        tmp_path,
+        """
+        import json
+        import runar
+        runar.log({"loss": 1.0})
+        json.loads("{not json")
+        """,
+    )
+    assert done.returncode == 1
+    (finished,) = of_type(events_of(store, only_run(store)), RunFinished)
+    assert finished.error_type == "json.decoder.JSONDecodeError"
+    assert (finished.error or "").startswith("json.decoder.JSONDecodeError: Expecting property")
 
 
 def test_an_earlier_excepthook_is_still_called(store: Store, tmp_path: Path) -> None:
@@ -106,7 +129,8 @@ def test_ctrl_c_marks_the_run_killed(store: Store, tmp_path: Path) -> None:
         store, tmp_path, "import runar\nrunar.log({'a': 1})\nraise KeyboardInterrupt\n"
     )
     assert done.returncode != 0
-    assert of_type(events_of(store, only_run(store)), RunFinished)[0].status == "killed"
+    (finished,) = of_type(events_of(store, only_run(store)), RunFinished)
+    assert (finished.status, finished.error) == ("killed", "KeyboardInterrupt")
 
 
 def test_init_and_finish_make_separate_named_runs(store: Store, tmp_path: Path) -> None:
@@ -152,6 +176,31 @@ def test_init_under_the_runner_renames_the_runners_run(
     events = events_of(store, runner_run)
     assert [r.name for r in of_type(events, RunRenamed)] == ["bert"]
     assert of_type(events, TagsChanged)[0].added == ["a"]
+
+
+def test_a_second_init_under_the_runner_starts_a_child_run(
+    store: Store, tmp_path: Path, runner_run: str
+) -> None:
+    done = run_script(
+        store,
+        tmp_path,
+        """
+        import runar
+        for lr in (0.1, 0.01):
+            runar.init(name=f"lr{lr}", config={"lr": lr})
+            runar.log({"loss": lr})
+            runar.finish()
+        """,
+        env={"RUNAR_RUN_ID": runner_run},
+    )
+    assert done.returncode == 0, done.stderr
+    runner_events = events_of(store, runner_run)
+    assert [r.name for r in of_type(runner_events, RunRenamed)] == ["lr0.1"]
+    assert of_type(runner_events, MetricsLogged)[0].values == {"loss": 0.1}
+    (child,) = [r for r in store.run_ids() if r != runner_run]
+    (started,) = of_type(events_of(store, child), RunStarted)
+    assert (started.name, started.parent_run) == ("lr0.01", runner_run)
+    assert of_type(events_of(store, child), MetricsLogged)[0].values == {"loss": 0.01}
 
 
 def test_a_bad_value_raises_at_the_call_site(store: Store, tmp_path: Path) -> None:

@@ -3,6 +3,11 @@
 Files and folders are streamed in chunks, never loaded whole. Names are relative
 paths inside the artifacts folder; anything that could land outside it (absolute
 paths, ``..``, NUL, a symlinked folder pointing elsewhere) is refused.
+
+A ``str`` naming an existing file or folder is copied. One that only looks like a path
+(a folder separator and no spaces, or a file extension such as ``.pt``) but names
+nothing is a typo in the script, so it raises instead of silently becoming a text
+file; ``save(name, text=...)`` stores any string as text. Other strings are text.
 """
 
 from __future__ import annotations
@@ -19,6 +24,16 @@ if TYPE_CHECKING:
 CHUNK_BYTES: Final = 1 << 20
 MAX_NAME_CHARS: Final = 255 * 4
 MAX_TEXT_PATH_CHARS: Final = 4096  # a longer str is text to store, never a path to copy
+MAX_PATH_LIKE_CHARS: Final = 512  # past this, a missing "path" is more likely prose
+PATH_SUFFIXES: Final = frozenset(
+    {
+        *(".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".onnx", ".gguf", ".h5", ".hdf5"),
+        *(".pkl", ".pickle", ".joblib", ".npy", ".npz", ".parquet", ".arrow", ".feather"),
+        *(".json", ".jsonl", ".yaml", ".yml", ".toml", ".csv", ".tsv", ".txt", ".log", ".md"),
+        *(".png", ".jpg", ".jpeg", ".gif", ".svg", ".pdf", ".html", ".wav", ".mp3", ".mp4"),
+        *(".zip", ".tar", ".gz", ".tgz", ".zst", ".model", ".msgpack"),
+    }
+)
 ACCEPTED: Final = (
     "a path to a file or folder, bytes, str, a JSON-able dict/list, a PIL image, "
     "a matplotlib figure, a numpy array or a torch object"
@@ -170,8 +185,28 @@ def _text_is_path(obj: str) -> bool:
     return len(obj) < MAX_TEXT_PATH_CHARS and "\n" not in obj and os.path.exists(obj)
 
 
-def store_artifact(artifacts_dir: Path, name: object, obj: object) -> StoredArtifact | None:
-    """Write ``obj`` as artifact ``name``; None (after one warning) on storage trouble."""
+def looks_like_path(text: str) -> bool:
+    """Whether a string is most likely meant as a file path rather than as text to store."""
+    if not text or len(text) > MAX_PATH_LIKE_CHARS or text != text.strip() or "\n" in text:
+        return False
+    if "://" in text:
+        return False  # a URL is text
+    if text.startswith(("/", "./", "../", "~/")):
+        return True
+    separators = {os.sep, os.altsep or os.sep}
+    if any(sep in text for sep in separators) and not any(c.isspace() for c in text):
+        return True
+    return os.path.splitext(text)[1].lower() in PATH_SUFFIXES
+
+
+def store_artifact(
+    artifacts_dir: Path, name: object, obj: object, *, as_text: bool = False
+) -> StoredArtifact | None:
+    """Write ``obj`` as artifact ``name``; None (after one warning) on storage trouble.
+
+    Args:
+        as_text: ``obj`` is a str to store as text even if it names a file.
+    """
     from pathlib import Path
 
     from runar.errors import InvalidValue
@@ -179,10 +214,15 @@ def store_artifact(artifacts_dir: Path, name: object, obj: object) -> StoredArti
 
     rel = clean_name(name)
     source: Path | None = None
-    if isinstance(obj, os.PathLike) or (isinstance(obj, str) and _text_is_path(obj)):
+    if as_text:
+        if not isinstance(obj, str):
+            raise TypeError(f"save({name!r}, text=...) takes a str, got {type(obj).__name__}")
+    elif isinstance(obj, os.PathLike) or (isinstance(obj, str) and _text_is_path(obj)):
         source = Path(os.fspath(obj))
         if not source.exists():
-            raise InvalidValue(f"cannot save '{rel}': {source} does not exist")
+            raise InvalidValue(f"save({name!r}): no such file or folder '{source}'")
+    elif isinstance(obj, str) and looks_like_path(obj):
+        raise InvalidValue(f"save({name!r}): no such file '{obj}'; pass text=... to store a string")
     try:
         return _store(artifacts_dir, rel, obj, source)
     except (InvalidValue, TypeError):

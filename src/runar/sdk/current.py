@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 _implicit: set[str] = set()  # ids of runs started by a module-level call, not by init()/Run
+_claimed: str | None = None  # the runner's run, once an init() attached to it
 
 
 def current_run() -> Run:
@@ -26,7 +27,7 @@ def current_run() -> Run:
     with _run._lock:
         if _run._active:
             return _run._active[-1]
-        started = Run()
+        started = Run.attach()
         _implicit.add(started.run_id)
         return started
 
@@ -51,9 +52,12 @@ def note(text: str) -> None:
     current_run().note(text)
 
 
-def save(name: str, obj: object) -> Path | None:
-    """Store a file, folder, bytes, text, JSON, image, figure, array or torch object."""
-    return current_run().save(name, obj)
+def save(name: str, obj: object = None, *, text: str | None = None) -> Path | None:
+    """Store a file, folder, bytes, text, JSON, image, figure, array or torch object.
+
+    A str naming a missing file (``"ckpt/typo.pt"``) raises; ``text=`` stores any str.
+    """
+    return current_run().save(name, obj, text=text)
 
 
 def step(name: str) -> StepScope:
@@ -68,13 +72,20 @@ def init(
 ) -> Run:
     """Start (or join) a run explicitly, as ``wandb.init()`` does; returns it.
 
-    A run that earlier module-level calls started implicitly is adopted rather than
-    left nearly empty; a run from an earlier ``init()`` is finished first.
+    Under ``runar`` the first ``init()`` is the runner's run (a name renames it), since
+    that is how a script says "start logging"; each later one (a sweep of
+    ``init()``/``finish()``) starts a child run of it. A run that earlier module-level
+    calls started implicitly is adopted rather than left nearly empty; a run from an
+    earlier ``init()`` is finished first.
     """
+    global _claimed
     with _run._lock:
         previous = _run.active_run()
-        if previous is not None and previous.run_id in _implicit:
+        adoptable = previous is not None and (previous.owned or _claimed is None)
+        if previous is not None and previous.run_id in _implicit and adoptable:
             _implicit.discard(previous.run_id)
+            if not previous.owned:
+                _claimed = previous.run_id
             if name:
                 previous.rename(name)
             if config:
@@ -82,9 +93,14 @@ def init(
             if tags:
                 previous.tag(*tags)
             return previous
-        if previous is not None and previous.owned:
+        if previous is not None and (previous.owned or previous.run_id == _claimed):
             previous.finish()
-        return Run(name, config=config, tags=tags)
+        if _claimed is not None:
+            return Run(name, config=config, tags=tags)
+        run = Run.attach(name, config=config, tags=tags)
+        if not run.owned:
+            _claimed = run.run_id
+        return run
 
 
 def finish() -> None:

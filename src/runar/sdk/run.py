@@ -1,10 +1,14 @@
 """Run: one run as seen from this process — its writer, lifecycle, metrics and steps.
 
-A run is *owned* when this process started it (plain ``python``): it writes RunStarted
-and RunFinished. Otherwise it is *joined*: the runner (or the parent process) owns it
-and this process only adds events. Either way each process appends through its own
-JournalWriter, recreated after ``fork``. Heavy modules (msgspec, the journal) load on
-the first run, not on ``import runar``.
+A run is *owned* when this process started it: it writes RunStarted and RunFinished.
+Otherwise it is *joined*: the runner (or the parent process) owns it and this process
+only adds events. ``Run(...)`` always starts a run of its own — under ``runar`` a child
+of the runner's run (``RunStarted.parent_run``), so a sweep of ``with Run(...)`` blocks
+gives one run per point — except in a DDP rank, whose ranks together are one run.
+Module-level calls, ``init()`` and ``@experiment`` join through ``Run.attach()``.
+Either way each process appends through its own JournalWriter, recreated after
+``fork``. Heavy modules (msgspec, the journal) load on the first run, not on
+``import runar``.
 """
 
 from __future__ import annotations
@@ -99,6 +103,29 @@ class Run:
         config: Mapping[str, object] | None = None,
         tags: Iterable[str] = (),
     ) -> None:
+        self._open(name, config, tags, join=_role() != "sdk")
+
+    @classmethod
+    def attach(
+        cls,
+        name: str | None = None,
+        *,
+        config: Mapping[str, object] | None = None,
+        tags: Iterable[str] = (),
+    ) -> Run:
+        """Join the run the environment names (the runner's or a parent's), else start one."""
+        run = cls.__new__(cls)
+        run._open(name, config, tags, join=True)
+        return run
+
+    def _open(
+        self,
+        name: str | None,
+        config: Mapping[str, object] | None,
+        tags: Iterable[str],
+        *,
+        join: bool,
+    ) -> None:
         from pathlib import Path
 
         from runar.errors import InvalidName, StoreError
@@ -114,22 +141,27 @@ class Run:
         self._finished = False
         self.name = name
         joined = _joined_run()
+        parent: str | None = None
         if joined is not None:
-            self.run_id, root = joined
-            store = Store(Path(root))
+            store = Store(Path(joined[1]))
+            if join:
+                self.run_id = joined[0]
+            else:
+                parent = joined[0]
         else:
             store = Store.discover()
             try:
                 store.create()
             except StoreError as exc:
                 warn(str(exc))
+        self.owned = joined is None or not join
+        if self.owned:
             self.run_id = new_run_id()
-        self.owned = joined is None
         self.run_dir: Path = store.run_dir(self.run_id)
         self.artifacts_dir: Path = store.artifacts_dir(self.run_id)
         with _lock:
             if self.owned:
-                self._start_owned(store.root)
+                self._start_owned(store.root, parent)
             elif name:
                 self._emit(self._ev.RunRenamed(name=name))
             _active.append(self)
@@ -138,11 +170,11 @@ class Run:
         if tags:
             self.tag(*tags)
 
-    def _start_owned(self, root: Path) -> None:
+    def _start_owned(self, root: Path, parent: str | None) -> None:
         self._owner_pid = os.getpid()
         self._previous_env = (os.environ.get(ENV_RUN_ID), os.environ.get(ENV_STORE))
         _owned[self.run_id] = self._owner_pid
-        self._emit(standalone.run_started(self.run_id, self.name))
+        self._emit(standalone.run_started(self.run_id, self.name, parent))
         standalone.install_exit_hooks(finish_owned_runs)
         # so that child processes (multiprocessing, subprocess) log into this run
         os.environ[ENV_RUN_ID] = self.run_id
@@ -244,13 +276,18 @@ class Run:
         """Record final summary metrics (numbers only)."""
         self._emit(self._ev.SummarySet(values=metric_values(values)))
 
-    def save(self, name: str, obj: object) -> Path | None:
-        """Store ``obj`` as artifact ``name``; returns where it lies, None on storage trouble."""
+    def save(self, name: str, obj: object = None, *, text: str | None = None) -> Path | None:
+        """Store ``obj`` (or the string ``text``) as artifact ``name``; None on storage trouble."""
         from runar.sdk.artifacts import store_artifact
 
         if self._finished:
             self._refuse_finished()
-        stored = store_artifact(self.artifacts_dir, name, obj)
+        if (obj is None) == (text is None):
+            raise TypeError(f"save({name!r}) takes an object or text=..., exactly one of them")
+        if text is not None:
+            stored = store_artifact(self.artifacts_dir, name, text, as_text=True)
+        else:
+            stored = store_artifact(self.artifacts_dir, name, obj)
         if stored is None:
             return None
         event = self._ev.ArtifactAttached(workflow_step=current_step.get(), **stored.fields())
@@ -262,7 +299,14 @@ class Run:
         return StepScope(name, self)
 
     # -- lifecycle ----------------------------------------------------------------
-    def finish(self, status: str = "completed", error: str | None = None) -> None:
+    def finish(
+        self,
+        status: str = "completed",
+        error: str | None = None,
+        *,
+        error_type: str | None = None,
+        traceback: str | None = None,
+    ) -> None:
         """End the run: an owned run records how it ended; a joined one is flushed."""
         with _lock:
             if self._finished:
@@ -271,7 +315,11 @@ class Run:
                 _active.remove(self)
             owned_here = self.owned and self._owner_pid == os.getpid()
             if owned_here:
-                self._emit(self._ev.RunFinished(status=status, error=error))
+                self._emit(
+                    self._ev.RunFinished(
+                        status=status, error=error, error_type=error_type, traceback=traceback
+                    )
+                )
                 self._restore_env()
             self._finished = True
             writer = self._writer or _writers.get(self.run_dir)
@@ -306,14 +354,19 @@ class Run:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if kind is None:
+        if exc is None or (isinstance(exc, SystemExit) and exc.code in (0, None)):
             self.finish()
-            return
-        import traceback
+        else:
+            self.fail(standalone.failure_of(exc))
 
-        text = "".join(traceback.format_exception(kind, exc, tb))
-        status = "killed" if issubclass(kind, KeyboardInterrupt) else "failed"
-        self.finish(status, text[-standalone.MAX_TRACEBACK_CHARS :])
+    def fail(self, failure: standalone.Failure) -> None:
+        """End the run as the exception behind ``failure`` ended it."""
+        self.finish(
+            failure.status,
+            failure.error,
+            error_type=failure.error_type,
+            traceback=failure.traceback,
+        )
 
 
 def _close_in_multiprocessing_child(writer: JournalWriter) -> None:
@@ -326,11 +379,14 @@ def _close_in_multiprocessing_child(writer: JournalWriter) -> None:
     multiprocessing.util.Finalize(None, writer.close, exitpriority=10)
 
 
-def finish_owned_runs(status: str, error: str | None) -> None:
+def finish_owned_runs(failure: standalone.Failure | None) -> None:
     """At exit: finish every run this process started and has not finished."""
     for run in reversed(list(_active)):
         if run.owned and run._owner_pid == os.getpid():
-            run.finish(status, error)
+            if failure is None:
+                run.finish()
+            else:
+                run.fail(failure)
 
 
 def active_run() -> Run | None:
@@ -380,6 +436,9 @@ class StepScope:
             finished = ev.StepFinished(step_id=self.step_id, status="completed")
         else:
             finished = ev.StepFinished(
-                step_id=self.step_id, status="failed", error_type=kind.__name__, error=str(exc)
+                step_id=self.step_id,
+                status="failed",
+                error_type=standalone.type_name(kind),
+                error=str(exc),
             )
         self.run._emit(finished)  # the exception, if any, propagates

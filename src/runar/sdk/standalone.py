@@ -1,8 +1,10 @@
 """A run started by the script itself (plain ``python``): what it captures and how it ends.
 
 Under ``runar`` the runner records the start and the end; here the SDK does both. The
-end comes at interpreter exit: completed, or failed with the traceback of the uncaught
-exception that stopped the script (``sys.excepthook`` is chained, never replaced).
+end comes at interpreter exit: completed, or failed with the reason (``"ValueError: bad
+shape"``), the exception's type and the last lines of its traceback, taken from the
+uncaught exception that stopped the script (``sys.excepthook`` is chained, never replaced).
+``sys.exit(3)`` never reaches the hook, so such a run ends as completed.
 """
 
 from __future__ import annotations
@@ -21,10 +23,53 @@ if TYPE_CHECKING:
     from runar.events import GitState, RunStarted
 
 GIT_TIMEOUT_S: Final = 3.0  # a `git status` slower than this is not worth delaying training
+MAX_ERROR_CHARS: Final = 500  # the one-line reason; a huge message (a tensor repr) is cut
+MAX_TRACEBACK_LINES: Final = 20  # the newest frames say where it broke; older ones are noise
 MAX_TRACEBACK_CHARS: Final = 20_000
 
 
-_uncaught: tuple[str, str] | None = None  # (status, traceback) of the exception ending the script
+class Failure:
+    """How an exception ended a run: status, one-line reason, type name and traceback tail."""
+
+    __slots__ = ("error", "error_type", "status", "traceback")
+
+    def __init__(self, status: str, error: str, error_type: str, traceback: str) -> None:
+        self.status = status
+        self.error = error
+        self.error_type = error_type
+        self.traceback = traceback
+
+
+def type_name(kind: type[BaseException]) -> str:
+    """The name Python's own traceback prints: qualified unless builtin or from __main__."""
+    module = getattr(kind, "__module__", None)
+    if module in (None, "builtins", "__main__"):
+        return kind.__qualname__
+    return f"{module}.{kind.__qualname__}"
+
+
+def error_line(exc: BaseException) -> str:
+    """``"ValueError: bad shape"``: the type and the first line of the message, capped."""
+    name = type_name(type(exc))
+    try:
+        message = str(exc).strip()
+    except Exception:  # a broken __str__ must not hide the failure itself
+        message = "<unprintable message>"
+    line = f"{name}: {message.splitlines()[0]}" if message else name
+    return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 1] + "…"
+
+
+def failure_of(exc: BaseException) -> Failure:
+    """The Failure an exception stands for; Ctrl-C is 'killed', anything else 'failed'."""
+    import traceback
+
+    lines = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).splitlines()
+    tail = "\n".join(lines[-MAX_TRACEBACK_LINES:])[-MAX_TRACEBACK_CHARS:]
+    status = "killed" if isinstance(exc, KeyboardInterrupt) else "failed"
+    return Failure(status, error_line(exc), type_name(type(exc)), tail)
+
+
+_uncaught: Failure | None = None  # the exception ending the script, seen by the excepthook
 _installed = False
 
 
@@ -105,7 +150,7 @@ def _script_folder() -> Path:
     return Path.cwd()
 
 
-def run_started(run_id: str, name: str | None) -> RunStarted:
+def run_started(run_id: str, name: str | None, parent_run: str | None = None) -> RunStarted:
     """The RunStarted event of a run this process starts by itself."""
     import socket
 
@@ -127,23 +172,22 @@ def run_started(run_id: str, name: str | None) -> RunStarted:
         executable=sys.executable,
         platform=f"{uname.sysname}-{uname.release}-{uname.machine}",
         git=git_state(_script_folder()),
+        parent_run=parent_run,
     )
 
 
 def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-    import traceback
-
     global _uncaught
-    text = "".join(traceback.format_exception(kind, exc, tb))[-MAX_TRACEBACK_CHARS:]
-    status = "killed" if issubclass(kind, KeyboardInterrupt) else "failed"
-    _uncaught = (status, text)
-    _previous_hook(kind, exc, tb)
+    try:
+        _uncaught = failure_of(exc)
+    finally:  # whatever happens here, the user's hook (or Python's) still prints the error
+        _previous_hook(kind, exc, tb)
 
 
 _previous_hook = sys.excepthook
 
 
-def install_exit_hooks(finish_all: Callable[[str, str | None], None]) -> None:
+def install_exit_hooks(finish_all: Callable[[Failure | None], None]) -> None:
     """Finish this process's own runs at exit; call after the first writer exists.
 
     atexit runs handlers last-in first-out, so registering after the journal's own
@@ -158,6 +202,5 @@ def install_exit_hooks(finish_all: Callable[[str, str | None], None]) -> None:
     atexit.register(_at_exit, finish_all)
 
 
-def _at_exit(finish_all: Callable[[str, str | None], None]) -> None:
-    status, error = _uncaught or ("completed", None)
-    finish_all(status, error)
+def _at_exit(finish_all: Callable[[Failure | None], None]) -> None:
+    finish_all(_uncaught)

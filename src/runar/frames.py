@@ -18,7 +18,7 @@ from runar.journal.segment import SegmentFile, list_segments, segment_stem
 from runar.store import Store
 from runar.views import open_views
 from runar.views.liveness import effective_status
-from runar.views.output_metrics import metrics_from_output
+from runar.views.output_metrics import PARSER_VERSION, StreamState, metrics_from_output
 
 if TYPE_CHECKING:
     import polars as pl
@@ -50,13 +50,13 @@ def _segment_points(seg: SegmentFile, parse_output: bool) -> pl.DataFrame:
     stamps: list[int] = []
     writers: list[str] = []
     seqs: list[int] = []
-    tails: dict[str, str] = {}
+    states: dict[str, StreamState] = {}
     stem = segment_stem(seg.writer, seg.number)
     for event in read_segment(seg).events:
         if isinstance(event, MetricsLogged):
             batch: Iterable[MetricsLogged] = (event,)
         elif parse_output and isinstance(event, OutputCaptured):
-            batch = metrics_from_output(event, tails, stem)
+            batch = metrics_from_output(event, states, stem)
         else:
             continue
         for m in batch:
@@ -77,7 +77,7 @@ def _segment_points(seg: SegmentFile, parse_output: bool) -> pl.DataFrame:
 
 
 def _cache_path(store: Store, seg: SegmentFile, parse_output: bool) -> Path:
-    flavour = "p" if parse_output else "n"
+    flavour = f"p{PARSER_VERSION}" if parse_output else "n"  # a better parser reparses
     stem = segment_stem(seg.writer, seg.number)
     return store.index_dir / "metrics" / seg.run_id / f"{stem}.{seg.size}.{flavour}.arrow"
 

@@ -154,7 +154,7 @@ def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpo
             parse_output = summary.started.parse_output
         if parse_output:
             for event in outputs:
-                for derived in metrics_from_output(event, cp.output_tail, stem):
+                for derived in metrics_from_output(event, cp.output_state, stem):
                     _fold_derived(summary, derived)
         cp.segments[stem] = SegmentCheckpoint(got.end, seg.size, seg.sealed)
     return read

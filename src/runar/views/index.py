@@ -27,9 +27,10 @@ import lmdb
 import msgspec
 
 from runar.store import Store
+from runar.views.output_metrics import StreamState
 from runar.views.summary import RunSummary
 
-INDEX_FORMAT: Final = b"runar-index-2"
+INDEX_FORMAT: Final = b"runar-index-3"  # 3: output parser state per stream, args
 INITIAL_MAP_BYTES: Final = 256 << 20
 _DBS: Final = (
     "meta",
@@ -57,7 +58,7 @@ class RunCheckpoint(msgspec.Struct, kw_only=True):
     dir_stamp: tuple[int, int] = (0, 0)
     segments: dict[str, SegmentCheckpoint] = {}
     seen: dict[str, list[tuple[int, int]]] = {}
-    output_tail: dict[str, str] = {}
+    output_state: dict[str, StreamState] = {}
 
     @property
     def active(self) -> bool:

@@ -1,47 +1,169 @@
-"""Metrics derived from captured output: parsing is a projection, re-run on every rebuild.
+"""Metrics derived from captured output: a projection, re-run on every rebuild.
 
-A line may be split across output chunks, so the unfinished tail of each
-(segment, stream) is carried between chunks; it is reset per segment so that the
-projector and the frames derive exactly the same points.
+Each (segment, stream) keeps a small ``StreamState`` between chunks, so the projector
+(which folds a segment in pieces as it grows) and the frames (which read a sealed segment
+whole) derive exactly the same points. The state is what a reader of the output would
+remember:
+
+- the unfinished tail of the last line;
+- the epoch of the last ``Epoch 3/10`` header (Keras prints its metrics on the lines below);
+- the first epoch seen and the batches per epoch, so ``| epoch 2 | 200/2983 batches |``
+  lands at step (2 - 1) * 2983 + 200 and the curve does not restart every epoch;
+- a counter of printed trainer dicts (``{'loss': 2.31, ..., 'epoch': 0.5}``): the n-th such
+  line is step n, and ``epoch`` stays a value (the HF Trainer prints no step);
+- lines without any step seen before the first progress line. Settings printed before
+  training (``batch_size = 12``, ``{'lr': 0.1, 'layers': 4}``) look exactly like metrics;
+  what tells them apart is that they never change. Such lines are held back: when the
+  first progress line arrives, a held line is kept if one of its keys took two different
+  values, and otherwise dropped as configuration. Values that change across held lines
+  (a script that prints ``loss=0.5`` each epoch with no step at all) are emitted as soon
+  as the change shows.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+import msgspec
+
 from runar.events import MetricsLogged, OutputCaptured
-from runar.views.stdout_metrics import parse_line
+from runar.views.stdout_metrics import LineReading, read_line
 
 MAX_TAIL_CHARS: Final = 4096  # a "line" longer than this is not a metrics line
+MAX_HELD_LINES: Final = 256  # past this many step-less lines, training has surely begun
+PARSER_VERSION: Final = 2  # part of cached derived points' names: a new parser reparses
+
+
+class HeldLine(msgspec.Struct, array_like=True):
+    """A step-less line printed before any progress: config or metric, not yet known."""
+
+    values: dict[str, float]
+    ts: int
+    writer: str
+    seq: int
+
+
+class StreamState(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What the parser remembers of one stream of one segment."""
+
+    tail: str = ""
+    progressed: bool = False
+    held: list[HeldLine] = []
+    header_epoch: int | None = None
+    first_epoch: int | None = None
+    epoch_batches: int | None = None
+    counted: int = 0
 
 
 def metrics_from_output(
-    event: OutputCaptured, tails: dict[str, str], segment: str
+    event: OutputCaptured, states: dict[str, StreamState], segment: str
 ) -> list[MetricsLogged]:
-    """Metric events for the complete lines this chunk finishes."""
-    key = f"{segment}:{event.stream}"
-    text = tails.pop(key, "") + event.content()
+    """Metric events for the complete lines this chunk finishes (and held lines it settles)."""
+    state = states.setdefault(f"{segment}:{event.stream}", StreamState())
+    text = state.tail + event.content()
     complete, newline, rest = text.rpartition("\n")
-    if rest:
-        tails[key] = rest[-MAX_TAIL_CHARS:]
+    state.tail = rest[-MAX_TAIL_CHARS:]
     if not newline:
         return []
     derived: list[MetricsLogged] = []
     for offset, line in enumerate(complete.split("\n")):
-        parsed = parse_line(line)  # it keeps only what follows the last \r itself
-        if parsed is None:
+        reading = read_line(line)
+        if reading is None:
             continue
-        step, values = parsed
-        derived.append(
-            MetricsLogged(
-                values=values,
-                step=step,
-                source="output",
-                writer=event.writer,
-                seq=event.seq,
-                # lines of one chunk share its (writer, seq): a ns offset keeps their
-                # clocks distinct, so the chunk's last line is the metric's last value
-                ts=event.ts + offset,
-            )
-        )
+        # lines of one chunk share its (writer, seq): a ns offset keeps their clocks
+        # distinct, so the chunk's last line is the metric's last value
+        derived.extend(_settle(state, reading, event.writer, event.seq, event.ts + offset))
     return derived
+
+
+def _settle(
+    state: StreamState, reading: LineReading, writer: str, seq: int, ts: int
+) -> list[MetricsLogged]:
+    """The points one line gives, in the light of what the stream printed before it."""
+    if reading.header:
+        state.header_epoch = reading.epoch
+    step = _step_of(state, reading)
+    released: list[MetricsLogged] = []
+    if reading.is_progress or step is not None:
+        if not state.progressed:
+            state.progressed = True
+            released = _release(state)
+    elif not state.progressed:
+        state.held.append(HeldLine(reading.values, ts, writer, seq))
+        if _has_changed(state.held) or len(state.held) > MAX_HELD_LINES:
+            state.progressed = True
+            return _release(state)
+        return []
+    if not reading.values:
+        return released
+    point = MetricsLogged(
+        values=reading.values, step=step, source="output", writer=writer, seq=seq, ts=ts
+    )
+    return [*released, point]
+
+
+def _step_of(state: StreamState, reading: LineReading) -> int | None:
+    if reading.step is not None:
+        return reading.step
+    if reading.counted:
+        state.counted += 1
+        return state.counted
+    if reading.epoch is None:
+        return state.header_epoch if reading.keras else None
+    if reading.header:
+        return None
+    if state.first_epoch is None or reading.epoch < state.first_epoch:
+        state.first_epoch = reading.epoch
+    done_epochs = reading.epoch - state.first_epoch
+    if reading.batch is not None:
+        n, total = reading.batch
+        state.epoch_batches = total
+        return done_epochs * total + n
+    if state.epoch_batches is not None:  # "end of epoch 1" after "200/2983 batches" lines
+        return (done_epochs + (1 if reading.end_of_epoch else 0)) * state.epoch_batches
+    return reading.epoch
+
+
+def _has_changed(held: list[HeldLine]) -> bool:
+    """True when the newest held line gives some key a value it did not have before."""
+    newest = held[-1].values
+    for line in held[:-1]:
+        for key, value in line.values.items():
+            if key in newest and not _same(newest[key], value):
+                return True
+    return False
+
+
+def _changing_keys(held: list[HeldLine]) -> set[str]:
+    first: dict[str, float] = {}
+    changing: set[str] = set()
+    for line in held:
+        for key, value in line.values.items():
+            if key not in first:
+                first[key] = value
+            elif not _same(first[key], value):
+                changing.add(key)
+    return changing
+
+
+def _release(state: StreamState) -> list[MetricsLogged]:
+    """Held lines that turned out to be progress; the constant ones were configuration."""
+    changing = _changing_keys(state.held)
+    kept = [
+        MetricsLogged(
+            values=line.values,
+            step=None,
+            source="output",
+            writer=line.writer,
+            seq=line.seq,
+            ts=line.ts,
+        )
+        for line in state.held
+        if changing.intersection(line.values)
+    ]
+    state.held = []
+    return kept
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (a != a and b != b)  # NaN equals NaN here: a constant NaN is constant

@@ -44,9 +44,14 @@ def write_run(
     packages: dict[str, str] | None = None,
     python: str = "3.11.4",
     start_ts: int | None = None,
+    args: list[str] | None = None,
+    error: str | None = None,
+    error_type: str | None = None,
+    traceback: str | None = None,
 ) -> str:
     """A whole run as the runner and SDK would log it; ``status=None`` leaves it running."""
     run_id = new_run_id()
+    argv = ["--epochs", "2"] if args is None else args
     ts = start_ts or time.time_ns()
     tick = iter(range(ts, ts + 10_000 * S, S))
     w = JournalWriter(store.run_dir(run_id), run_id, role="runner")
@@ -55,8 +60,8 @@ def write_run(
             run_id=run_id,
             name=name,
             source="runner",
-            argv=["train.py", "--epochs", "2"],
-            command=[sys.executable, "train.py", "--epochs", "2"],
+            argv=["train.py", *argv],
+            command=[sys.executable, "train.py", *argv],
             cwd="/work",
             host="testhost",
             pid=4242,
@@ -94,7 +99,15 @@ def write_run(
         )
     if status is not None:
         exit_code = {"completed": 0, "failed": 1}.get(status)
-        w.append(RunFinished(status=status, exit_code=exit_code, ts=next(tick)))  # type: ignore[arg-type]
+        finished = RunFinished(
+            status=status,  # type: ignore[arg-type]
+            exit_code=exit_code,
+            error=error,
+            error_type=error_type,
+            traceback=traceback,
+            ts=next(tick),
+        )
+        w.append(finished)
     w.close()
     return run_id
 

@@ -5,9 +5,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from runar.cli.listing import parse_fast
+from runar.cli.listing import differing_config, parse_fast
+from runar.store import Store
 
-from .helpers import invoke, invoke_main
+from .helpers import invoke, invoke_main, write_run
 
 
 @pytest.mark.parametrize(
@@ -45,3 +46,41 @@ def test_anything_unusual_is_left_to_typer(args: list[str]) -> None:
 def test_fast_path_rejects_a_negative_limit(cli: CliRunner, two_runs: tuple[str, str]) -> None:
     code, _, err = invoke_main(cli, "ls", "--limit", "-1")
     assert code == 1 and "--limit" in err
+
+
+def test_ls_shows_differing_config_and_why_a_run_failed(cli: CliRunner, store: Store) -> None:
+    write_run(store, name="small", config={"seed": 1}, args=["--lr", "0.001", "--n_layer=3"])
+    write_run(
+        store,
+        name="big",
+        config={"seed": 1},
+        args=["--lr", "0.01", "--n_layer=12"],
+        status="failed",
+        error="ValueError: shapes (3,) and (4,) not aligned",
+        error_type="ValueError",
+        traceback='  File "train.py", line 9, in <module>\nValueError: shapes (3,) and (4,)',
+    )
+    out = invoke(cli, "ls").stdout
+    header = out.splitlines()[0].split()
+    assert "LR" in header and "N_LAYER" in header and "SEED" not in header  # seed is equal
+    assert "✗ failed: ValueError" in out
+    big, small = json.loads(invoke(cli, "ls", "--json").stdout)
+    assert big["config"] == {"lr": 0.01, "n_layer": 12, "seed": 1}
+    assert (big["error_type"], big["failure"]) == ("ValueError", "ValueError")
+    assert big["error"] == "ValueError: shapes (3,) and (4,) not aligned"
+    assert small["error"] is None and small["failure"] is None
+
+
+def test_a_failure_without_an_exception_shows_the_reasons_start(
+    cli: CliRunner, store: Store
+) -> None:
+    reason = "cannot run 'train.sh': Permission denied while starting the job"
+    write_run(store, status="failed", error=reason)
+    (record,) = json.loads(invoke(cli, "ls", "--json").stdout)
+    assert record["failure"] == reason[:39] + "…"
+    assert record["failure"] in invoke(cli, "ls").stdout
+
+
+def test_config_columns_pick_the_keys_that_differ() -> None:
+    configs = [{"lr": 0.1, "seed": 1, "tags": [1]}, {"lr": 0.2, "seed": 1}, {"seed": 1}]
+    assert differing_config(configs) == ["lr", "tags"]

@@ -10,7 +10,20 @@ from runar.store import Store
 
 from .helpers import invoke, invoke_main, write_run
 
-LS_KEYS = {"id", "short_id", "name", "status", "created", "duration_s", "metrics", "tags"}
+LS_KEYS = {
+    "id",
+    "short_id",
+    "name",
+    "status",
+    "failure",
+    "error",
+    "error_type",
+    "created",
+    "duration_s",
+    "config",
+    "metrics",
+    "tags",
+}
 
 
 def test_ls_lists_runs_newest_first(cli: CliRunner, two_runs: tuple[str, str]) -> None:

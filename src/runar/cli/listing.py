@@ -15,32 +15,79 @@ if TYPE_CHECKING:
     from runar.views.summary import RunSummary
 
 DEFAULT_LIMIT: Final = 50
+MAX_CONFIG_COLUMNS: Final = 3
+CONFIG_CELL_CHARS: Final = 16
 STATUSES: Final = ("running", "completed", "failed", "killed", "crashed")
 
 
 def ls_record(summary: RunSummary, status: str, now_ns: int) -> dict[str, Any]:
     """What `runar ls` shows about one run, as plain data."""
+    finished = summary.finished
+    failed = status == "failed" and finished is not None
     return {
         "id": summary.run_id,
         "short_id": short(summary.run_id),
         "name": summary.display_name,
         "status": status,
+        "failure": summary.failure() if failed else None,
+        "error": finished.error if failed and finished else None,
+        "error_type": finished.error_type if failed and finished else None,
         "created": render.iso(summary.created_ts),
         "duration_s": render.run_seconds(summary, status, now_ns),
+        "config": summary.config_values(),
         "metrics": summary.last_metrics(),
         "tags": summary.tag_list(),
     }
 
 
+def differing_config(configs: list[dict[str, Any]], limit: int = MAX_CONFIG_COLUMNS) -> list[str]:
+    """Config keys whose value is not the same in every run, most widely set first."""
+    counts: dict[str, int] = {}
+    for config in configs:
+        for key in config:
+            counts[key] = counts.get(key, 0) + 1
+    missing = object()
+    differing = [
+        key
+        for key in counts
+        if len({repr(c.get(key, missing)) for c in configs}) > 1  # repr: lists, NaN, 1 vs 1.0
+    ]
+    return sorted(differing, key=lambda k: (-counts[k], k))[:limit]
+
+
+def config_cell(value: Any) -> render.Cell:
+    """A config value in a table cell, clipped."""
+    if value is None:
+        return ("—", "dim")
+    text = render.number(value) if isinstance(value, float) else str(value)
+    return text if len(text) <= CONFIG_CELL_CHARS else text[: CONFIG_CELL_CHARS - 1] + "…"
+
+
+def _status(record: dict[str, Any]) -> render.Cell:
+    text, style = render.status_cell(record["status"])
+    return (f"{text}: {record['failure']}", style) if record["failure"] else (text, style)
+
+
 def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_ns: int) -> None:
-    """The runs table: id, name, status, shared metrics, duration, created, tags."""
+    """The runs table: id, name, status, differing config, metrics, duration, created, tags."""
     keys = render.key_metrics(r["metrics"] for r in records)
-    headers = ["ID", "NAME", "STATUS", *(k.upper() for k in keys), "DURATION", "CREATED", "TAGS"]
+    config_keys = differing_config([r["config"] for r in records]) if len(records) > 1 else []
+    headers = [
+        "ID",
+        "NAME",
+        "STATUS",
+        *(k.upper() for k in config_keys),
+        *(k.upper() for k in keys),
+        "DURATION",
+        "CREATED",
+        "TAGS",
+    ]
     rows: list[list[render.Cell]] = [
         [
             (r["short_id"], "dim"),
             r["name"] or ("—", "dim"),
-            render.status_cell(r["status"]),
+            _status(r),
+            *(config_cell(r["config"].get(k)) for k in config_keys),
             *(render.number(r["metrics"].get(k)) for k in keys),
             render.duration(r["duration_s"]),
             render.ago(created, now_ns),
@@ -48,9 +95,12 @@ def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_n
         ]
         for r, created in zip(records, created_ns, strict=True)
     ]
-    right = range(3, 3 + len(keys) + 2)  # metrics, duration, created: numbers align right
+    first_metric = 3 + len(config_keys)
+    right = range(first_metric, first_metric + len(keys) + 2)  # numbers align right
     last = len(headers) - 1
-    render.print_table(headers, rows, right=right, flexible=(last, 1, *range(3, 3 + len(keys))))
+    config_columns = range(3, first_metric)
+    flexible = (last, 1, 2, *config_columns, *range(first_metric, first_metric + len(keys)))
+    render.print_table(headers, rows, right=right, flexible=flexible)
 
 
 def show_runs(

@@ -36,6 +36,7 @@ from runar.events import (
 from runar.views.script_args import ScriptArgs, from_argv
 
 Clock = tuple[int, str, int]
+FAILURE_CHARS: Final = 40  # a failure reason in a table cell
 ZERO_CLOCK: Final[Clock] = (0, "", 0)
 LOWER_IS_BETTER: Final = (
     "loss",
@@ -176,6 +177,18 @@ class RunSummary(msgspec.Struct, kw_only=True):
     @property
     def ended_ts(self) -> int | None:
         return self.finished.ts if self.finished is not None else None
+
+    def failure(self, width: int = FAILURE_CHARS) -> str | None:
+        """Why a failed run failed, short enough for a table cell; None for other runs."""
+        finished = self.finished
+        if finished is None or finished.status != "failed":
+            return None
+        if finished.error_type:
+            return finished.error_type
+        if finished.error:
+            line = " ".join(finished.error.split())
+            return line if len(line) <= width else line[: width - 1] + "…"
+        return f"exit code {finished.exit_code}" if finished.exit_code is not None else None
 
     @property
     def git(self) -> GitState | None:

@@ -10,7 +10,7 @@ import runar
 from runar.events import ConfigSet, RunFinished, SummarySet
 from runar.store import Store
 
-from .helpers import events_of, of_type, only_run, run_script
+from .helpers import events_of, of_type, only_run, run_script, run_under_runar, runs_by_source
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -116,3 +116,42 @@ def test_a_required_parameter_is_a_required_option(store: Store, tmp_path: Path)
         store, tmp_path, "import runar\n@runar.experiment\ndef f(data: str):\n    pass\nf()\n"
     )
     assert done.returncode == 2 and "--data" in done.stderr
+
+
+LIST_SCRIPT = """
+    from typing import Optional
+    import runar
+
+    @runar.experiment
+    def train(
+        layers: list[int] = [64],
+        scales: tuple[float, ...] = (1.0,),
+        names: Optional[list[str]] = None,
+    ) -> None:
+        print(f"layers={layers!r} scales={scales!r} names={names!r}")
+
+    train()
+"""
+
+
+def test_list_parameters_arrive_as_lists_and_are_recorded(store: Store, tmp_path: Path) -> None:
+    done = run_script(
+        store, tmp_path, LIST_SCRIPT, "--layers", "64", "128", "256", "--scales", "0.5,2"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "layers=[64, 128, 256] scales=(0.5, 2.0) names=None" in done.stdout
+    assert of_type(events_of(store, only_run(store)), ConfigSet)[0].values == {
+        "layers": [64, 128, 256],
+        "scales": [0.5, 2.0],
+        "names": None,
+    }
+
+
+@pytest.mark.timeout(120)
+def test_under_the_runner_the_experiment_is_the_runners_run(store: Store, tmp_path: Path) -> None:
+    done = run_under_runar(store, tmp_path, LIST_SCRIPT, "--names", "a", "b")
+    assert done.returncode == 0, done.stderr
+    assert "sdk" not in runs_by_source(store)  # no child run: the experiment is the run
+    events = events_of(store, only_run(store))
+    assert of_type(events, ConfigSet)[0].values["names"] == ["a", "b"]
+    assert [f.status for f in of_type(events, RunFinished)] == ["completed"]

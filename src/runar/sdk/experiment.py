@@ -1,84 +1,19 @@
 """@experiment: the function's parameters are the config, read from the command line.
 
 ``python train.py --lr 1e-4 --epochs 20`` (or the same under ``runar``) fills the
-parameters by their annotations and defaults: bool flags (``--flag/--no-flag``),
-int, float, str, Path and Literal choices, with ``--help``. A returned dict of
-numbers becomes the run's summary.
+parameters by their annotations and defaults (see ``runar.sdk.options``), with
+``--help``. A returned dict of numbers becomes the run's summary.
 """
 
 from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     import inspect
     from collections.abc import Callable, Iterable
     from typing import Any, TypeVar
 
     F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _option_type(annotation: Any, default: Any) -> tuple[Callable[[str], Any], list | None]:
-    """The argparse ``type`` and ``choices`` for one parameter."""
-    import inspect
-    import typing
-
-    empty = inspect.Parameter.empty
-    if annotation in (empty, typing.Any, None):
-        annotation = type(default) if default not in (empty, None) else str
-    origin = typing.get_origin(annotation)
-    if origin is typing.Literal:
-        choices = list(typing.get_args(annotation))
-        return type(choices[0]), choices
-    if origin is not None:  # Optional[int], int | None: the non-None member
-        members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(members) == 1:
-            return _option_type(members[0], default)
-        return str, None
-    return (annotation if callable(annotation) else str), None
-
-
-def build_parser(fn: Callable[..., Any]) -> argparse.ArgumentParser:
-    """An argument parser whose options are ``fn``'s parameters."""
-    import argparse
-    import inspect
-    import os
-    import sys
-    import typing
-
-    hints = typing.get_type_hints(fn)
-    parser = argparse.ArgumentParser(
-        prog=os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else fn.__name__,
-        description=inspect.getdoc(fn),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    for param in inspect.signature(fn).parameters.values():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
-        flag = "--" + param.name.replace("_", "-")
-        default = param.default
-        required = default is inspect.Parameter.empty
-        annotation = hints.get(param.name, inspect.Parameter.empty)
-        if annotation is bool or (annotation is inspect.Parameter.empty and type(default) is bool):
-            parser.add_argument(
-                flag,
-                dest=param.name,
-                action=argparse.BooleanOptionalAction,
-                default=None if required else default,
-                required=required,
-            )
-            continue
-        kind, choices = _option_type(annotation, default)
-        parser.add_argument(
-            flag,
-            dest=param.name,
-            type=kind,
-            choices=choices,
-            default=None if required else default,
-            required=required,
-            metavar=None if choices else (getattr(kind, "__name__", "value")).upper(),
-        )
-    return parser
 
 
 def _summary(result: object) -> dict[str, float]:
@@ -128,6 +63,8 @@ def experiment(
             from runar.sdk import run as run_module
 
             if not args and not kwargs:
+                from runar.sdk.options import build_parser  # argparse: only when parsing
+
                 kwargs = vars(build_parser(func).parse_args())
             bound = inspect.signature(func).bind(*args, **kwargs)
             bound.apply_defaults()
@@ -140,7 +77,8 @@ def experiment(
                 if name:
                     active.rename(name)
                 return _call(active, func, bound)
-            with run_module.Run(name, config=params, tags=tags) as run:
+            # attach: under `runar` the experiment is the runner's run, not a child of it
+            with run_module.Run.attach(name, config=params, tags=tags) as run:
                 return _call(run, func, bound)
 
         return wrapper  # type: ignore[return-value]

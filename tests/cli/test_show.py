@@ -9,7 +9,8 @@ from .helpers import invoke, invoke_main, write_run
 
 SHOW_KEYS = {
     "id", "short_id", "name", "status", "created", "ended", "duration_s", "exit_code",
-    "signal", "error", "command", "argv", "source", "cwd", "host", "user", "pid", "python",
+    "signal", "error", "error_type", "traceback", "command", "argv", "arguments", "source",
+    "cwd", "host", "user", "pid", "python",
     "executable", "platform", "git", "env", "packages", "config", "tags", "notes", "steps",
     "metrics", "summary", "artifacts", "system", "events", "corrupt",
 }  # fmt: skip
@@ -25,7 +26,12 @@ def test_show_prints_every_section(cli: CliRunner, two_runs: tuple[str, str]) ->
 def test_show_json_schema(cli: CliRunner, store: Store, two_runs: tuple[str, str]) -> None:
     record = json.loads(invoke(cli, "show", two_runs[0][:6], "--json").stdout)
     assert set(record) == SHOW_KEYS
-    assert record["config"] == {"epochs": 10, "lr": 0.001}
+    assert record["config"] == {"epochs": 10, "lr": 0.001}  # config(epochs=10) beats --epochs 2
+    assert record["arguments"] == {
+        "args": ["--epochs", "2"],
+        "config": {"epochs": 2},
+        "positional": [],
+    }
     assert record["metrics"]["loss"] == {
         "last": 0.4, "last_step": 1, "best": 0.4, "min": 0.4, "max": 0.6, "count": 2,
     }  # fmt: skip
@@ -58,3 +64,43 @@ def test_show_ambiguous_ref_lists_candidates(cli: CliRunner, store: Store) -> No
     assert code == 1
     assert "matches 2 runs" in err and first[:8] in err and second[:8] in err
     assert "Traceback" not in err
+
+
+TRACEBACK = """\
+Traceback (most recent call last):
+  File "/work/train.py", line 41, in <module>
+    main()
+  File "/work/train.py", line 35, in main
+    logits = model(x)
+RuntimeError: mat1 and mat2 shapes cannot be multiplied (64x784 and 512x10)
+"""
+
+
+def test_show_says_why_a_run_failed(cli: CliRunner, store: Store) -> None:
+    error = "RuntimeError: mat1 and mat2 shapes cannot be multiplied (64x784 and 512x10)"
+    write_run(
+        store,
+        name="bad",
+        status="failed",
+        error=error,
+        error_type="RuntimeError",
+        traceback=TRACEBACK,
+    )
+    out = invoke(cli, "show", "bad").stdout
+    assert "Error" in out and "RuntimeError" in out
+    assert 'File "/work/train.py", line 35, in main' in out
+    record = json.loads(invoke(cli, "show", "bad", "--json").stdout)
+    assert (record["error"], record["error_type"], record["traceback"]) == (
+        error,
+        "RuntimeError",
+        TRACEBACK,
+    )
+
+
+def test_show_lists_the_arguments_and_their_config(cli: CliRunner, store: Store) -> None:
+    write_run(store, name="args", config={"seed": 0}, args=["data/", "--lr=3e-4", "--no-warmup"])
+    out = invoke(cli, "show", "args").stdout
+    assert "arguments  data/ --lr=3e-4 --no-warmup" in out
+    assert "lr: 0.0003" in out and "warmup: False" in out
+    record = json.loads(invoke(cli, "show", "args", "--json").stdout)
+    assert record["config"] == {"args": ["data/"], "lr": 3e-4, "seed": 0, "warmup": False}

@@ -51,6 +51,7 @@ def show_record(store: Store, summary: RunSummary, status: str) -> dict[str, Any
     started = summary.started
     finished = summary.finished
     artifacts_dir = store.artifacts_dir(summary.run_id)
+    arguments = summary.arguments()
     return {
         "id": summary.run_id,
         "short_id": short(summary.run_id),
@@ -62,8 +63,15 @@ def show_record(store: Store, summary: RunSummary, status: str) -> dict[str, Any
         "exit_code": finished.exit_code if finished else None,
         "signal": finished.signal if finished else None,
         "error": finished.error if finished else None,
+        "error_type": finished.error_type if finished else None,
+        "traceback": finished.traceback if finished else None,
         "command": list(started.command or started.argv) if started else [],
         "argv": list(started.argv) if started else [],
+        "arguments": {
+            "args": list(arguments.args),
+            "config": dict(arguments.config),
+            "positional": list(arguments.positional),
+        },
         "source": started.source if started else None,
         "cwd": started.cwd if started else None,
         "host": started.host if started else None,
@@ -137,11 +145,25 @@ def _print_header(out: Console, rec: dict[str, Any]) -> None:
         out.print(f"  [red]{render.escape(str(reason))}[/]")
 
 
+def _print_error(out: Console, rec: dict[str, Any]) -> None:
+    """The exception and the end of its traceback; the header already has the message."""
+    if not (rec["error_type"] or rec["traceback"]):
+        return
+    _section(out, "Error")
+    if rec["error_type"]:
+        _field(out, "type", f"[red]{render.escape(rec['error_type'])}[/]")
+    if rec["traceback"]:
+        for line in rec["traceback"].rstrip("\n").splitlines():
+            out.print(f"  [dim]{render.escape(line)}[/]")
+
+
 def _print_provenance(out: Console, rec: dict[str, Any], created_ns: int) -> None:
     _section(out, "Run")
     _field(out, "created", f"{render.clock(created_ns)} ({render.ago(created_ns)})")
     if rec["command"]:
         _field(out, "command", render.escape(shlex.join(rec["command"])))
+    if rec["arguments"]["args"]:
+        _field(out, "arguments", render.escape(shlex.join(rec["arguments"]["args"])))
     if rec["cwd"]:
         _field(out, "cwd", render.escape(rec["cwd"]))
     if rec["git"]:
@@ -229,6 +251,7 @@ def print_show(rec: dict[str, Any], created_ns: int) -> None:
     """The human view of a run record."""
     out = render.console()
     _print_header(out, rec)
+    _print_error(out, rec)
     _print_provenance(out, rec, created_ns)
     if rec["config"]:
         _section(out, "Config")

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from runar import codec
 from runar.events import AnyEvent, NoteAdded
-from runar.journal import list_segments, read_run, read_segment
-from runar.journal.segment import compress_frames
+from runar.journal import SegmentFile, list_segments, read_run, read_segment
+from runar.journal.reader import ZSTD_MAGIC
+from runar.journal.segment import compress_frames, seal
 
 from .strategies import events, same
 
@@ -119,6 +120,25 @@ def test_offset_survives_sealing(tmp_path: Path) -> None:
     assert [e.seq for e in rest.events] == [7, 8]
 
 
+def test_offset_survives_sealing_and_a_damaged_frame_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("runar.journal.segment.FRAME_BYTES", 600)
+    data = notes(60)
+    (tmp_path / NAME).write_bytes(data[: data.index(b'"seq":41,') - 1])
+    checkpoint = read_segment(list_segments(tmp_path)[0]).end  # taken while plain
+    (tmp_path / NAME).write_bytes(data)  # the writer finished the segment...
+    sealed = seal(tmp_path / NAME)  # ...and sealed it
+    blob = bytearray(sealed.read_bytes())
+    second = blob.index(ZSTD_MAGIC, 1)
+    blob[second + 40] ^= 0xFF  # a disk error inside frame 2, long before the checkpoint
+    sealed.write_bytes(bytes(blob))
+    everything = read_segment(list_segments(tmp_path)[0])
+    rest = read_segment(list_segments(tmp_path)[0], checkpoint)
+    assert everything.corrupt >= 1 and len(everything.events) < 60
+    assert [e.seq for e in rest.events] == list(range(41, 61))
+
+
 def _fresh_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="runar-prop-"))
 
@@ -187,3 +207,74 @@ def test_live_reads_at_any_growth_points_equal_one_read(
         assert all(same(a, b) for a, b in zip(evs, got, strict=True))
     finally:
         shutil.rmtree(folder)
+
+
+def framed(evs: list[AnyEvent], sizes: list[int]) -> tuple[list[bytes], list[list[AnyEvent]]]:
+    """A sealed file's frames, each of whole lines, cut into groups of ``sizes`` events."""
+    frames, groups, at = [], [], 0
+    for size in [*sizes, len(evs)]:
+        group = evs[at : at + max(size, 1)]
+        if group:
+            frames.append(compress_frames(codec.encode_lines(group)))
+            groups.append(group)
+        at += len(group)
+    return frames, groups
+
+
+@PROPS
+@given(
+    st.lists(events, min_size=2, max_size=30),
+    st.lists(st.integers(1, 8), max_size=6),
+    st.floats(0, 1),
+)
+def test_cut_sealed_file_keeps_every_frame_before_it(
+    evs: list[AnyEvent], sizes: list[int], where: float
+) -> None:
+    frames, groups = framed(stamp(evs), sizes)
+    blob = b"".join(frames)
+    cut = int(where * len(blob))
+    ends = [sum(map(len, frames[: n + 1])) for n in range(len(frames))]
+    whole = sum(len(g) for g, end in zip(groups, ends, strict=True) if end <= cut)
+    folder = _fresh_dir()
+    try:
+        (folder / (NAME + ".zst")).write_bytes(blob[:cut])
+        got = read_run(folder)
+    finally:
+        shutil.rmtree(folder)
+    kept = [e.seq for e in got.events]
+    assert kept == list(range(1, len(kept) + 1))  # a prefix, never a gap
+    partial = next((len(g) for g, end in zip(groups, ends, strict=True) if end > cut), 0)
+    assert whole <= len(kept) <= whole + partial  # never fewer than the whole frames
+    assert all(same(a, b) for a, b in zip(evs, got.events, strict=False))
+    assert got.corrupt == (0 if cut == 0 or cut in ends else 1)
+
+
+@PROPS
+@given(
+    st.lists(events, min_size=2, max_size=30),
+    st.lists(st.integers(1, 8), min_size=1, max_size=6),
+    st.data(),
+)
+def test_damaged_frame_costs_only_its_own_events(
+    evs: list[AnyEvent], sizes: list[int], data: st.DataObject
+) -> None:
+    import zstandard
+
+    frames, groups = framed(stamp(evs), sizes)
+    hit = data.draw(st.integers(0, len(frames) - 1), label="frame")
+    damaged = bytearray(frames[hit])
+    at = data.draw(st.integers(zstandard.frame_header_size(frames[hit]), len(damaged) - 1))
+    damaged[at] ^= data.draw(st.integers(1, 255), label="xor")
+    blob = b"".join(frames[:hit]) + bytes(damaged) + b"".join(frames[hit + 1 :])
+    seg = SegmentFile("r", "w-1", 1, _fresh_dir() / (NAME + ".zst"), True, len(blob))
+    try:
+        seg.path.write_bytes(blob)
+        got = read_segment(seg)
+    finally:
+        shutil.rmtree(seg.path.parent)
+    others = {e.seq for n, g in enumerate(groups) if n != hit for e in g}
+    read = [e.seq for e in got.events]
+    assert others <= set(read) <= {e.seq for e in evs}
+    assert got.corrupt >= 1 or len(read) == len(evs)
+    if hit < len(frames) - 1:  # offsets into the uncompressed stream stay true after it
+        assert got.end == len(codec.encode_lines(evs))

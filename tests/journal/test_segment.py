@@ -52,7 +52,7 @@ def test_frames_carry_content_checksums() -> None:
     assert zstandard.get_frame_parameters(blob).has_checksum
 
 
-def test_corrupted_frame_is_detected_and_others_read(monkeypatch) -> None:
+def test_frame_failing_its_checksum_is_counted_and_its_lines_still_read(monkeypatch) -> None:
     monkeypatch.setattr("runar.journal.segment.FRAME_BYTES", 1000)
     data = lines(100, text="z" * 40)
     frames = [compress_frames(chunk) for chunk in _chunks(data)]
@@ -61,7 +61,21 @@ def test_corrupted_frame_is_detected_and_others_read(monkeypatch) -> None:
     blob = frames[0] + bytes(second) + b"".join(frames[2:])
     out, damaged = decompress_frames(blob)
     assert damaged == 1
-    assert out == _chunks(data)[0] + b"".join(_chunks(data)[2:])
+    assert out == data  # every line carries its own CRC, so the frame's lines are kept
+
+
+def test_frame_with_damaged_content_keeps_offsets_of_the_frames_after_it(monkeypatch) -> None:
+    monkeypatch.setattr("runar.journal.segment.FRAME_BYTES", 1000)
+    data = lines(100, text="z" * 40)
+    chunks = _chunks(data)
+    frames = [compress_frames(chunk) for chunk in chunks]
+    second = bytearray(frames[1])
+    second[len(second) // 2] ^= 0x55
+    out, damaged = decompress_frames(frames[0] + bytes(second) + b"".join(frames[2:]))
+    assert damaged == 1
+    assert len(out) == len(data) and out.endswith(b"".join(chunks[2:]))
+    good, _, _ = codec.split_framed(out)
+    assert set(good) - set(data.split(b"\n")) == set()  # nothing invented
 
 
 def test_truncated_last_frame_is_counted_and_complete_frames_read() -> None:

@@ -17,6 +17,9 @@ from runar.events import AnyEvent, Unknown
 from runar.journal.segment import SegmentFile, list_segments
 
 ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
+SALVAGE_CHUNK: Final = 1 << 12  # compressed bytes per step when reading a damaged frame
+# A declared frame size past this is itself damage: frames hold at most FRAME_BYTES.
+MAX_FRAME_CONTENT: Final = 64 << 20
 
 
 @dataclass
@@ -34,7 +37,11 @@ def decompress_frames(blob: bytes) -> tuple[bytes, int]:
 
     ``ZstdDecompressor.decompress()`` stops after the first frame and a streaming
     reader returns partial output for a truncated frame without complaint, so each
-    frame is decoded on its own and a damaged one is skipped by finding the next magic.
+    frame is decoded on its own. A damaged or cut frame still yields the complete lines
+    of its readable prefix (each line carries its own CRC, so a wrong one is caught
+    later); the next frame is found by its magic. Where the damaged frame's header
+    declares its size, newlines pad the lost part, so offsets into the uncompressed
+    stream (the projector's checkpoints) stay true for the frames after it.
     """
     import zstandard
 
@@ -43,31 +50,65 @@ def decompress_frames(blob: bytes) -> tuple[bytes, int]:
     pos = 0
     view = memoryview(blob)  # slicing a view does not copy the rest of the file per frame
     while pos < len(blob):
-        if blob[pos : pos + 4] != ZSTD_MAGIC:
-            damaged += 1
-            nxt = blob.find(ZSTD_MAGIC, pos + 1)
-            if nxt < 0:
-                break
-            pos = nxt
-            continue
-        obj = zstandard.ZstdDecompressor().decompressobj()
-        try:
-            chunk = obj.decompress(view[pos:])
-        except zstandard.ZstdError:
-            damaged += 1
-            nxt = blob.find(ZSTD_MAGIC, pos + 1)
-            if nxt < 0:
-                break
-            pos = nxt
-            continue
-        if not obj.eof:
-            damaged += 1  # truncated last frame: its partial output cannot be trusted whole
-            chunk = chunk[: chunk.rfind(b"\n") + 1]
-            out.append(chunk)
+        is_frame = blob[pos : pos + 4] == ZSTD_MAGIC
+        if is_frame:
+            obj = zstandard.ZstdDecompressor().decompressobj()
+            try:
+                chunk = obj.decompress(view[pos:])
+            except zstandard.ZstdError:
+                chunk = None
+            if chunk is not None and obj.eof:
+                out.append(chunk)
+                pos = len(blob) - len(obj.unused_data)
+                continue
+        damaged += 1
+        nxt = blob.find(ZSTD_MAGIC, pos + 1)
+        if is_frame:  # damaged or cut: keep what it yields before the damage
+            salvaged = salvage_frame(view[pos : nxt if nxt >= 0 else len(blob)])
+            out.append(salvaged)
+            if nxt >= 0:
+                out.append(b"\n" * (declared_size(view[pos:nxt]) - len(salvaged)))
+        if nxt < 0:
             break
-        out.append(chunk)
-        pos = len(blob) - len(obj.unused_data)
+        pos = nxt
     return b"".join(out), damaged
+
+
+def salvage_frame(frame: memoryview) -> bytes:
+    """The complete lines a damaged or cut frame decodes to before its damage.
+
+    Args:
+        frame: from the frame's magic up to the next magic or the end of the file.
+    """
+    import zstandard
+
+    obj = zstandard.ZstdDecompressor().decompressobj()
+    got: list[bytes] = []
+    # zstd emits a block's output only once the whole block is in, so small steps keep
+    # every block before the one that fails; the last 4 bytes (the content checksum of
+    # a whole frame) go alone, so a failed checksum does not take the last block along
+    body = len(frame) - 4
+    steps = [*range(0, body, SALVAGE_CHUNK), body] if body > 0 else [0]
+    for at, end in zip(steps, [*steps[1:], len(frame)], strict=True):
+        try:
+            got.append(obj.decompress(frame[at:end]))
+        except zstandard.ZstdError:
+            break
+        if obj.eof:
+            break
+    data = b"".join(got)
+    return data[: data.rfind(b"\n") + 1]
+
+
+def declared_size(frame: memoryview) -> int:
+    """The content size a frame's header declares; 0 when unknown or implausible."""
+    import zstandard
+
+    try:
+        size = zstandard.frame_content_size(frame[:18])  # 18: the longest frame header
+    except zstandard.ZstdError:
+        return 0
+    return size if 0 <= size <= MAX_FRAME_CONTENT else 0
 
 
 def split_lines(data: bytes, base: int) -> tuple[list[bytes], int, int]:

@@ -5,8 +5,8 @@ States a segment passes through, each safe for a concurrent reader:
     2. + ``w.000001.jsonl.zst.tmp``              being sealed: readers ignore the tmp
     3. + ``w.000001.jsonl.zst``                  sealed: readers prefer it, same bytes
     4. ``w.000001.jsonl.zst`` alone              plain copy removed
-The sealed file holds independent zstd frames of whole lines, so damage costs one
-frame, not the rest of the segment.
+The sealed file holds independent zstd frames of whole lines, so damage costs at most
+one frame (the reader keeps the lines of its blocks before the damage), never the rest.
 """
 
 from __future__ import annotations

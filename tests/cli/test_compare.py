@@ -9,7 +9,7 @@ from runar.store import Store
 
 from .helpers import invoke, invoke_main, write_run
 
-DIFF_KEYS = {"a", "b", "config", "metrics", "git", "environment", "packages"}
+DIFF_KEYS = {"a", "b", "arguments", "config", "metrics", "git", "environment", "packages"}
 
 
 def test_diff_shows_metric_deltas(cli: CliRunner, two_runs: tuple[str, str]) -> None:
@@ -23,6 +23,11 @@ def test_diff_json_schema(cli: CliRunner, two_runs: tuple[str, str]) -> None:
     record = json.loads(invoke(cli, "diff", "baseline", "high-lr", "--json").stdout)
     assert set(record) == DIFF_KEYS
     assert record["a"]["id"] == two_runs[0]
+    assert record["arguments"] == {
+        "a": ["train.py", "--epochs", "2"],
+        "b": ["train.py", "--epochs", "2"],
+        "identical": True,
+    }
     assert record["config"] == {
         "changed": {"lr": [0.001, 0.01]},
         "added": {"dropout": 0.1},
@@ -80,3 +85,32 @@ def test_diff_unknown_second_run_is_one_line(cli: CliRunner, two_runs: tuple[str
     code, out, err = invoke_main(cli, "diff", "baseline", "missing")
     assert code == 1 and out == ""
     assert err.strip() == "error: no run matches 'missing'; see 'runar ls'"
+
+
+def test_diff_shows_differing_arguments_as_config(cli: CliRunner, store: Store) -> None:
+    write_run(store, name="a", config={"seed": 0}, args=["--lr", "0.1", "--epochs", "10"])
+    write_run(store, name="b", config={"seed": 0}, args=["--lr", "0.2", "--epochs", "10"])
+    out = invoke(cli, "diff", "a", "b", "--no-code").stdout
+    assert "a: train.py --lr 0.1 --epochs 10" in out
+    assert "b: train.py --lr 0.2 --epochs 10" in out
+    assert "lr: 0.1 → 0.2" in out
+    record = json.loads(invoke(cli, "diff", "a", "b", "--json", "--no-code").stdout)
+    assert record["config"]["changed"] == {"lr": [0.1, 0.2]}
+    assert record["arguments"]["identical"] is False
+
+
+def test_diff_never_calls_differing_arguments_identical(cli: CliRunner, store: Store) -> None:
+    # config() sets lr in both runs, so the config is equal although --lr was spelled apart
+    write_run(store, name="a", config={"lr": 0.1}, args=["--lr", "0.1"])
+    write_run(store, name="b", config={"lr": 0.1}, args=["--lr=0.1"])
+    out = invoke(cli, "diff", "a", "b", "--no-code").stdout
+    arguments = out.split("Arguments", 1)[1].split("Metrics", 1)[0]
+    assert "identical" not in arguments
+    assert "a: train.py --lr 0.1" in arguments and "b: train.py --lr=0.1" in arguments
+    assert "same values; the arguments differ" in arguments
+    record = json.loads(invoke(cli, "diff", "a", "b", "--json", "--no-code").stdout)
+    assert record["arguments"] == {
+        "a": ["train.py", "--lr", "0.1"],
+        "b": ["train.py", "--lr=0.1"],
+        "identical": False,
+    }

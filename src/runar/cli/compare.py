@@ -1,8 +1,10 @@
-"""`runar diff <a> <b>`: what differs between two runs — config, metrics, code, environment."""
+"""`runar diff <a> <b>`: what differs between two runs — arguments, config, metrics, code, env."""
 
 from __future__ import annotations
 
+import difflib
 import math
+import shlex
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
@@ -80,6 +82,32 @@ def code_diff(a: GitState | None, b: GitState | None, stat: bool, colour: bool) 
     return {"text": done.stdout, "reason": None}
 
 
+def arguments_diff(a: RunSummary, b: RunSummary) -> dict[str, Any]:
+    """Both runs' recorded command lines (script and arguments) and whether they are equal."""
+    argv_a = list(a.started.argv) if a.started else []
+    argv_b = list(b.started.argv) if b.started else []
+    return {"a": argv_a, "b": argv_b, "identical": argv_a == argv_b}
+
+
+def _marked(tokens: list[str], spans: list[tuple[int, int]], colour: str) -> str:
+    """The command line with the tokens inside ``spans`` in ``colour``."""
+    inside = {i for start, end in spans for i in range(start, end)}
+    words = [render.escape(shlex.quote(t)) for t in tokens]
+    return " ".join(f"[{colour}]{w}[/]" if i in inside else w for i, w in enumerate(words))
+
+
+def _print_arguments(out: Console, args: dict[str, Any]) -> None:
+    out.print("\n[bold]Arguments[/]")
+    if args["identical"]:
+        out.print("  [dim]identical[/]")
+        return
+    a, b = args["a"], args["b"]
+    ops = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+    changed = [op for op in ops if op[0] != "equal"]
+    out.print(f"  a: {_marked(a, [(i1, i2) for _, i1, i2, _, _ in changed], 'red')}")
+    out.print(f"  b: {_marked(b, [(j1, j2) for _, _, _, j1, j2 in changed], 'green')}")
+
+
 def _environment(summary: RunSummary) -> dict[str, Any]:
     started = summary.started
     if started is None:
@@ -97,6 +125,7 @@ def diff_record(
     record: dict[str, Any] = {
         "a": {"id": a.run_id, "name": a.display_name},
         "b": {"id": b.run_id, "name": b.display_name},
+        "arguments": arguments_diff(a, b),
         "config": mapping_diff(a.config_values(), b.config_values()),
         "metrics": metric_deltas(a.last_metrics(), b.last_metrics()),
         "git": {
@@ -123,10 +152,12 @@ def _value(value: Any) -> str:
     return render.escape(repr(value) if isinstance(value, str) else str(value))
 
 
-def _print_mapping(out: Console, title: str, changes: dict[str, dict[str, Any]]) -> None:
+def _print_mapping(
+    out: Console, title: str, changes: dict[str, dict[str, Any]], same: str = "identical"
+) -> None:
     out.print(f"\n[bold]{title}[/]")
     if not any(changes.values()):
-        out.print("  [dim]identical[/]")
+        out.print(f"  [dim]{same}[/]")
         return
     for key, (va, vb) in changes["changed"].items():
         out.print(f"  {render.escape(key)}: {_value(va)} → {_value(vb)}")
@@ -163,7 +194,11 @@ def print_diff(record: dict[str, Any], code: bool) -> None:
         return f"{short(run['id'])}{name}"
 
     out.print(f"[bold]{label(a)} → {label(b)}[/]")
-    _print_mapping(out, "Config", record["config"])
+    _print_arguments(out, record["arguments"])
+    same_config = (
+        "identical" if record["arguments"]["identical"] else "same values; the arguments differ"
+    )
+    _print_mapping(out, "Config", record["config"], same_config)
     out.print("\n[bold]Metrics[/]")
     if not record["metrics"]:
         out.print("  [dim]none recorded[/]")
@@ -192,7 +227,7 @@ def diff(
     stat: Annotated[bool, typer.Option("--stat", help="Summarize the code diff per file.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
 ) -> None:
-    """Compare two runs: config, metric deltas, git commit and code, environment, packages."""
+    """Compare two runs: arguments, config, metric deltas, git and code, environment, packages."""
     store = current_store()
     with existing_views(store) as views:
         a, b = views.get(ref_a), views.get(ref_b)

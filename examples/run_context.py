@@ -1,7 +1,7 @@
 """`with Run(...)`: one run per learning rate, a tiny sweep in one script.
 
-Under plain python each `Run` is its own run; under `runar` they all join the
-runner's single run. An exception inside a `with Run` marks that run failed.
+Each `Run` is its own run; under `runar` each is also linked to the runner's run
+(`parent_run`). An exception inside a `with Run` marks that run failed, with the reason.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ active segments are read from the log each time.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -22,6 +23,8 @@ from runar.views.output_metrics import PARSER_VERSION, StreamState, metrics_from
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from runar.views.summary import RunSummary
 
 METRIC_COLUMNS: Final = ("run_id", "step", "key", "value", "ts", "writer", "seq")
 
@@ -155,8 +158,16 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _command_line(summary: RunSummary) -> str | None:
+    """The recorded command as one shell-quoted line, as it could be typed again."""
+    started = summary.started
+    if started is None:
+        return None
+    return shlex.join(started.command or started.argv)
+
+
 def runs(store: Store | None = None) -> pl.DataFrame:
-    """One row per run, newest first: identity, status, times, tags, config.* and metrics."""
+    """One row per run, newest first: identity, status, times, command, args, config.*, metrics."""
     import polars as pl
 
     store = store or Store.discover()
@@ -173,6 +184,9 @@ def runs(store: Store | None = None) -> pl.DataFrame:
                 "duration_s": (ended - s.created_ts) / 1e9 if ended else None,
                 "tags": s.tag_list(),
                 "exit_code": s.finished.exit_code if s.finished else None,
+                "error": s.finished.error if s.finished else None,
+                "command": _command_line(s),
+                "args": shlex.join(s.arguments().args),
             }
             row.update({f"config.{k}": _cell(v) for k, v in s.config_values().items()})
             for key, value in s.last_metrics().items():

@@ -4,7 +4,9 @@ from pathlib import Path
 import polars as pl
 from typer.testing import CliRunner
 
-from .helpers import invoke, invoke_main
+from runar.store import Store
+
+from .helpers import invoke, invoke_main, write_run
 
 
 def test_export_runs_to_parquet(cli: CliRunner, two_runs: tuple[str, str], tmp_path: Path) -> None:
@@ -42,3 +44,22 @@ def test_export_unknown_suffix_asks_for_a_format(
 ) -> None:
     code, _, err = invoke_main(cli, "export", "-o", str(tmp_path / "runs.xlsx"))
     assert code == 1 and "--format" in err
+
+
+def test_export_runs_has_the_command_args_and_arguments_as_config(
+    cli: CliRunner, store: Store, tmp_path: Path
+) -> None:
+    write_run(
+        store,
+        name="gpt",
+        config={"seed": 1},
+        args=["config/train_shakespeare_char.py", "--n_layer=4", "--compile=False", "--lr", "6e-4"],
+    )
+    target = tmp_path / "runs.parquet"
+    invoke(cli, "export", "-o", str(target))
+    row = pl.read_parquet(target).row(0, named=True)
+    assert row["args"] == "config/train_shakespeare_char.py --n_layer=4 --compile=False --lr 6e-4"
+    assert row["command"].endswith("train.py " + row["args"])
+    assert (row["config.n_layer"], row["config.compile"], row["config.lr"]) == (4, False, 6e-4)
+    assert row["config.args"] == '["config/train_shakespeare_char.py"]'
+    assert row["config.seed"] == 1

@@ -170,6 +170,22 @@ def test_unknown_files_are_reported_never_removed(store: Store) -> None:
     assert stray.read_text() == "mine"
 
 
+def test_a_runs_code_snapshot_is_no_orphan_but_a_symlink_inside_it_is(
+    store: Store, tmp_path: Path
+) -> None:
+    from runar.runner.code_snapshot import keep
+
+    run_id = finished_run(store)
+    script = tmp_path / "train.py"
+    script.write_text("print(1)\n")
+    keep(store.code_dir(run_id), None, [sys.executable, str(script)])
+    catch_up(store)
+    assert check(store).healthy
+    (store.code_dir(run_id) / "files" / "link.py").symlink_to(script)
+    kinds = {(o.path, o.kind) for o in check(store).orphans}
+    assert kinds == {(f"runs/{run_id}/code/files/link.py", "symlink")}
+
+
 @pytest.mark.timeout(60)
 def test_cli_doctor_exits_1_when_unhealthy_and_fix_repairs(store: Store) -> None:
     app = typer.Typer()

@@ -26,7 +26,7 @@ from runar.ids import is_run_id
 from runar.journal.reader import read_segment
 from runar.journal.segment import PLAIN_SUFFIX, SegmentFile, list_segments, seal
 from runar.journal.sync import CONFLICTS_DIRNAME, DELETED_DIRNAME, SYNC_TMP_MARK
-from runar.store import Store
+from runar.store import CODE_DIRNAME, Store
 from runar.views.liveness import effective_status, pid_alive
 from runar.views.summary import RunSummary
 
@@ -157,9 +157,9 @@ class _Checker:
             if entry.is_symlink():
                 self.report.orphans.append(Orphan(self.rel(path), "symlink"))
             elif entry.is_dir(follow_symlinks=False):
-                if name != "artifacts":
+                if name not in ("artifacts", CODE_DIRNAME):
                     self.report.orphans.append(Orphan(self.rel(path), "unknown"))
-                else:
+                else:  # the code snapshot is files like artifacts: same checks
                     self._check_artifacts(path)
             elif name.endswith(".tmp"):
                 self.report.orphans.append(Orphan(self.rel(path), "tmp", self._tmp_fixable(path)))

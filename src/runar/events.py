@@ -45,7 +45,11 @@ class WriterOpened(Event, tag="writer"):
 
 
 class GitState(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Where the code came from; ``snapshot`` names an exact copy of a dirty tree."""
+    """Where the code came from; ``snapshot`` names an exact copy of a dirty tree.
+
+    ``snapshot_dir`` (``code``) is that copy kept in the run's folder, so it travels
+    with the store; ``snapshot`` is the same tree as a commit object in the user's repo.
+    """
 
     commit: str | None = None
     branch: str | None = None
@@ -53,6 +57,8 @@ class GitState(msgspec.Struct, kw_only=True, omit_defaults=True):
     remote: str | None = None
     snapshot: str | None = None
     root: str | None = None
+    snapshot_dir: str | None = None  # relative to the run folder: the store's own copy
+    untracked: list[str] = []  # untracked files the snapshot holds
 
 
 class RunStarted(Event, tag="run_started"):

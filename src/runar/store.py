@@ -4,6 +4,7 @@
 ├── runs/<run_id>/            synced: the log and the artifacts, the source of truth
 │   ├── <writer>.<n>.jsonl       active segment (plain JSON lines)
 │   ├── <writer>.<n>.jsonl.zst   sealed segment (zstd, immutable)
+│   ├── code/                    the exact code of the run, written once at its start
 │   └── artifacts/
 └── index/                    derived views: machine-local, safe to delete
 """
@@ -22,6 +23,7 @@ from runar.mounts import MOUNTS_FILE, index_location
 STORE_DIRNAME: Final = ".runar"
 ENV_STORE: Final = "RUNAR_DIR"
 ENV_INDEX: Final = "RUNAR_INDEX_DIR"
+CODE_DIRNAME: Final = "code"
 
 
 def _find_upwards(start: Path, name: str) -> Path | None:
@@ -96,6 +98,10 @@ class Store:
 
     def artifacts_dir(self, run_id: str) -> Path:
         return self.run_dir(run_id) / "artifacts"
+
+    def code_dir(self, run_id: str) -> Path:
+        """The run's code snapshot (runar.runner.code_snapshot), inside the store."""
+        return self.run_dir(run_id) / CODE_DIRNAME
 
     @property
     def deleted_dir(self) -> Path:

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -160,24 +161,53 @@ def test_rm_asks_on_a_terminal_and_keeps_the_run_on_no(store: Store, two_runs) -
     assert store.run_dir(two_runs[0]).exists()
 
 
-def test_rm_deletes_the_snapshot_ref(cli: CliRunner, store: Store, tmp_path) -> None:
+def repo_state(repo) -> dict[str, str]:
+    """Everything of a repository's that deleting runs must leave alone."""
+    git = ["git", "-C", str(repo)]
+    out = {}
+    for key, args in {
+        "refs": ["for-each-ref"],
+        "status": ["status", "--porcelain", "--untracked-files=all"],
+        "stash": ["stash", "list"],
+        "staged": ["diff", "--cached"],
+    }.items():
+        out[key] = subprocess.run([*git, *args], capture_output=True, text=True).stdout
+    out["files"] = repr(sorted((p.name, p.read_bytes()) for p in repo.iterdir() if p.is_file()))
+    return out
+
+
+@pytest.mark.parametrize("command", [["rm", "--yes"], ["clean", "--yes"]])
+def test_deleting_in_a_copied_store_never_touches_the_repository(
+    cli: CliRunner, store: Store, tmp_path, monkeypatch, command: list[str]
+) -> None:
     from runar.events import GitState
 
     repo = tmp_path / "repo"
     repo.mkdir()
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
     (repo / "a.txt").write_text("a")
     subprocess.run([*git, "add", "a.txt"], check=True)
     subprocess.run([*git, "commit", "-qm", "a"], check=True)
-    head = subprocess.run(
-        [*git, "rev-parse", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
-    run_id = write_run(store, git=GitState(commit=head, snapshot=head, root=str(repo)))
-    subprocess.run([*git, "update-ref", f"refs/runar/{run_id}", head], check=True)
-    invoke(cli, "rm", run_id, "--yes")
-    refs = subprocess.run([*git, "for-each-ref", "refs/runar"], capture_output=True, text=True)
-    assert refs.stdout == ""
+    (repo / "a.txt").write_text("stashed")
+    subprocess.run([*git, "stash", "-q"], check=True)
+    (repo / "a.txt").write_text("dirty")
+    (repo / "b.txt").write_text("staged")
+    subprocess.run([*git, "add", "b.txt"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    run_id = write_run(
+        store, git=GitState(commit=head.strip(), snapshot=head.strip(), root=str(repo))
+    )
+    # what an older runar left in the repository, under the name it used
+    subprocess.run([*git, "update-ref", f"refs/runar/{run_id}", head.strip()], check=True)
+    before = repo_state(repo)
+    copy = tmp_path / "elsewhere" / ".runar"
+    shutil.copytree(store.root, copy, ignore=shutil.ignore_patterns("index"))
+    monkeypatch.setenv("RUNAR_DIR", str(copy))
+    args = [command[0], run_id, *command[1:]] if command[0] == "rm" else command
+    assert invoke(cli, *args).exit_code == 0
+    assert not (copy / "runs" / run_id).exists()
+    assert repo_state(repo) == before
 
 
 def test_clean_removes_every_run(cli: CliRunner, store: Store, two_runs: tuple[str, str]) -> None:

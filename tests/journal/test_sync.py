@@ -65,6 +65,21 @@ def test_second_sync_copies_nothing(tmp_path: Path) -> None:
     assert (again.files_copied, again.bytes_copied, again.files_same) == (0, 0, 1)
 
 
+def test_a_runs_code_snapshot_is_copied_once_and_then_left_alone(tmp_path: Path) -> None:
+    from runar.runner.code_snapshot import keep
+
+    a, b = make_store(tmp_path / "a"), make_store(tmp_path / "b")
+    run_id = write_run(a)
+    script = tmp_path / "train.py"
+    script.write_text("print(1)\n")
+    keep(a.code_dir(run_id), None, [sys.executable, str(script)])
+    first = sync(a.root, b.root)
+    again = sync(a.root, b.root)
+    assert (b.code_dir(run_id) / "files" / "train.py").read_text() == "print(1)\n"
+    assert first.files_copied == 3 and not first.conflicts
+    assert (again.files_copied, again.files_same, again.conflicts) == (0, 3, [])
+
+
 def test_parent_folder_names_the_store_and_missing_destination_is_created(tmp_path: Path) -> None:
     a = make_store(tmp_path / "a")
     write_run(a)

@@ -1,4 +1,5 @@
-"""Git capture on real repositories: state, credential stripping and the dirty-tree snapshot."""
+"""Git capture on real repositories: state, credential stripping, the dirty-tree snapshot
+and the untracked files it leaves out."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 from gitrepo import git
 
-from runar.runner.git_state import SNAPSHOT_REF_PREFIX, capture_git, strip_credentials
+from runar.runner.git_state import capture_git, strip_credentials
 
 RUN_ID = "0123456789abcdef"
 
@@ -130,13 +131,13 @@ def test_snapshot_leaves_index_branch_head_and_stash_untouched(repo: Path) -> No
     assert user_state(repo) == before
 
 
-def test_snapshot_is_kept_under_a_runar_ref(repo: Path) -> None:
+def test_snapshot_makes_no_ref_in_the_users_repository(repo: Path) -> None:
     (repo / "train.py").write_text("print('v3')\n")
+    refs = git(repo, "for-each-ref")
     captured = capture_git(repo, RUN_ID)
-    assert captured is not None
-    ref = git(repo, "rev-parse", f"{SNAPSHOT_REF_PREFIX}{RUN_ID}")
-    assert ref == captured.state.snapshot
-    assert git(repo, "rev-parse", f"{ref}^") == captured.state.commit
+    assert captured is not None and captured.state.snapshot is not None
+    assert git(repo, "for-each-ref") == refs
+    assert git(repo, "rev-parse", f"{captured.state.snapshot}^") == captured.state.commit
 
 
 def test_capture_from_a_subfolder_snapshots_the_whole_tree(repo: Path) -> None:
@@ -151,11 +152,52 @@ def test_capture_from_a_subfolder_snapshots_the_whole_tree(repo: Path) -> None:
 def test_large_untracked_files_are_left_out_and_reported(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("runar.runner.git_state.SNAPSHOT_MAX_FILE_BYTES", 100)
+    monkeypatch.setattr("runar.runner.git_state.UNTRACKED_MAX_FILE_BYTES", 100)
     (repo / "weights.bin").write_bytes(b"\0" * 1000)
     (repo / "small.py").write_text("S = 1\n")
     captured = capture_git(repo, RUN_ID)
     assert captured is not None and captured.state.snapshot is not None
-    assert captured.skipped == ["weights.bin"]
+    assert [s.split(" (")[0] for s in captured.skipped] == ["weights.bin"]
     listed = git(repo, "ls-tree", "-r", "--name-only", captured.state.snapshot).split()
     assert "small.py" in listed and "weights.bin" not in listed
+
+
+def test_untracked_secrets_and_other_trackers_folders_are_left_out_and_listed(repo: Path) -> None:
+    for name in [".env", ".env.local", "secrets/key.pem", "deploy.key", "my_apikey.txt",
+                 "credentials.json", ".netrc", "id_rsa", "wandb/run-1/files/config.yaml",
+                 "mlruns/0/meta.yaml", "lightning_logs/version_0/hparams.yaml",
+                 "outputs/2024-01-01/.hydra/config.yaml", "model.py"]:  # fmt: skip
+        path = repo / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("value\n")
+    captured = capture_git(repo, RUN_ID)
+    assert captured is not None and captured.state.snapshot is not None
+    assert captured.state.untracked == ["model.py"]
+    assert sorted(captured.skipped) == [
+        ".env (may hold secrets)",
+        ".env.local (may hold secrets)",
+        ".netrc (may hold secrets)",
+        "credentials.json (may hold secrets)",
+        "deploy.key (may hold secrets)",
+        "id_rsa (may hold secrets)",
+        "lightning_logs/ (another tool's runs)",
+        "mlruns/ (another tool's runs)",
+        "my_apikey.txt (may hold secrets)",
+        "outputs/ (another tool's runs)",
+        "secrets/key.pem (may hold secrets)",
+        "wandb/ (another tool's runs)",
+    ]
+    listed = git(repo, "ls-tree", "-r", "--name-only", captured.state.snapshot).split()
+    assert sorted(listed) == [".gitignore", "model.py", "train.py"]
+
+
+def test_runarignore_patterns_leave_untracked_files_out(repo: Path) -> None:
+    (repo / ".runarignore").write_text("data/\n*.csv\n!keep.csv\n")
+    (repo / "data").mkdir()
+    (repo / "data" / "x.py").write_text("X = 1\n")
+    (repo / "table.csv").write_text("a,b\n")
+    (repo / "keep.csv").write_text("c,d\n")
+    captured = capture_git(repo, RUN_ID)
+    assert captured is not None and captured.state.snapshot is not None
+    assert sorted(captured.skipped) == ["data/x.py (.runarignore)", "table.csv (.runarignore)"]
+    assert captured.state.untracked == [".runarignore", "keep.csv"]

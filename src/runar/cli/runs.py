@@ -1,12 +1,15 @@
-"""`runar ls`, `runar rm`, `runar clean`: the typer commands that list and delete runs."""
+"""`runar ls`, `runar rm`, `runar clean`: the typer commands that list and delete runs.
+
+Deleting touches the store only. A run's code snapshot lives in its folder, and the git
+root a run names may be someone else's repository when the store was copied: rm and
+clean never run git.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import subprocess
 import sys
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,9 +21,6 @@ from runar.ids import short
 if TYPE_CHECKING:
     from runar.store import Store
     from runar.views.summary import RunSummary
-
-SNAPSHOT_REF: Final = "refs/runar/{run_id}"
-GIT_TIMEOUT_S: Final = 10
 
 
 def list_runs(
@@ -50,26 +50,9 @@ def confirm(question: str) -> bool:
     return typer.confirm(question, default=False, err=True)
 
 
-def drop_snapshot_ref(summary: RunSummary) -> None:
-    """Delete the run's git snapshot ref, if it made one; the user's refs are untouched."""
-    git = summary.git
-    if git is None or not git.root or not git.snapshot:
-        return
-    ref = SNAPSHOT_REF.format(run_id=summary.run_id)
-    # no git, or the repo is gone: then the ref is unreachable anyway
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        subprocess.run(
-            ["git", "-C", git.root, "update-ref", "-d", ref],
-            capture_output=True,
-            timeout=GIT_TIMEOUT_S,
-            check=False,
-        )
-
-
 def delete_runs(store: Store, summaries: list[RunSummary]) -> None:
-    """Remove the runs' folders and snapshot refs, then let the views forget them."""
+    """Remove the runs' folders (log, artifacts, code), then let the views forget them."""
     for summary in summaries:
-        drop_snapshot_ref(summary)
         shutil.rmtree(store.run_dir(summary.run_id), ignore_errors=True)
     from runar.projector import catch_up
 
@@ -94,7 +77,7 @@ def remove(
         ),
     ] = False,
 ) -> None:
-    """Delete runs: their log, artifacts, git snapshot and views."""
+    """Delete runs: their log, artifacts, code snapshot and views (never anything in git)."""
     store = current_store()
     with existing_views(store) as views:
         chosen: dict[str, RunSummary] = {}
@@ -139,8 +122,6 @@ def clean(
     if not yes and not confirm(f"delete all {count} run(s) in {store.root}?"):
         print("nothing deleted", file=sys.stderr)
         raise typer.Exit(1)
-    for summary in summaries:
-        drop_snapshot_ref(summary)
     for run_id in {s.run_id for s in summaries} | leftovers:
         shutil.rmtree(store.run_dir(run_id), ignore_errors=True)
     shutil.rmtree(store.index_dir, ignore_errors=True)  # derived: rebuilt on the next read

@@ -1,9 +1,11 @@
 """Where the code came from: commit, branch, remote and an exact snapshot of a dirty tree.
 
 The snapshot is a commit object built through a temporary index (``GIT_INDEX_FILE``),
-so the user's index, branch, HEAD and stash are never touched; it is kept alive under
-``refs/runar/<run_id>`` and can be checked out or diffed like any commit. git runs as
-a subprocess: a handful of fast calls, no import cost.
+so the user's index, branch, HEAD and stash are never touched, and no ref is made: the
+copy that counts is the one runar.runner.code_snapshot keeps inside the store, which
+travels with it and which ``runar rm`` can delete without reaching into a repository.
+Untracked files that look like secrets, other trackers' folders and big files are left
+out, and listed. git runs as a subprocess: a handful of fast calls, no import cost.
 """
 
 from __future__ import annotations
@@ -13,14 +15,35 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
 from runar.events import GitState
+from runar.store import CODE_DIRNAME
 
-SNAPSHOT_REF_PREFIX: Final = "refs/runar/"
-SNAPSHOT_MAX_FILE_BYTES: Final = 50 << 20  # bigger untracked files are data, not code
+UNTRACKED_MAX_FILE_BYTES: Final = 1 << 20  # bigger untracked files are data, not code
+# untracked names never copied: credentials are not code, and a snapshot travels
+SECRET_PATTERNS: Final = (
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "*key*",
+    "*secret*",
+    "credentials*",
+    ".netrc",
+    "id_rsa*",
+    "id_ed25519*",
+    "*.p12",
+    "*.pfx",
+)
+# untracked folders where other tools keep runs and outputs, not code
+TRACKER_DIRS: Final = frozenset(
+    {"wandb", "mlruns", "lightning_logs", "outputs", "multirun", ".runar"}
+)
+RUNARIGNORE: Final = ".runarignore"  # gitignore syntax, at the repository root
 GIT_TIMEOUT_S: Final = 30.0
 _IDENTITY: Final = {
     "GIT_AUTHOR_NAME": "runar",
@@ -32,7 +55,7 @@ _IDENTITY: Final = {
 
 @dataclass
 class GitCapture:
-    """The recorded state plus what the snapshot had to leave out."""
+    """The recorded state plus what the snapshot had to leave out (``path (why)``)."""
 
     state: GitState
     skipped: list[str] = field(default_factory=list)
@@ -132,13 +155,71 @@ def capture_git(cwd: Path, run_id: str, snapshot: bool = True) -> GitCapture | N
         dirty=bool(status),
         remote=_remote(remotes or ""),
         root=str(root),
+        snapshot_dir=CODE_DIRNAME if snapshot else None,  # code_snapshot.keep() fills it
     )
     capture = GitCapture(state)
     if status and snapshot:
-        big = [p for p in _untracked(status) if _size(root / p) > SNAPSHOT_MAX_FILE_BYTES]
-        capture.skipped = big
-        state.snapshot = _snapshot(root, index, state.commit, run_id, big)
+        kept, capture.skipped, excluded = sort_untracked(root, _untracked(status))
+        state.untracked = kept
+        state.snapshot = _snapshot(root, index, state.commit, run_id, excluded)
     return capture
+
+
+def looks_secret(path: str) -> bool:
+    """True when a name on the path matches SECRET_PATTERNS (``.env``, ``*.pem``, ``*key*``…)."""
+    return any(fnmatch(part.lower(), pat) for part in path.split("/") for pat in SECRET_PATTERNS)
+
+
+def sort_untracked(root: Path, paths: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """(kept, skipped as ``path (why)``, pathspecs to exclude) for the untracked ``paths``."""
+    kept: list[str] = []
+    skipped: list[str] = []
+    excluded: list[str] = []
+    for path in paths:
+        parts = path.split("/")
+        tracker = next((i for i, p in enumerate(parts[:-1]) if p in TRACKER_DIRS), None)
+        if tracker is not None:
+            folder = "/".join(parts[: tracker + 1])
+            if folder not in excluded:
+                excluded.append(folder)
+                skipped.append(f"{folder}/ (another tool's runs)")
+        elif looks_secret(path):
+            excluded.append(path)
+            skipped.append(f"{path} (may hold secrets)")
+        elif _size(root / path) > UNTRACKED_MAX_FILE_BYTES:
+            excluded.append(path)
+            skipped.append(f"{path} (over {UNTRACKED_MAX_FILE_BYTES >> 20} MiB)")
+        else:
+            kept.append(path)
+    ignored = _runarignored(root, kept)
+    for path in ignored:
+        excluded.append(path)
+        skipped.append(f"{path} ({RUNARIGNORE})")
+    return [p for p in kept if p not in ignored], skipped, excluded
+
+
+def _runarignored(root: Path, paths: list[str]) -> set[str]:
+    """The paths a ``.runarignore`` at the root matches, with git's own gitignore rules."""
+    rules = root / RUNARIGNORE
+    if not paths or not rules.is_file():
+        return set()
+    # status already left out what .gitignore ignores: every hit here is .runarignore's
+    command = ["git", "-c", f"core.excludesFile={rules}", "check-ignore", "--no-index"]
+    try:
+        done = subprocess.run(
+            [*command, "-z", "--stdin"],
+            cwd=root,
+            input="\0".join(paths).encode("utf-8", errors="surrogateescape"),
+            capture_output=True,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return set(paths)  # cannot tell: leaving the files out is the safe side
+    if done.returncode not in (0, 1):  # 1: nothing matched
+        return set(paths)
+    out = done.stdout.decode("utf-8", errors="surrogateescape")
+    return {p for p in out.split("\0") if p}
 
 
 def _size(path: Path) -> int:
@@ -151,7 +232,7 @@ def _size(path: Path) -> int:
 def _snapshot(
     root: Path, index: Path, parent: str | None, run_id: str, exclude: list[str]
 ) -> str | None:
-    """A commit of the working tree as it is now, kept under refs/runar/<run_id>."""
+    """A commit object of the working tree as it is now (unreferenced: the store keeps it)."""
     with tempfile.TemporaryDirectory(prefix="runar-index-") as tmp:
         tmp_index = Path(tmp) / "index"
         if index.is_file():
@@ -166,8 +247,4 @@ def _snapshot(
         message = f"runar snapshot of the working tree for run {run_id}"
         parents = ["-p", parent] if parent else []
         sha = (_git(root, "commit-tree", tree, *parents, "-m", message, env=env) or "").strip()
-    if not sha:
-        return None
-    if _git(root, "update-ref", f"{SNAPSHOT_REF_PREFIX}{run_id}", sha) is None:
-        return None
-    return sha
+    return sha or None

@@ -65,9 +65,7 @@ def header_lines(header: Header, colour: bool = False) -> list[str]:
     if header.snapshot_skipped:
         skipped = ", ".join(header.snapshot_skipped[:MAX_ARTIFACTS_SHOWN])
         more = " …" if len(header.snapshot_skipped) > MAX_ARTIFACTS_SHOWN else ""
-        lines.append(
-            _paint(f"├─ Snapshot left out large untracked files: {skipped}{more}", _DIM, colour)
-        )
+        lines.append(_paint(f"├─ Snapshot left out: {skipped}{more}", _DIM, colour))
     lines.append(_paint(f"├─ Python: {header.python}", _DIM, colour))
     if header.args:
         lines.append(_paint(f"├─ Args: {shlex.join(header.args)}", _DIM, colour))

@@ -26,7 +26,7 @@ from runar.events import (
 from runar.ids import new_run_id, short
 from runar.journal import JournalWriter, read_run
 from runar.redact import redact_argv
-from runar.runner import header, provenance
+from runar.runner import code_snapshot, header, provenance
 from runar.runner.capture import OutputRecorder
 from runar.runner.git_state import GitCapture, capture_git
 from runar.runner.launch import ChildExit, Launch, run_child, wants_pty
@@ -136,6 +136,8 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
             snapshot_skipped=tuple(git.skipped) if git is not None else (),
         )
         _print(header.header_lines(top, colour))
+        writer.flush()  # the run is on disk before its code: a kill never leaves code alone
+        _print(code_snapshot.keep(store.code_dir(run_id), git, request.command))
         started = time.monotonic()
         result = _launch(request, store, run_id, writer)
         elapsed = time.monotonic() - started

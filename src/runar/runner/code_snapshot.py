@@ -1,0 +1,218 @@
+"""The run's exact code, kept inside the store so it travels with ``rsync .runar/``.
+
+In a git repository, ``runs/<id>/code/`` holds:
+    meta.json       commit, branch, remote, the snapshot's untracked files and what was left out
+    diff.patch      ``git diff --binary <commit> <snapshot>``: staged, unstaged and untracked
+                    changes in one patch; ``git apply`` on a checkout of the commit restores
+                    the tree exactly
+    commits.bundle  only when the commit is on no remote-tracking branch: the commits the
+                    remotes lack (everything, when there is no remote), so the patch has a
+                    base to apply to on another machine
+Outside a repository it holds ``meta.json`` and ``files/``: the script and the ``.py``
+files it imports from its own folder (capped in size).
+
+Every file is written once (temp name, then rename) and made read-only: ``runar sync``
+copies it like an artifact and never sees it change.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Final
+
+from runar.runner.git_state import GIT_TIMEOUT_S, GitCapture, looks_secret
+
+META_NAME: Final = "meta.json"
+PATCH_NAME: Final = "diff.patch"
+BUNDLE_NAME: Final = "commits.bundle"
+FILES_DIRNAME: Final = "files"
+BUNDLE_MAX_BYTES: Final = 20 << 20  # a bigger unpushed history is a repository, not a snapshot
+PATCH_MAX_BYTES: Final = 64 << 20
+SCRIPT_FILES_MAX_BYTES: Final = 1 << 20  # the script and its sibling modules, all together
+META_FORMAT: Final = 1
+_DIFF: Final = (
+    "diff",
+    "--binary",
+    "--full-index",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-renames",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
+
+
+class _Skip(Exception):
+    """A part of the snapshot that is left out; the message says why."""
+
+
+def keep(code_dir: Path, git: GitCapture | None, command: list[str]) -> list[str]:
+    """Write the run's code into ``code_dir``; warning lines for what could not be kept."""
+    try:
+        if git is not None:
+            return _keep_git(code_dir, git)
+        script = script_path(command)
+        return _keep_files(code_dir, script) if script is not None else []
+    except OSError as exc:
+        return [f"runar: the code snapshot in {code_dir} is incomplete: {exc}"]
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    """Publish ``data`` at ``path`` through a temp file; read-only, since it never changes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as out:
+        out.write(data)
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, path)
+
+
+def _git_bytes(root: str, *args: str) -> bytes | None:
+    try:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", *args],
+            cwd=root,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _empty_tree(root: str) -> str | None:
+    """The empty tree's id in this repository's hash (sha1 or sha256)."""
+    out = _git_bytes(root, "hash-object", "-t", "tree", "/dev/null")
+    return out.decode().strip() if out else None
+
+
+def _patch(root: str, base: str, snapshot: str) -> bytes:
+    patch = _git_bytes(root, *_DIFF, base, snapshot, "--")
+    if patch is None:
+        raise _Skip(f"{PATCH_NAME} (git diff failed)")
+    if len(patch) > PATCH_MAX_BYTES:
+        raise _Skip(f"{PATCH_NAME} (over {PATCH_MAX_BYTES >> 20} MiB)")
+    return patch
+
+
+def _bundle(root: str, commit: str, code_dir: Path) -> bool:
+    """Bundle the commits no remote has; False when every one of them is on a remote."""
+    if not _git_bytes(root, "rev-list", "-n1", commit, "--not", "--remotes"):
+        return False  # pushed: the patch's base can be fetched
+    tmp = code_dir / f"{BUNDLE_NAME}.tmp"
+    # a bundle needs a ref name; HEAD is the commit unless it moved since the capture
+    made = _git_bytes(root, "bundle", "create", "-q", str(tmp), "HEAD", "--not", "--remotes")
+    try:
+        heads = _git_bytes(root, "bundle", "list-heads", str(tmp)) if made is not None else None
+        if heads is None or not heads.startswith(commit.encode()):
+            raise _Skip(f"{BUNDLE_NAME} (HEAD moved or git bundle failed)")
+        size = tmp.stat().st_size
+        if size > BUNDLE_MAX_BYTES:
+            raise _Skip(f"{BUNDLE_NAME} (unpushed history over {BUNDLE_MAX_BYTES >> 20} MiB)")
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, code_dir / BUNDLE_NAME)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+def _keep_git(code_dir: Path, git: GitCapture) -> list[str]:
+    state = git.state
+    root = state.root or "."
+    code_dir.mkdir(parents=True, exist_ok=True)
+    skipped = list(git.skipped)
+    patch = bundle = False
+    try:
+        if state.snapshot:
+            base = state.commit or _empty_tree(root)
+            if base is None:
+                raise _Skip(f"{PATCH_NAME} (no base tree)")
+            _write_once(code_dir / PATCH_NAME, _patch(root, base, state.snapshot))
+            patch = True
+        if state.commit:
+            bundle = _bundle(root, state.commit, code_dir)
+    except _Skip as skip:
+        skipped.append(str(skip))
+    meta = {
+        "format": META_FORMAT,
+        "kind": "git",
+        "commit": state.commit,
+        "branch": state.branch,
+        "remote": state.remote,
+        "snapshot": state.snapshot,
+        "patch": PATCH_NAME if patch else None,
+        "bundle": BUNDLE_NAME if bundle else None,
+        "untracked": state.untracked,
+        "skipped": skipped,
+    }
+    _write_once(code_dir / META_NAME, json.dumps(meta, indent=1).encode())
+    lost = [s for s in skipped if s.startswith((PATCH_NAME, BUNDLE_NAME))]
+    return [f"runar: the code snapshot left out {s}" for s in lost]
+
+
+def script_path(command: list[str]) -> Path | None:
+    """The Python script a command runs (``python train.py``, ``./train.py``), if any."""
+    for token in command[:2]:
+        if token.endswith(".py") and os.path.isfile(token):
+            return Path(token)
+    return None
+
+
+def sibling_imports(script: Path) -> list[Path]:
+    """``.py`` files next to ``script`` that it imports, directly or through each other."""
+    folder = script.parent
+    found: list[Path] = []
+    todo = [script]
+    while todo:
+        current = todo.pop()
+        try:
+            tree = ast.parse(current.read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                candidate = folder / f"{name.split('.')[0]}.py"
+                if candidate.is_file() and candidate != script and candidate not in found:
+                    found.append(candidate)
+                    todo.append(candidate)
+    return found
+
+
+def _keep_files(code_dir: Path, script: Path) -> list[str]:
+    kept: list[str] = []
+    skipped: list[str] = []
+    budget = SCRIPT_FILES_MAX_BYTES
+    for path in [script, *sorted(sibling_imports(script))]:
+        if path != script and looks_secret(path.name):
+            skipped.append(f"{path.name} (may hold secrets)")
+            continue
+        size = path.stat().st_size
+        if size > budget:
+            skipped.append(f"{path.name} (over the {SCRIPT_FILES_MAX_BYTES >> 20} MiB cap)")
+            continue
+        budget -= size
+        _write_once(code_dir / FILES_DIRNAME / path.name, path.read_bytes())
+        kept.append(path.name)
+    meta = {
+        "format": META_FORMAT,
+        "kind": "files",
+        "folder": str(script.parent.absolute()),
+        "script": script.name,
+        "files": kept,
+        "skipped": skipped,
+    }
+    _write_once(code_dir / META_NAME, json.dumps(meta, indent=1).encode())
+    return [f"runar: the code snapshot left out {s}" for s in skipped]

@@ -42,6 +42,8 @@ class WriterOpened(Event, tag="writer"):
     segment: int = 0
     format: int = FORMAT_VERSION
     runar_version: str = ""
+    # the run's name as this writer knows it: a run whose RunStarted was lost keeps it
+    run_name: str | None = None
 
 
 class GitState(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runar.events import MetricsLogged, NoteAdded, WriterOpened
+from runar.events import MetricsLogged, NoteAdded, RunRenamed, RunStarted, WriterOpened
 from runar.journal import FlushPolicy, JournalWriter, list_segments, read_run, read_segment
 from runar.journal.policy import FSYNC_INTERVAL_S
 
@@ -158,6 +158,25 @@ def test_seqs_run_in_file_order_across_segments(tmp_path: Path) -> None:
     w.close()
     in_file_order = [e.seq for s in list_segments(tmp_path / "r") for e in read_segment(s).events]
     assert in_file_order == list(range(1, len(in_file_order) + 1))
+
+
+def test_segment_headers_carry_the_run_name_the_writer_last_wrote(tmp_path: Path) -> None:
+    w = writer(tmp_path / "r", segment_bytes=500, flush_interval_s=30)
+    w.append(RunStarted(run_id=RUN, name="baseline"))
+    for step, name in enumerate(["baseline", "baseline", "bert", "bert"]):
+        if step == 2:
+            w.append(RunRenamed(name="bert"))
+        w.append(NoteAdded(text="x" * 600))  # one segment each
+        w.flush()
+        assert w.run_name == name
+    w.close()
+    headers = [e for e in read_run(tmp_path / "r").events if isinstance(e, WriterOpened)]
+    assert [h.run_name for h in sorted(headers, key=lambda h: h.segment)] == [
+        None,  # opened before the RunStarted it holds
+        "baseline",
+        "baseline",
+        "bert",
+    ]
 
 
 def test_buffer_bound_makes_the_caller_flush(tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
 import os
 import shutil
+import subprocess
+import sys
 
 import lmdb
 import msgspec
@@ -7,9 +9,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runar.events import ConfigSet, MetricsLogged, OutputCaptured, RunStarted, TagsChanged
+from runar.events import (
+    ConfigSet,
+    MetricsLogged,
+    OutputCaptured,
+    RunFinished,
+    RunStarted,
+    TagsChanged,
+)
 from runar.ids import new_run_id
-from runar.journal import JournalWriter
+from runar.journal import JournalWriter, list_segments
+from runar.journal.reader import ZSTD_MAGIC
 from runar.projector import catch_up, claim, rebuild
 from runar.store import Store
 from runar.views import open_views
@@ -225,3 +235,34 @@ def test_a_tombstoned_run_copied_back_stays_out_of_the_views(store):
     with open_views(store) as views:
         assert views.count() == 0
     assert gone not in store.run_ids()
+
+
+@pytest.mark.timeout(60)
+def test_run_whose_first_segment_is_damaged_keeps_its_name_and_status(store, monkeypatch):
+    monkeypatch.setenv("RUNAR_SEGMENT_BYTES", "3000")
+    run_id = new_run_id()
+    with JournalWriter(store.run_dir(run_id), run_id, role="runner") as w:
+        w.append(RunStarted(run_id=run_id, name="bert-base", argv=["train.py"]))
+        for step in range(300):
+            w.append(MetricsLogged(values={"loss": 1 / (step + 1)}, step=step))
+            if step % 10 == 9:
+                w.flush()
+        w.append(RunFinished(status="failed", exit_code=1, error="ValueError: bad shape"))
+    first, *rest = list_segments(store.run_dir(run_id))
+    assert first.sealed and first.number == 1 and len(rest) > 2
+    blob = first.path.read_bytes()
+    frame = len(blob) if blob.find(ZSTD_MAGIC, 1) < 0 else blob.find(ZSTD_MAGIC, 1)
+    first.path.write_bytes(bytes(frame) + blob[frame:])  # a bad sector reads as zeros
+    rebuild(store)
+    with open_views(store) as views:
+        s = views.get(run_id)
+        assert s.started is None and s.corrupt >= 1
+        assert s.display_name == "bert-base" and views.status(s) == "failed"
+        assert views.get("bert-base").run_id == run_id
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    for argv in (["show", run_id], ["ls"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "runar", *argv], capture_output=True, text=True, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        assert "bert-base" in done.stdout and "failed" in done.stdout

@@ -4,7 +4,15 @@ import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runar.events import ConfigSet, MetricsLogged, RunFinished, TagsChanged
+from runar.events import (
+    ConfigSet,
+    MetricsLogged,
+    RunFinished,
+    RunRenamed,
+    RunStarted,
+    TagsChanged,
+    WriterOpened,
+)
 from runar.views.summary import RunSummary, flatten, fold, lower_is_better
 
 
@@ -113,3 +121,25 @@ def test_arguments_are_parsed_for_summaries_from_an_older_index():
     )
     assert old.script_args is None
     assert old.config_values() == {"lr": 3e-4}
+
+
+def _opened(run_name, ts, writer="w"):
+    return _stamp(
+        WriterOpened(run_id="r", role="sdk", host="h", pid=1, run_name=run_name), ts, 1, writer
+    )
+
+
+def test_segment_header_names_a_run_whose_start_was_lost():
+    s = RunSummary(run_id="r")
+    fold(s, _opened("bert-base", ts=5))
+    fold(s, _opened(None, ts=9, writer="v"))  # a writer that never learned the name
+    assert s.started is None and s.display_name == "bert-base"
+
+
+def test_segment_header_name_is_only_a_fallback():
+    s = RunSummary(run_id="r")
+    fold(s, _opened("stale", ts=50))
+    fold(s, _stamp(RunStarted(run_id="r", name="baseline"), ts=1, seq=2))
+    assert s.display_name == "baseline"
+    fold(s, _stamp(RunRenamed(name="bert"), ts=2, seq=3))
+    assert s.display_name == "bert"

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Final
 
 from runar.codec import encode_line, encode_lines
-from runar.events import AnyEvent, WriterOpened
+from runar.events import AnyEvent, RunRenamed, RunStarted, WriterOpened
 from runar.ids import new_writer_id
 from runar.journal.policy import FlushPolicy
 from runar.journal.segment import PLAIN_SUFFIX, fsync_dir, seal, segment_stem
@@ -40,6 +40,9 @@ PENDING_LIMIT_BYTES: Final = 256 << 20  # past this, a failing disk costs events
 RETRY_INTERVAL_S: Final = 1.0  # a failing disk is retried this often, not on every flush
 ErrorHandler = Callable[[OSError], None]
 _time_ns: Final = time.time_ns
+# A type tag leads its line and quotes inside JSON strings are escaped, so these bytes
+# in an encoded batch can only be a naming event (a false hit costs one scan, no more).
+_NAMING_TAGS: Final = (b'{"type":"run_started"', b'{"type":"run_renamed"')
 
 _live_writers: weakref.WeakSet[JournalWriter] = weakref.WeakSet()
 
@@ -69,6 +72,9 @@ class JournalWriter:
         self.on_error = on_error
         self.pid = os.getpid()
         self.dropped = 0
+        # Every segment header carries the run's name as last written through this
+        # writer, so a run whose RunStarted sits in a damaged segment still has a name.
+        self.run_name: str | None = None
         # The hot path takes no lock: deque.append is atomic, so appends from several
         # threads stay safe and cost half as much as under a Lock. Seqs are given when
         # the queue is drained, so a segment's seqs run contiguously in file order and a
@@ -166,8 +172,15 @@ class JournalWriter:
             data = encode_lines(batch)
         except (TypeError, ValueError, OverflowError):
             data = self._encode_one_by_one(batch)
+        if _NAMING_TAGS[0] in data or _NAMING_TAGS[1] in data:  # C-speed; no per-event check
+            self._learn_name(batch)
         self._pending.append(data)
         self._pending_bytes += len(data)
+
+    def _learn_name(self, batch: list[AnyEvent]) -> None:
+        for event in batch:
+            if isinstance(event, (RunStarted, RunRenamed)) and event.name:
+                self.run_name = event.name
 
     def _encode_one_by_one(self, batch: list[AnyEvent]) -> bytes:
         """Keep every event that can be encoded when one of the batch cannot."""
@@ -214,6 +227,7 @@ class JournalWriter:
             pid=self.pid,
             segment=self._segment_no,
             runar_version=_runar_version(),
+            run_name=self.run_name,
             writer=self.writer_id,
             seq=seq,
             ts=time.time_ns(),

@@ -155,6 +155,7 @@ class RunSummary(msgspec.Struct, kw_only=True):
     corrupt: int = 0
     duplicates: int = 0
     script_args: ScriptArgs | None = None  # parsed once from started.argv; absent in old indexes
+    writer_name: Register | None = None  # from segment headers: a name when RunStarted is lost
 
     # -- derived fields: what front-ends read ------------------------------------
     @property
@@ -163,6 +164,8 @@ class RunSummary(msgspec.Struct, kw_only=True):
             return str(self.name.value)
         if self.started is not None and self.started.name:
             return self.started.name
+        if self.writer_name is not None:  # only when the naming events were lost
+            return str(self.writer_name.value)
         return ""
 
     @property
@@ -357,8 +360,11 @@ def fold(summary: RunSummary, event: AnyEvent | Unknown) -> None:
                 )
                 if event.name not in step.artifacts:
                     insort(step.artifacts, event.name)
-        case WriterOpened(role=role, host=host, pid=pid):
+        case WriterOpened(role=role, host=host, pid=pid, run_name=run_name):
             summary.writers[event.writer] = WriterInfo(role, host, pid)
+            known = summary.writer_name
+            if run_name and (known is None or tuple(known.clock) < clock):
+                summary.writer_name = Register(clock, run_name)
         case Unknown():
             summary.unknown_events += 1  # written by a newer runar: counted, never fatal
         case _:

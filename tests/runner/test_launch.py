@@ -7,6 +7,7 @@ import pty
 import select
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from runar.store import Store
 
-from .helpers import RUNAR, finished, output_text, run_runar, runar_env, write_script
+from .helpers import RUNAR, finished, output_text, run_runar, runar_env, started, write_script
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -158,10 +159,9 @@ def test_with_a_terminal_the_child_writes_into_a_pty(store: Store, tmp_path: Pat
         assert proc.wait(timeout=30) == 0
     finally:
         os.close(master)
-    recorded = output_text(store)
-    # merged into one stream, exactly as written: "\n" is not turned into "\r\n"
-    assert recorded == "tty\n\x1b[31mred\x1b[0m\r50%\r100%\nwarning\n"
-    assert output_text(store, "stderr") == ""
+    # exactly as written: "\n" is not turned into "\r\n"; stderr has a pty of its own
+    assert output_text(store) == "tty\n\x1b[31mred\x1b[0m\r50%\r100%\n"
+    assert output_text(store, "stderr") == "warning\n"
     assert b"\x1b[31mred\x1b[0m\r50%\r100%" in shown
     assert "✓ Completed".encode() in shown
 
@@ -186,3 +186,115 @@ def test_output_of_a_closed_reader_is_still_recorded(store: Store, tmp_path: Pat
     proc.stdout.close()  # like `runar script.py | head -1`
     proc.wait(timeout=30)
     assert output_text(store).endswith("19999\n")
+
+
+def run_in_terminal(
+    tmp_path: Path, args: list[str], stderr_to_file: bool = False
+) -> tuple[int, bytes]:
+    """runar with a pty as its stdout (and stderr, unless it goes to a file)."""
+    master, slave = pty.openpty()
+    err = os.open(tmp_path / "runar.err", os.O_WRONLY | os.O_CREAT) if stderr_to_file else slave
+    proc = subprocess.Popen(
+        [*RUNAR, *args],
+        cwd=tmp_path,
+        env=runar_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=err,
+    )
+    os.close(slave)
+    if err != slave:
+        os.close(err)
+    try:
+        shown = read_terminal(master, proc)
+        return proc.wait(timeout=30), shown
+    finally:
+        os.close(master)
+
+
+BOTH_STREAMS = """
+import sys
+print("out", sys.stdout.isatty())
+print("err", sys.stderr.isatty(), file=sys.stderr)
+"""
+
+
+def test_in_a_terminal_stderr_is_a_terminal_of_its_own(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, BOTH_STREAMS)
+    code, shown = run_in_terminal(tmp_path, ["script.py"])
+    assert code == 0
+    assert output_text(store, "stdout") == "out True\n"
+    assert output_text(store, "stderr") == "err True\n"  # so tqdm draws its bar
+    assert b"out True\r\n" in shown and b"err True\r\n" in shown  # our terminal adds the \r
+    logs = subprocess.run(
+        [*RUNAR, "logs", started(store).run_id, "--stream", "stderr"],
+        cwd=tmp_path,
+        env=runar_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert logs.stdout == "err True\n"
+
+
+def test_stderr_sent_to_a_file_stays_a_pipe_for_the_child(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, BOTH_STREAMS)
+    code, _ = run_in_terminal(tmp_path, ["script.py"], stderr_to_file=True)
+    assert code == 0
+    assert output_text(store, "stdout") == "out True\n"
+    assert output_text(store, "stderr") == "err False\n"  # no bars drawn into a log file
+    assert "err False" in (tmp_path / "runar.err").read_text()
+
+
+# a training script a shell starts in the background and leaves running
+BACKGROUND = """
+import os, sys, time
+while not os.path.exists("go"):
+    time.sleep(0.05)
+time.sleep(1)  # longer than runar's drain grace: only waiting for the group records this
+print("late stdout", flush=True)
+print("late stderr", file=sys.stderr, flush=True)
+open("done", "w").close()
+"""
+
+
+def test_a_backgrounded_child_is_waited_for_and_recorded(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, BACKGROUND, name="train.py")
+    (tmp_path / "go").touch()
+    done = run_runar(["--", "bash", "-c", f"{sys.executable} train.py & exit 3"], tmp_path)
+    assert done.returncode == 3  # the direct child's code, not the background job's
+    assert (tmp_path / "done").exists()
+    assert output_text(store, "stdout") == "late stdout\n"
+    assert output_text(store, "stderr") == "late stderr\n"
+    assert finished(store).exit_code == 3
+
+
+def test_without_waiting_the_run_ends_with_the_direct_child(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, BACKGROUND, name="train.py")
+    done = run_runar(
+        ["--", "bash", "-c", f"{sys.executable} train.py &"], tmp_path, RUNAR_WAIT_GROUP="0"
+    )
+    (tmp_path / "go").touch()  # only now may the background job finish
+    assert done.returncode == 0
+    assert "late" not in output_text(store, "stdout")
+    assert finished(store).status == "completed"
+
+
+def test_ctrl_c_stops_what_the_script_left_running(store: Store, tmp_path: Path) -> None:
+    write_script(tmp_path, "import time\nprint('ready', flush=True)\ntime.sleep(60)", "bg.py")
+    proc = subprocess.Popen(
+        [*RUNAR, "--", "bash", "-c", f"{sys.executable} bg.py &"],
+        cwd=tmp_path,
+        env=runar_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:  # the notice comes once bash is gone and bg.py is not
+        if b"waiting for the processes it left running" in line:
+            break
+    # bash started bg.py with SIGINT ignored, as shells do for `&`: runar must use SIGTERM
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    assert finished(store).status == "completed"
+    assert output_text(store) == "ready\n"

@@ -1,11 +1,17 @@
 """Spawn the child, copy its output to the terminal unchanged, forward signals, reap it.
 
-With a terminal on stdout the child writes into a pty, so it keeps its colours and
-progress bars; its stdout and stderr then arrive merged. Without one, two pipes keep
-the streams apart. The child runs in its own process group: SIGINT/SIGTERM/SIGHUP sent
-to runar go to the whole group (data-loader workers included), and when runar owns the
-terminal the child's group is made the foreground one, so Ctrl-C and keyboard input
-reach the script directly.
+Each of the child's streams is what runar's own is: a pty where runar's stdout (or
+stderr) is a terminal, so the script keeps its colours and progress bars (tqdm draws
+on stderr only when stderr is a tty), and a pipe otherwise. Two ptys rather than one
+keep stdout and stderr apart, so stderr is recorded as stderr in a terminal too.
+
+The child runs in its own process group: SIGINT/SIGTERM/SIGHUP sent to runar go to the
+whole group (data-loader workers included), and when runar owns the terminal the
+child's group is made the foreground one, so Ctrl-C and keyboard input reach the
+script directly. When the direct child exits, runar by default keeps recording until
+every process of that group is gone (`bash -c 'python train.py &'`); the exit code
+stays the direct child's. RUNAR_WAIT_GROUP=0 stops at the direct child instead.
+On Linux runar becomes a child subreaper, so such orphans are its own to reap.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ READ_BYTES: Final = 64 << 10
 TICK_S: Final = 0.05  # how often the loop checks the child and calls on_tick
 DRAIN_GRACE_S: Final = 0.5  # a grandchild may hold the output open after the child exits
 FORWARDED_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+ENV_WAIT_GROUP: Final = "RUNAR_WAIT_GROUP"
+ORPHANS_NOTICE_S: Final = 1.0  # data-loader workers take a moment to exit: no notice for them
+_PR_SET_CHILD_SUBREAPER: Final = 36
 
 OutputSink = Callable[[Stream, bytes], None]
 
@@ -57,14 +66,57 @@ class Launch:
     env: dict[str, str]
     cwd: Path
     sink: OutputSink
-    use_pty: bool
+    use_pty: bool  # for the child's stdout
+    stderr_pty: bool = False
+    wait_group: bool = True
     on_start: Callable[[int], None] | None = None
     on_tick: Callable[[], None] | None = None
+    on_orphans: Callable[[], None] | None = None  # the child exited, its group lives on
 
 
-def wants_pty() -> bool:
-    """A pty only when our stdout is a terminal, as the user would see it."""
-    return sys.platform != "win32" and os.isatty(1)
+def wants_pty(fd: int = 1) -> bool:
+    """A pty only where our own ``fd`` is a terminal, as the user would see it."""
+    return sys.platform != "win32" and os.isatty(fd)
+
+
+def wait_group_default() -> bool:
+    """Wait for the child's whole process group unless RUNAR_WAIT_GROUP is 0/false/no."""
+    return os.environ.get(ENV_WAIT_GROUP, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def _become_subreaper() -> bool:
+    """Orphaned descendants become ours (Linux), so we can reap them and see them go."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process (a zombie included) is left in the group."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone is there, we just may not signal it
+    return True
+
+
+def _reap_group(pgid: int) -> None:
+    """Reap the group's orphans that were handed to us; never blocks."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-pgid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 class _Forwarder:
@@ -74,6 +126,8 @@ class _Forwarder:
         self.pgid: int | None = None
         self.pending: list[int] = []
         self.last: int | None = None
+        self.orphans = False  # only the group's leftovers remain: escalate, and record nothing
+        self._sent_to_orphans = 0
         self._previous: dict[int, object] = {}
 
     def install(self) -> None:
@@ -99,7 +153,12 @@ class _Forwarder:
             self._send(signum)
 
     def _send(self, signum: int) -> None:
-        self.last = signum
+        if self.orphans:
+            # a shell's `&` jobs ignore SIGINT: ask with SIGTERM, insist with SIGKILL
+            self._sent_to_orphans += 1
+            signum = signal.SIGTERM if self._sent_to_orphans == 1 else signal.SIGKILL
+        else:
+            self.last = signum
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pgid, signum)  # type: ignore[arg-type]
 
@@ -139,7 +198,7 @@ class _Terminal:
             signal.signal(signal.SIGTTOU, previous)
 
 
-def _open_pty() -> tuple[int, int]:
+def _open_pty(size_from: int) -> tuple[int, int]:
     import pty
     import termios
 
@@ -147,17 +206,22 @@ def _open_pty() -> tuple[int, int]:
     attrs = termios.tcgetattr(slave)
     attrs[1] &= ~termios.ONLCR  # keep "\n" as the script wrote it; the real terminal maps it
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    _copy_window_size(slave)
+    _copy_window_size(slave, size_from)
     return master, slave
 
 
-def _copy_window_size(target: int) -> None:
+def _copy_window_size(target: int, source: int) -> None:
     import fcntl
     import termios
 
     with contextlib.suppress(OSError):
-        size = fcntl.ioctl(1, termios.TIOCGWINSZ, b"\0" * 8)
+        size = fcntl.ioctl(source, termios.TIOCGWINSZ, b"\0" * 8)
         fcntl.ioctl(target, termios.TIOCSWINSZ, size)
+
+
+def _open_stream(use_pty: bool, size_from: int) -> tuple[int, int]:
+    """(our end, the child's end) of one output stream: a pty or a pipe."""
+    return _open_pty(size_from) if use_pty else os.pipe()
 
 
 def _spawn(job: Launch, stdout: int, stderr: int) -> subprocess.Popen[bytes]:
@@ -186,38 +250,42 @@ def run_child(job: Launch) -> ChildExit:
     terminal = _Terminal()
     forwarder.install()
     winch = None
+    if job.wait_group:
+        _become_subreaper()
+    ours: list[int] = []
     try:
-        if job.use_pty:
-            master, slave = _open_pty()
-            try:
-                proc = _spawn(job, slave, slave)
-            except BaseException:
-                os.close(master)
-                raise
-            finally:
-                os.close(slave)
-            sources: dict[int, tuple[Stream, int]] = {master: ("stdout", 1)}
-            winch = signal.signal(signal.SIGWINCH, lambda *_: _copy_window_size(master))
-        else:
-            # raw pipes rather than Popen's file objects: _pump owns and closes these fds
-            (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe()
-            try:
-                proc = _spawn(job, out_w, err_w)
-            except BaseException:
-                for fd in (out_r, err_r):
-                    os.close(fd)
-                raise
-            finally:
-                os.close(out_w)
-                os.close(err_w)
-            sources = {out_r: ("stdout", 1), err_r: ("stderr", 2)}
+        # the pty's window size comes from whichever of our streams is a terminal
+        size_from = 1 if job.use_pty else 2
+        theirs: list[int] = []
+        try:
+            out_r, out_w = _open_stream(job.use_pty, size_from)
+            ours.append(out_r)
+            theirs.append(out_w)
+            err_r, err_w = _open_stream(job.stderr_pty, size_from)
+            ours.append(err_r)
+            theirs.append(err_w)
+            proc = _spawn(job, out_w, err_w)
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        ours.clear()  # _pump owns and closes them now
+        sources: dict[int, tuple[Stream, int]] = {out_r: ("stdout", 1), err_r: ("stderr", 2)}
+        ptys = [fd for fd, tty in ((out_r, job.use_pty), (err_r, job.stderr_pty)) if tty]
+        if ptys:
+
+            def resize(*_: object) -> None:
+                for fd in ptys:
+                    _copy_window_size(fd, size_from)
+
+            winch = signal.signal(signal.SIGWINCH, resize)
         terminal.give(proc.pid)
         forwarder.attach(proc.pid)
         if job.on_start is not None:
             job.on_start(proc.pid)
-        _pump(proc, sources, job)
-        code = proc.wait()
+        code = _pump(proc, sources, job, forwarder, terminal)
     finally:
+        for fd in ours:
+            os.close(fd)
         terminal.take_back()
         forwarder.restore()
         if winch is not None:
@@ -228,42 +296,86 @@ def run_child(job: Launch) -> ChildExit:
 
 
 def _pump(
-    proc: subprocess.Popen[bytes], sources: dict[int, tuple[Stream, int]], job: Launch
-) -> None:
-    """Copy output until every source closes, or the child is gone and the grace is over."""
+    proc: subprocess.Popen[bytes],
+    sources: dict[int, tuple[Stream, int]],
+    job: Launch,
+    forwarder: _Forwarder,
+    terminal: _Terminal,
+) -> int:
+    """Copy output until the child (and by default its group) is gone; its return code.
+
+    Output still open after that (a process that left the group) gets DRAIN_GRACE_S.
+    """
     selector = selectors.DefaultSelector()
     for fd in sources:
         os.set_blocking(fd, False)
         selector.register(fd, selectors.EVENT_READ)
     echo = {1: True, 2: True}
-    exited_at: float | None = None
+    code: int | None = None
+    exited_at = 0.0
+    done_at: float | None = None
+    noticed = False
     try:
-        while selector.get_map():
-            for key, _ in selector.select(TICK_S):
-                fd = int(key.fd)  # type: ignore[arg-type]
-                stream, target = sources[fd]
-                try:
-                    data = os.read(fd, READ_BYTES)
-                except BlockingIOError:
-                    continue
-                except OSError:  # EIO: the pty's last writer is gone
-                    data = b""
-                if not data:
-                    selector.unregister(fd)
-                    os.close(fd)
-                    continue
-                if echo[target]:
-                    echo[target] = _write_all(target, data)
-                job.sink(stream, data)
+        while True:
+            if selector.get_map():
+                _copy_ready(selector, sources, echo, job)
+            else:
+                time.sleep(TICK_S)
             if job.on_tick is not None:
                 job.on_tick()
-            if exited_at is None and proc.poll() is not None:
+            if code is None:
+                code = proc.poll()
+                if code is None:
+                    continue
                 exited_at = time.monotonic()
-            if exited_at is not None and time.monotonic() - exited_at > DRAIN_GRACE_S:
-                break
+                # from now on Ctrl-C must reach runar, which asks the leftovers to stop
+                terminal.take_back()
+                forwarder.orphans = True
+            if done_at is None:
+                if job.wait_group:
+                    _reap_group(proc.pid)
+                if not job.wait_group or not group_alive(proc.pid):
+                    done_at = time.monotonic()
+                elif not noticed and time.monotonic() - exited_at > ORPHANS_NOTICE_S:
+                    noticed = True
+                    if job.on_orphans is not None:
+                        job.on_orphans()
+            if done_at is not None and (
+                not selector.get_map() or time.monotonic() - done_at > DRAIN_GRACE_S
+            ):
+                _copy_ready(selector, sources, echo, job, timeout=0)  # what is already there
+                return code
     finally:
         for key in list(selector.get_map().values()):
             selector.unregister(key.fd)
             with contextlib.suppress(OSError):
                 os.close(int(key.fd))  # type: ignore[arg-type]
         selector.close()
+
+
+def _copy_ready(
+    selector: selectors.BaseSelector,
+    sources: dict[int, tuple[Stream, int]],
+    echo: dict[int, bool],
+    job: Launch,
+    timeout: float = TICK_S,
+) -> None:
+    """Echo and record whatever the sources have; close those that reached their end."""
+    if not selector.get_map():
+        return
+    for key, _ in selector.select(timeout):
+        fd = int(key.fd)  # type: ignore[arg-type]
+        stream, target = sources[fd]
+        try:
+            data = os.read(fd, READ_BYTES)
+        except BlockingIOError:
+            continue
+        except OSError:  # EIO: the pty's last writer is gone
+            data = b""
+        if not data:
+            selector.unregister(fd)
+            os.close(fd)
+            continue
+        if echo[target]:
+            echo[target] = _write_all(target, data)
+        job.sink(stream, data)

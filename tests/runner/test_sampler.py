@@ -7,6 +7,7 @@ import sys
 import threading
 import types
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,9 @@ from runar.runner.sampler import (
     load_nvml,
     sample_interval,
 )
+from runar.store import Store
+
+from .helpers import RUNAR, events_of, of_type, runar_env, write_script
 
 GRANDCHILD = "import time; x = b'\\1' * (20 << 20); print('ready', flush=True); time.sleep(60)"
 TREE_SCRIPT = f"""
@@ -197,3 +201,14 @@ def test_the_period_stretches_for_long_runs_unless_set_by_hand(
     elapsed: float, tuned: bool, expected: float
 ) -> None:
     assert interval_at(elapsed, 2.0, tuned) == expected
+
+
+@pytest.mark.timeout(60)
+def test_a_three_second_run_has_figures_at_the_default_interval(
+    store: Store, tmp_path: Path
+) -> None:
+    write_script(tmp_path, "import time\nx = bytearray(30 << 20)\ntime.sleep(2.5)\n")
+    env = {k: v for k, v in runar_env().items() if k != "RUNAR_SAMPLE_INTERVAL"}
+    subprocess.run([*RUNAR, "script.py"], cwd=tmp_path, env=env, check=True, timeout=60)
+    samples = of_type(events_of(store), SystemSampled)
+    assert samples and all(s.rss_bytes > 0 for s in samples)

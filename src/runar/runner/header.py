@@ -6,6 +6,11 @@
 ├─ Args: --epochs 10
 ✓ Completed in 2m 15s
 ✓ Artifacts: model.pt (420 MB)
+
+A failed run says why on the line under its status:
+
+✗ Failed (exit 1) in 3.2s
+└─ RuntimeError: mat1 and mat2 shapes cannot be multiplied (64x784 and 128x10)
 """
 
 from __future__ import annotations
@@ -25,6 +30,11 @@ _GREEN: Final = "\x1b[32m"
 _RED: Final = "\x1b[31m"
 _DIM: Final = "\x1b[2m"
 _RESET: Final = "\x1b[0m"
+MAX_REASON_CHARS: Final = 200  # the whole reason is in the record; the footer shows its start
+WAITING_FOR_GROUP: Final = (
+    "runar: the script exited; waiting for the processes it left running "
+    "(Ctrl-C stops them, RUNAR_WAIT_GROUP=0 does not wait)"
+)
 
 
 @dataclass(frozen=True)
@@ -102,9 +112,13 @@ def signal_name(number: int) -> str:
 
 
 def footer_lines(
-    result: ChildExit, seconds: float, artifacts: list[tuple[str, int]], colour: bool = False
+    result: ChildExit,
+    seconds: float,
+    artifacts: list[tuple[str, int]],
+    colour: bool = False,
+    reason: str | None = None,
 ) -> list[str]:
-    """The lines printed after the script ended."""
+    """The lines printed after the script ended; ``reason`` is why it failed, if known."""
     took = format_duration(seconds)
     if result.signal is not None:
         lines = [_paint(f"☠ Killed by {signal_name(result.signal)} after {took}", _RED, colour)]
@@ -112,6 +126,9 @@ def footer_lines(
         lines = [_paint(f"✓ Completed in {took}", _GREEN, colour)]
     else:
         lines = [_paint(f"✗ Failed (exit {result.exit_code}) in {took}", _RED, colour)]
+    if reason and result.exit_code != 0:
+        shown = reason if len(reason) <= MAX_REASON_CHARS else reason[: MAX_REASON_CHARS - 1] + "…"
+        lines.append(_paint(f"└─ {shown}", _RED, colour))
     if artifacts:
         shown = ", ".join(f"{n} ({format_size(s)})" for n, s in artifacts[:MAX_ARTIFACTS_SHOWN])
         more = f" and {len(artifacts) - MAX_ARTIFACTS_SHOWN} more" if len(artifacts) > 5 else ""

@@ -20,6 +20,7 @@ from runar.events import (
     NoteAdded,
     RunFinished,
     RunStarted,
+    Stream,
     SystemSampled,
     TagsChanged,
 )
@@ -27,10 +28,12 @@ from runar.ids import new_run_id, short
 from runar.journal import JournalWriter, read_run
 from runar.redact import redact_argv
 from runar.runner import code_snapshot, header, provenance
-from runar.runner.capture import OutputRecorder
+from runar.runner.capture import OutputRecorder, OutputTail
+from runar.runner.failure import extract_failure
 from runar.runner.git_state import GitCapture, capture_git
-from runar.runner.launch import ChildExit, Launch, run_child, wants_pty
+from runar.runner.launch import ChildExit, Launch, run_child, wait_group_default, wants_pty
 from runar.runner.option_hint import hint_for_run
+from runar.runner.recording import RecordingHealth
 from runar.runner.sampler import Sampler
 from runar.store import ENV_STORE, Store
 
@@ -83,15 +86,22 @@ def _started_event(request: RunRequest, run_id: str, git: GitCapture | None) -> 
     )
 
 
-def finished_event(result: ChildExit) -> RunFinished:
-    """How the run ended, from how the child ended."""
-    if result.signal is not None:
-        return RunFinished(status="killed", signal=result.signal)
+def finished_event(result: ChildExit, stderr_tail: str = "") -> RunFinished:
+    """How the run ended, from how the child ended and the end of what it said on stderr."""
     if result.exit_code == 0:
         return RunFinished(status="completed", exit_code=0)
-    if result.forwarded is not None:  # it stopped because we passed on a signal
+    if result.signal is None and result.forwarded is not None:  # it obeyed a signal we passed on
         return RunFinished(status="killed", exit_code=result.exit_code, signal=result.forwarded)
-    return RunFinished(status="failed", exit_code=result.exit_code)
+    if result.signal is not None:
+        # a kill explains itself; a traceback still says where (Ctrl-C's KeyboardInterrupt)
+        why = None if result.forwarded else extract_failure(stderr_tail, traceback_only=True)
+        end = RunFinished(status="killed", signal=result.signal)
+    else:
+        why = extract_failure(stderr_tail)
+        end = RunFinished(status="failed", exit_code=result.exit_code)
+    if why is not None:
+        end.error, end.error_type, end.traceback = why.error, why.error_type, why.traceback
+    return end
 
 
 def _artifacts(run_dir: Path, own_writer: str) -> list[tuple[str, int]]:
@@ -116,10 +126,14 @@ def _print(lines: list[str]) -> None:
 
 def execute(request: RunRequest, store: Store | None = None) -> int:
     """Run the request as a new recorded run; the shell exit code to exit with."""
-    store = (store or Store.discover()).create()
+    store = store or Store.discover()
+    health = RecordingHealth(store)
+    health.check(store)  # a store that cannot be written costs the record, not the run
+    _print(health.start_lines())
     run_id = new_run_id()
     git = capture_git(Path.cwd(), run_id)
-    writer = JournalWriter(store.run_dir(run_id), run_id, role="runner")
+    writer = JournalWriter(store.run_dir(run_id), run_id, role="runner", on_error=health.on_error)
+    tail = OutputTail()
     try:
         writer.append(_started_event(request, run_id, git))
         if request.tags:
@@ -139,39 +153,55 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
         writer.flush()  # the run is on disk before its code: a kill never leaves code alone
         _print(code_snapshot.keep(store.code_dir(run_id), git, request.command))
         started = time.monotonic()
-        result = _launch(request, store, run_id, writer)
+        result = _launch(request, store, run_id, writer, tail)
         elapsed = time.monotonic() - started
-        writer.append(finished_event(result))
+        end = finished_event(result, tail.text())
+        writer.append(end)
     except _LaunchFailed as failed:
         return failed.code
     finally:
         writer.close()
     _print(
         header.footer_lines(
-            result, elapsed, _artifacts(store.run_dir(run_id), writer.writer_id), colour
+            result,
+            elapsed,
+            _artifacts(store.run_dir(run_id), writer.writer_id),
+            colour,
+            reason=end.error,
         )
+        + health.footer_lines()
     )
     hint = hint_for_run(request.argv, request.command, result.exit_code)
     _print([hint] if hint else [])  # e.g. 'runar train.py -n x' where argparse rejected -n
     return result.shell_code
 
 
-def _launch(request: RunRequest, store: Store, run_id: str, writer: JournalWriter) -> ChildExit:
+def _launch(
+    request: RunRequest, store: Store, run_id: str, writer: JournalWriter, tail: OutputTail
+) -> ChildExit:
     """Run the child with output recording and sampling; _LaunchFailed if it cannot start."""
     recorder = OutputRecorder(writer.append)
 
     def emit_sample(sample: SystemSampled) -> None:
         writer.append(sample)
 
-    sampler = Sampler(emit_sample)
+    def sink(stream: Stream, data: bytes) -> None:
+        recorder.add(stream, data)
+        if stream == "stderr":
+            tail.add(data)
+
+    sampler = Sampler(emit_sample, adopter=os.getpid())
     job = Launch(
         command=request.command,
         env=child_environment(store, run_id),
         cwd=Path.cwd(),
-        sink=recorder.add,
-        use_pty=wants_pty(),
+        sink=sink,
+        use_pty=wants_pty(1),
+        stderr_pty=wants_pty(2),
+        wait_group=wait_group_default(),
         on_start=sampler.start,
         on_tick=recorder.tick,
+        on_orphans=lambda: _print([header.WAITING_FOR_GROUP]),
     )
     try:
         result = run_child(job)

@@ -114,3 +114,12 @@ def _chunks(data: bytes) -> list[bytes]:
         out.append(data[start:end])
         start = end
     return out
+
+
+def test_fake_frame_headers_cannot_make_the_reader_pad_without_bound(monkeypatch) -> None:
+    monkeypatch.setattr("runar.journal.reader.PAD_BUDGET_BYTES", 4 << 20)
+    # magic, a single-segment descriptor with an 8-byte content size: "1 MiB follows"
+    fake = b"\x28\xb5\x2f\xfd\xe0" + (1 << 20).to_bytes(8, "little") + b"junkjunk"
+    out, damaged = decompress_frames(fake * 50 + compress_frames(lines(3)))
+    assert damaged == 50 and len(out) <= (4 << 20) + len(lines(3))
+    assert out.endswith(lines(3))

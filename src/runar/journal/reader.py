@@ -18,8 +18,9 @@ from runar.journal.segment import SegmentFile, list_segments
 
 ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
 SALVAGE_CHUNK: Final = 1 << 12  # compressed bytes per step when reading a damaged frame
-# A declared frame size past this is itself damage: frames hold at most FRAME_BYTES.
-MAX_FRAME_CONTENT: Final = 64 << 20
+# Padding per file at most: fake frame headers in a hostile file, each declaring a
+# large size, cannot make a reader allocate more than this.
+PAD_BUDGET_BYTES: Final = 64 << 20
 
 
 @dataclass
@@ -48,6 +49,7 @@ def decompress_frames(blob: bytes) -> tuple[bytes, int]:
     out: list[bytes] = []
     damaged = 0
     pos = 0
+    budget = PAD_BUDGET_BYTES
     view = memoryview(blob)  # slicing a view does not copy the rest of the file per frame
     while pos < len(blob):
         is_frame = blob[pos : pos + 4] == ZSTD_MAGIC
@@ -66,8 +68,10 @@ def decompress_frames(blob: bytes) -> tuple[bytes, int]:
         if is_frame:  # damaged or cut: keep what it yields before the damage
             salvaged = salvage_frame(view[pos : nxt if nxt >= 0 else len(blob)])
             out.append(salvaged)
-            if nxt >= 0:
-                out.append(b"\n" * (declared_size(view[pos:nxt]) - len(salvaged)))
+            pad = declared_size(view[pos:nxt]) - len(salvaged) if nxt >= 0 else 0
+            if 0 < pad <= budget:
+                out.append(b"\n" * pad)
+                budget -= pad
         if nxt < 0:
             break
         pos = nxt
@@ -101,14 +105,14 @@ def salvage_frame(frame: memoryview) -> bytes:
 
 
 def declared_size(frame: memoryview) -> int:
-    """The content size a frame's header declares; 0 when unknown or implausible."""
+    """The content size a frame's header declares; 0 when it declares none."""
     import zstandard
 
     try:
         size = zstandard.frame_content_size(frame[:18])  # 18: the longest frame header
     except zstandard.ZstdError:
         return 0
-    return size if 0 <= size <= MAX_FRAME_CONTENT else 0
+    return max(size, 0)  # -1: not declared
 
 
 def split_lines(data: bytes, base: int) -> tuple[list[bytes], int, int]:

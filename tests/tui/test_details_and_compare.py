@@ -9,7 +9,7 @@ from rich.console import Console
 from textual.widgets import Log, Static, TabbedContent
 
 from runar.store import Store
-from runar.tui.screens.compare import CompareScreen, differing_config
+from runar.tui.screens.compare import CompareScreen, command_lines, differing_config
 from runar.tui.screens.run_detail import RunDetailScreen
 from runar.tui.widgets.metric_chart import MetricChart
 
@@ -117,7 +117,9 @@ async def test_compare_shows_shared_metrics_and_differing_config(
         charts = {c.chart_title: c for c in screen.query(MetricChart)}
         assert set(charts) == {"acc", "loss"}
         assert [line.label for line in charts["acc"].lines] == ["big-lr", "baseline"]
-        assert [key for key, _ in differing_config(screen.entries)] == ["optim.lr"]
+        # lr from the command line (--lr 0.1 / --lr 0.001), optim.lr from config()
+        assert [key for key, _ in differing_config(screen.entries)] == ["lr", "optim.lr"]
+        assert command_lines(screen.entries) == ["train.py --lr 0.1", "train.py --lr 0.001"]
         await pilot.press("3")
         assert screen.query_one(TabbedContent).active == "final"
         await pilot.press("escape")

@@ -1,8 +1,9 @@
-"""Two or more runs side by side: overlaid charts, differing config, final metrics with deltas."""
+"""Runs side by side: overlaid charts, differing config and command lines, final metric deltas."""
 
 from __future__ import annotations
 
 import math
+import shlex
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from rich.text import Text
@@ -50,6 +51,14 @@ def differing_config(entries: list[RunEntry]) -> list[tuple[str, list[Any]]]:
         if any(v != values[0] for v in values[1:]):
             rows.append((key, values))
     return rows
+
+
+def command_lines(entries: list[RunEntry]) -> list[str] | None:
+    """Each run's script and arguments as one line, or None when they are all the same."""
+    argvs = [e.summary.started.argv if e.summary.started else [] for e in entries]
+    if all(argv == argvs[0] for argv in argvs[1:]):
+        return None
+    return [shlex.join(argv) if argv else MISSING for argv in argvs]
 
 
 def delta_text(value: float | None, base: float | None) -> Text:
@@ -130,11 +139,15 @@ class CompareScreen(Screen[None]):
         config = self.query_one("#config-table", DataTable)
         config.clear(columns=True)
         config.add_columns("key", *headers)
+        lines = command_lines(entries)
+        if lines is not None:  # shown even when the config is equal: never "the same"
+            config.add_row(Text("command line", style="bold"), *lines)
         diff = differing_config(entries)
         for key, values in diff:
             config.add_row(key, *[MISSING if v == MISSING else repr(v) for v in values])
         if not diff:
-            same = Text("the config is the same in every run", style="dim")
+            words = "the config is the same in every run"
+            same = Text(words if lines is None else f"{words}; the arguments differ", style="dim")
             config.add_row(same, *[""] * len(headers))
         final = self.query_one("#final-table", DataTable)
         final.clear(columns=True)

@@ -1,4 +1,4 @@
-"""The Overview tab's text: how the run was started, how it ended, its config and notes."""
+"""The Overview tab's text: how the run was started and ended (and why it failed), config, notes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from runar.tui.catalog import RunEntry
 from runar.tui.widgets.run_table import run_seconds
 
 INDENT: Final = "  "
+TRACEBACK_LINES: Final = 15  # the innermost frames and the exception
 
 
 def _config_lines(nested: dict[str, Any], depth: int = 0) -> list[str]:
@@ -56,6 +57,9 @@ def overview(entry: RunEntry, now_s: float, deleted: bool = False) -> Renderable
     if started is not None:
         command = started.command or started.argv
         row("command", Text(shlex.join(command) if command else "—"))
+        arguments = s.arguments().args
+        if arguments:
+            row("arguments", Text(shlex.join(arguments)))
         row("cwd", Text(started.cwd or "—"))
         row("host", Text(f"{started.host or '—'}  pid {started.pid}  user {started.user or '—'}"))
         row("python", Text(f"{started.python or '—'}  {started.executable}".strip()))
@@ -73,6 +77,14 @@ def overview(entry: RunEntry, now_s: float, deleted: bool = False) -> Renderable
         metrics = "  ".join(shown)
         row("last metrics", metrics)
     parts: list[RenderableType] = [table]
+    finished = s.finished
+    if finished is not None and (finished.error_type or finished.traceback):
+        parts.append(Text.from_markup("\n[b red]error[/]"))
+        if finished.error_type:
+            parts.append(Text(finished.error_type, style="bold red"))
+        if finished.traceback:
+            tail = finished.traceback.rstrip("\n").splitlines()[-TRACEBACK_LINES:]
+            parts.append(Text("\n".join(tail), style="red"))
     config = s.config_nested()
     parts.append(Text.from_markup("\n[b]config[/b]"))
     parts.append(Text.from_markup("\n".join(_config_lines(config)) if config else "[dim]none[/]"))

@@ -67,3 +67,15 @@ def test_format_size(size: int, text: str) -> None:
 def test_shell_code_is_128_plus_the_signal() -> None:
     assert ChildExit(None, 9).shell_code == 137
     assert ChildExit(3, None).shell_code == 3
+
+
+def test_a_failed_run_shows_its_reason_under_the_status() -> None:
+    reason = "RuntimeError: mat1 and mat2 shapes cannot be multiplied (64x784 and 128x10)"
+    lines = footer_lines(ChildExit(1, None), 3.2, [], reason=reason)
+    assert lines == ["✗ Failed (exit 1) in 3.2s", f"└─ {reason}"]
+
+
+def test_a_completed_run_shows_no_reason() -> None:
+    assert footer_lines(ChildExit(0, None), 1, [], reason="warning: slow") == [
+        "✓ Completed in 1.0s"
+    ]

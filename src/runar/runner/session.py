@@ -171,7 +171,7 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
         )
         + health.footer_lines()
     )
-    hint = hint_for_run(request.argv, request.command, result.exit_code)
+    hint = hint_for_run(request.argv, request.command, result.exit_code, tail.text() or None)
     _print([hint] if hint else [])  # e.g. 'runar train.py -n x' where argparse rejected -n
     return result.shell_code
 

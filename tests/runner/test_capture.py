@@ -8,7 +8,7 @@ import pytest
 
 from runar.events import OutputCaptured
 from runar.runner import capture
-from runar.runner.capture import OutputRecorder, OutputTail, incomplete_utf8_tail
+from runar.runner.capture import OutputRecorder, OutputTail, incomplete_utf8_tail, to_event
 
 
 def recorder() -> tuple[OutputRecorder, list[OutputCaptured]]:
@@ -115,3 +115,11 @@ def test_the_tail_survives_a_character_cut_at_its_start() -> None:
     assert tail.text() == "éé"
     tail.add(b"\xff")
     assert tail.text().endswith("\ufffd")
+
+
+def test_credentials_printed_by_the_script_are_redacted_in_the_record() -> None:
+    token = "hf_" + "aBcDeFgHiJkLmNoPqRsTuVwXyZ012345"
+    printed = f"Namespace(model='gpt2', hf_token='{token}', lr=0.1)\n".encode()
+    event = to_event("stdout", printed)
+    assert event.text is not None and token not in event.text
+    assert event.text.startswith("Namespace(model='gpt2', hf_token=")

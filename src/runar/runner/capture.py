@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Final
 
 from runar.events import OutputCaptured, Stream
+from runar.redact import redact_value
 
 FLUSH_AFTER_S: Final = 0.1
 FLUSH_BYTES: Final = 64 << 10
@@ -41,7 +42,9 @@ def incomplete_utf8_tail(data: bytes | bytearray) -> int:
 def to_event(stream: Stream, data: bytes) -> OutputCaptured:
     """An output event carrying text when the bytes are UTF-8, raw data otherwise."""
     try:
-        return OutputCaptured(stream=stream, text=data.decode("utf-8"))
+        # a script that prints its own token (print(args) of an --hf_token option) must
+        # not put it in the log; the terminal still shows what the script wrote
+        return OutputCaptured(stream=stream, text=redact_value(data.decode("utf-8")))
     except UnicodeDecodeError:
         return OutputCaptured(stream=stream, data=data)
 

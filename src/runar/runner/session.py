@@ -35,7 +35,7 @@ from runar.runner.launch import ChildExit, Launch, run_child, wait_group_default
 from runar.runner.option_hint import hint_for_run
 from runar.runner.recording import RecordingHealth
 from runar.runner.sampler import Sampler
-from runar.store import ENV_STORE, Store
+from runar.store import CODE_DIRNAME, ENV_STORE, Store
 
 ENV_RUN_ID: Final = "RUNAR_RUN_ID"
 EXIT_CANNOT_EXECUTE: Final = 126
@@ -107,7 +107,8 @@ def finished_event(result: ChildExit, stderr_tail: str = "") -> RunFinished:
 def _artifacts(run_dir: Path, own_writer: str) -> list[tuple[str, int]]:
     """Artifacts the script attached, read back from the run's log."""
     try:
-        if all(name.startswith(own_writer) for name in os.listdir(run_dir)):
+        others = (n for n in os.listdir(run_dir) if n != CODE_DIRNAME)
+        if all(name.startswith(own_writer) for name in others):
             return []  # the script wrote no events: no need to read (and decompress) the log
         events = read_run(run_dir).events
     except OSError:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from runar.events import MetricsLogged
 from runar.journal import read_run
 
 KILLS = 4
@@ -52,3 +53,38 @@ def test_kill_9_loses_only_the_unflushed_tail(tmp_path: Path) -> None:
         assert seqs == list(range(1, len(seqs) + 1)), "a gap: a flushed event was lost"
         steps = [e.step for e in got.events if hasattr(e, "step")]
         assert sorted(steps) == list(range(len(steps)))
+
+
+SIGTERM_INSIDE_FLUSH = """
+import os, signal, sys
+from runar.events import MetricsLogged
+from runar.journal import JournalWriter
+from runar.journal.policy import FlushPolicy
+
+writer = JournalWriter(sys.argv[1], "run", role="sdk",
+                       policy=FlushPolicy(flush_interval_s=3600, fsync_interval_s=3600))
+encode = writer._encode_batch
+def encode_after_sigterm(batch):
+    # SIGTERM lands while flush() holds a numbered batch it has not encoded yet
+    writer._encode_batch = encode
+    os.kill(os.getpid(), signal.SIGTERM)
+    encode(batch)
+writer._encode_batch = encode_after_sigterm
+for i in range(100):
+    writer.append(MetricsLogged(values={"i": float(i)}, step=i))
+writer.flush()
+print("survived", flush=True)
+"""
+
+
+def test_sigterm_inside_a_flush_keeps_the_batch_that_flush_holds(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-c", SIGTERM_INSIDE_FLUSH, str(run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == -signal.SIGTERM, done.stderr
+    steps = [e.step for e in read_run(run_dir).events if isinstance(e, MetricsLogged)]
+    assert steps == list(range(100))

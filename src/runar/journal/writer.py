@@ -97,6 +97,7 @@ class JournalWriter:
         self._forked = False
         self._sealers: list[threading.Thread] = []
         self._closed = False
+        self._main_thread_flushing = 0  # >0 while the main thread is inside flush()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._flush_loop, name="runar-flush", daemon=True)
         _live_writers.add(self)
@@ -142,24 +143,34 @@ class JournalWriter:
     # -- flushing -----------------------------------------------------------------
     def flush(self, durable: bool = False) -> None:
         """Hand queued events to the OS; with ``durable``, fsync them too."""
+        on_main = threading.current_thread() is threading.main_thread()
         with self._io_lock:
-            if self._forked:
-                return
-            writable = durable or time.monotonic() >= self._retry_at
-            if self._fd is None and not self._pending and self._queue and writable:
-                # The header takes its seq before the batch does: a file's seqs then rise
-                # in file order and a kill -9, which keeps a prefix, can only lose a tail.
-                self._open_quietly()
-            batch = self._drain()
-            if batch:
-                self._encode_batch(batch)
-            if self._pending and writable:
-                self._write_pending()
-            due = time.monotonic() - self._last_fsync >= self.policy.fsync_interval_s
-            if self._unsynced and (durable or due or self._unsynced_bytes > UNSYNCED_LIMIT_BYTES):
-                self._fsync()
-            if self._fd is not None and self._written >= self.policy.segment_bytes:
-                self._rotate()
+            self._main_thread_flushing += on_main
+            try:
+                self._flush_locked(durable)
+            finally:
+                self._main_thread_flushing -= on_main
+        if on_main and _deferred_signal is not None and not _main_thread_flushing():
+            _on_sigterm(_deferred_signal, None)
+
+    def _flush_locked(self, durable: bool) -> None:
+        if self._forked:
+            return
+        writable = durable or time.monotonic() >= self._retry_at
+        if self._fd is None and not self._pending and self._queue and writable:
+            # The header takes its seq before the batch does: a file's seqs then rise
+            # in file order and a kill -9, which keeps a prefix, can only lose a tail.
+            self._open_quietly()
+        batch = self._drain()
+        if batch:
+            self._encode_batch(batch)
+        if self._pending and writable:
+            self._write_pending()
+        due = time.monotonic() - self._last_fsync >= self.policy.fsync_interval_s
+        if self._unsynced and (durable or due or self._unsynced_bytes > UNSYNCED_LIMIT_BYTES):
+            self._fsync()
+        if self._fd is not None and self._written >= self.policy.segment_bytes:
+            self._rotate()
 
     def _flush_quietly(self, durable: bool) -> None:
         try:
@@ -391,7 +402,22 @@ def _after_fork_in_child() -> None:
         writer._forget_after_fork()
 
 
+_deferred_signal: int | None = None
+
+
+def _main_thread_flushing() -> bool:
+    return any(writer._main_thread_flushing for writer in list(_live_writers))
+
+
 def _on_sigterm(signum: int, frame: object) -> None:
+    global _deferred_signal
+    if _main_thread_flushing():
+        # The handler runs on the main thread, here inside a flush() that may hold a batch
+        # it has numbered but not yet written: flushing now would write later seqs and die
+        # without that batch. That flush() finishes first and then calls us again.
+        _deferred_signal = signum
+        return
+    _deferred_signal = None
     # append() holds no lock, so flushing from inside the handler cannot deadlock it
     flush_all(durable=True)
     signal.signal(signum, signal.SIG_DFL)

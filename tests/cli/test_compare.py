@@ -114,3 +114,28 @@ def test_diff_never_calls_differing_arguments_identical(cli: CliRunner, store: S
         "b": ["train.py", "--lr=0.1"],
         "identical": False,
     }
+
+
+def test_diff_rebuilds_pruned_snapshots_from_the_store(store: Store, tmp_path: Path) -> None:
+    from tests.gitrepo import git
+    from tests.runner.helpers import run_runar
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "train.py").write_text("lr = 0.001\nprint('ok')\n")
+    git(repo, "add", "train.py")
+    git(repo, "commit", "-qm", "first")
+    for lr in ("0.01", "0.1"):  # uncommitted edits: each run's code is a snapshot
+        (repo / "train.py").write_text(f"lr = {lr}\nprint('ok')\n")
+        assert run_runar(["-n", f"lr{lr}", "train.py"], cwd=repo).returncode == 0
+    # nothing in the repository refers to the snapshots: gc prunes them
+    git(repo, "reflog", "expire", "--expire=now", "--all")
+    git(repo, "gc", "-q", "--prune=now")
+    refs_before = git(repo, "for-each-ref")
+    done = run_runar(["diff", "lr0.01", "lr0.1", "--json"], cwd=repo)
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert "-lr = 0.01\n+lr = 0.1" in record["git"]["code_diff"]
+    assert git(repo, "for-each-ref") == refs_before  # objects only: no ref was made
+    assert git(repo, "status", "--porcelain") == "M train.py"

@@ -221,3 +221,24 @@ def test_the_script_is_found_in_the_runners_commands(loose: Path, monkeypatch) -
     assert script_path([f".{os.sep}train.py"]) == Path(f".{os.sep}train.py")
     assert script_path([sys.executable, "-m", "train"]) is None
     assert script_path(["echo", "hello"]) is None
+
+
+def test_restore_tree_rebuilds_the_snapshot_in_a_repository_that_never_had_it(
+    repo: Path, tmp_path: Path
+) -> None:
+    make_dirty(repo)
+    captured = capture_git(repo, RUN_ID)
+    assert captured is not None and captured.state.snapshot
+    code = tmp_path / "store" / "code"
+    keep(code, captured, [sys.executable, "train.py"])
+    elsewhere = tmp_path / "elsewhere"  # another machine: neither the commit nor the snapshot
+    elsewhere.mkdir()
+    git(elsewhere, "init", "-q")
+    tree = code_snapshot.restore_tree(
+        str(elsewhere), code, captured.state.commit, captured.state.snapshot
+    )
+    assert tree is not None
+    listing = git(elsewhere, "ls-tree", "-r", "--name-only", tree).splitlines()
+    assert git(elsewhere, "show", f"{tree}:train.py") == "import model\nprint('v2, not committed')"
+    assert "notes.txt" in listing and "README.md" not in listing and ".env" not in listing
+    assert git(elsewhere, "for-each-ref") == ""  # objects only, no refs

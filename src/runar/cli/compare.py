@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from runar.events import GitState
+    from runar.store import Store
     from runar.views.summary import RunSummary
 
 GIT_TIMEOUT_S: Final = 30
@@ -53,7 +54,22 @@ def _revision(git: GitState | None) -> str | None:
     return git.snapshot or git.commit
 
 
-def code_diff(a: GitState | None, b: GitState | None, stat: bool, colour: bool) -> dict[str, Any]:
+def _restored(git: GitState | None, root: str, code_dir: Path | None) -> str | None:
+    """The run's code as an object in ``root``, rebuilt from the store if git pruned it."""
+    if git is None or code_dir is None:
+        return _revision(git)
+    from runar.runner.code_snapshot import restore_tree
+
+    return restore_tree(root, code_dir, git.commit, git.snapshot) or _revision(git)
+
+
+def code_diff(
+    a: GitState | None,
+    b: GitState | None,
+    stat: bool,
+    colour: bool,
+    code_dirs: tuple[Path | None, Path | None] = (None, None),
+) -> dict[str, Any]:
     """`git diff` between the two runs' exact code, or why it cannot be shown."""
     rev_a, rev_b = _revision(a), _revision(b)
     roots = [g.root for g in (b, a) if g is not None and g.root and Path(g.root).is_dir()]
@@ -63,6 +79,7 @@ def code_diff(a: GitState | None, b: GitState | None, stat: bool, colour: bool) 
         return {"text": "", "reason": "same code"}
     if not roots:
         return {"text": None, "reason": "the runs' git repository is not on this machine"}
+    rev_a, rev_b = _restored(a, roots[0], code_dirs[0]), _restored(b, roots[0], code_dirs[1])
     command = ["git", "-C", roots[0], "diff", "--color=always" if colour else "--no-color"]
     command += ["--stat"] if stat else []
     try:
@@ -118,7 +135,12 @@ def _environment(summary: RunSummary) -> dict[str, Any]:
 
 
 def diff_record(
-    a: RunSummary, b: RunSummary, code: bool = True, stat: bool = False, colour: bool = False
+    a: RunSummary,
+    b: RunSummary,
+    code: bool = True,
+    stat: bool = False,
+    colour: bool = False,
+    store: Store | None = None,
 ) -> dict[str, Any]:
     """Everything `runar diff` reports, as plain data."""
     git_a, git_b = a.git, b.git
@@ -141,7 +163,8 @@ def diff_record(
         ),
     }
     if code:
-        found = code_diff(git_a, git_b, stat, colour)
+        dirs = (store.code_dir(a.run_id), store.code_dir(b.run_id)) if store else (None, None)
+        found = code_diff(git_a, git_b, stat, colour, dirs)
         record["git"]["code_diff"], record["git"]["reason"] = found["text"], found["reason"]
     return record
 
@@ -232,7 +255,7 @@ def diff(
     with existing_views(store) as views:
         a, b = views.get(ref_a), views.get(ref_b)
     colour = not as_json and render.wants_colour()
-    record = diff_record(a, b, code=code, stat=stat, colour=colour)
+    record = diff_record(a, b, code=code, stat=stat, colour=colour, store=store)
     if as_json:
         render.print_json(record)
     else:

@@ -21,6 +21,7 @@ import ast
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Final
 
@@ -72,11 +73,12 @@ def _write_once(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _git_bytes(root: str, *args: str) -> bytes | None:
+def _git_bytes(root: str, *args: str, env: dict[str, str] | None = None) -> bytes | None:
     try:
         done = subprocess.run(
             ["git", "--no-optional-locks", *args],
             cwd=root,
+            env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=GIT_TIMEOUT_S,
@@ -216,3 +218,37 @@ def _keep_files(code_dir: Path, script: Path) -> list[str]:
     }
     _write_once(code_dir / META_NAME, json.dumps(meta, indent=1).encode())
     return [f"runar: the code snapshot left out {s}" for s in skipped]
+
+
+def restore_tree(root: str, code_dir: Path, commit: str | None, snapshot: str | None) -> str | None:
+    """A tree or commit id in ``root`` holding the run's exact code, rebuilt from ``code_dir``.
+
+    The snapshot commit is referenced by nothing in the repository, so ``git gc`` may prune
+    it; the store's copy (bundle + patch) brings it back as objects only: no ref, branch,
+    index or working-tree change in the user's repository.
+    """
+
+    def exists(rev: str) -> bool:
+        return _git_bytes(root, "cat-file", "-e", f"{rev}^{{tree}}") is not None
+
+    if snapshot and exists(snapshot):
+        return snapshot
+    bundle = code_dir / BUNDLE_NAME
+    if commit and not exists(commit) and bundle.is_file():
+        _git_bytes(root, "bundle", "unbundle", str(bundle))  # objects only, refs untouched
+    base = commit if commit and exists(commit) else None
+    patch = code_dir / PATCH_NAME
+    if not snapshot or not patch.is_file():
+        return base
+    base = base or (None if commit else _empty_tree(root))
+    if base is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="runar-index-") as scratch:
+        env = {**os.environ, "GIT_INDEX_FILE": os.path.join(scratch, "index")}
+        steps = (["read-tree", base], ["apply", "--cached", "--binary", str(patch)], ["write-tree"])
+        out: bytes | None = b""
+        for step in steps:
+            out = _git_bytes(root, *step, env=env)
+            if out is None:
+                return None
+    return out.decode().strip() or None

@@ -72,6 +72,27 @@ CORPUS: list[tuple[str, str, Expected]] = [
             },
         ),
     ),
+    (
+        "HF Trainer (transformers 5)",
+        "{'loss': '0.6939', 'grad_norm': '0.3438', 'learning_rate': '0.0008125', 'epoch': '0.5'}",
+        (None, {"loss": 0.6939, "grad_norm": 0.3438, "learning_rate": 0.0008125, "epoch": 0.5}),
+    ),
+    (
+        "HF Trainer (transformers 5)",
+        "{'eval_loss': '0.6867', 'eval_runtime': '0.0111', 'eval_samples_per_second': '1442', "
+        "'eval_steps_per_second': '180.2', 'epoch': '1'}",
+        (
+            None,
+            {
+                "eval_loss": 0.6867,
+                "eval_runtime": 0.0111,
+                "eval_samples_per_second": 1442.0,
+                "eval_steps_per_second": 180.2,
+                "epoch": 1.0,
+            },
+        ),
+    ),
+    ("printed dict of settings, quoted", "{'model': 'gpt2', 'lr': '0.001'}", None),
     ("HF Trainer", " 33%|███▎      | 50/150 [00:10<00:20,  4.92it/s]", None),
     ("HF Trainer", "***** Running training *****", None),
     ("HF Trainer", "  Num examples = 1,000", None),

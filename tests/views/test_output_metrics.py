@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -93,7 +94,18 @@ def test_hf_trainer_dicts_are_counted_and_keep_their_epoch() -> None:
     assert series(found, "eval_loss")[0] == (3, 1.85)
     assert series(found, "epoch")[:3] == [(1, 0.5), (2, 1.0), (3, 1.0)]
     assert series(found, "train_loss") == [(5, 2.08)]
-    assert series(found, "eval_loss")[-1] == (None, 1.8512)  # log_metrics after training
+    assert series(found, "eval_loss")[-1] == (5, 1.8512)  # log_metrics: at the latest step
+
+
+# printed by a real transformers 5.24 Trainer (tiny BERT, CPU): values come as strings
+HF5_STDOUT = (Path(__file__).parent / "data" / "transformers5_trainer_stdout.txt").read_text()
+
+
+def test_transformers_5_prints_its_log_values_as_strings() -> None:
+    found = points(HF5_STDOUT)
+    assert series(found, "loss") == [(1, 0.6939), (2, 0.6964), (4, 0.686), (5, 0.6879)]
+    assert series(found, "eval_loss") == [(3, 0.6867), (6, 0.684), (7, 0.684)]
+    assert series(found, "train_loss") == [(7, 0.691)]
 
 
 def test_a_config_dict_printed_before_training_is_not_a_metric() -> None:
@@ -132,7 +144,7 @@ def test_word_language_model_steps_run_on_across_epochs() -> None:
     assert series(found, "ppl")[0] == (200, 2061.05)
     assert series(found, "ms/batch")[0] == (200, 12.3)
     assert series(found, "time_s") == [(2983, 30.12), (5966, 29.8)]
-    assert series(found, "test_loss") == [(None, 5.41)]
+    assert series(found, "test_loss") == [(5966, 5.41)]
 
 
 KERAS_BAR = (
@@ -174,7 +186,7 @@ def test_settings_before_the_first_progress_line_are_config() -> None:
         "Epoch 2: loss=0.4\n",
         "dropout: 0.2\n",
     )
-    assert found == [(1, {"loss": 0.5}), (2, {"loss": 0.4}), (None, {"dropout": 0.2})]
+    assert found == [(1, {"loss": 0.5}), (2, {"loss": 0.4}), (2, {"dropout": 0.2})]
 
 
 def test_a_changing_value_before_any_step_is_kept_with_its_line() -> None:

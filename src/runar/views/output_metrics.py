@@ -11,6 +11,8 @@ remember:
   lands at step (2 - 1) * 2983 + 200 and the curve does not restart every epoch;
 - a counter of printed trainer dicts (``{'loss': 2.31, ..., 'epoch': 0.5}``): the n-th such
   line is step n, and ``epoch`` stays a value (the HF Trainer prints no step);
+- the latest step: a step-less line printed after training began ("| End of training |
+  test loss 5.41", a trainer's final ``eval_loss = 0.68``) reports at that step;
 - lines without any step seen before the first progress line. Settings printed before
   training (``batch_size = 12``, ``{'lr': 0.1, 'layers': 4}``) look exactly like metrics;
   what tells them apart is that they never change. Such lines are held back: when the
@@ -53,6 +55,7 @@ class StreamState(msgspec.Struct, kw_only=True, omit_defaults=True):
     first_epoch: int | None = None
     epoch_batches: int | None = None
     counted: int = 0
+    last_step: int | None = None
 
 
 def metrics_from_output(
@@ -96,6 +99,9 @@ def _settle(
         return []
     if not reading.values:
         return released
+    if step is None:  # "| End of training | test loss 5.41": a result of the latest step
+        step = state.last_step
+    state.last_step = step
     point = MetricsLogged(
         values=reading.values, step=step, source="output", writer=writer, seq=seq, ts=ts
     )

@@ -109,7 +109,8 @@ _TQDM_TIMING = re.compile(
     r"^(?:[\d:?]+<[\d:?]+|\d+(?:\.\d+)?\s*[a-zA-Z]*/[a-zA-Z]+|\?[a-zA-Z]*/s)$"
 )
 _DICT_PAIR = re.compile(rf"\s*(?P<q>['\"])(?P<key>[^'\"]{{1,{MAX_KEY_CHARS}}})(?P=q)\s*:\s*")
-_DICT_VALUE = re.compile(rf"(?P<value>{_NUM})\s*(?:,|$)", re.IGNORECASE)
+# transformers >= 4.5x prints its log values as strings: {'loss': '0.6939', 'epoch': '1'}
+_DICT_VALUE = re.compile(rf"(?P<q>['\"]?)(?P<value>{_NUM})(?P=q)\s*(?:,|$)", re.IGNORECASE)
 _OBJECT_REPR = re.compile(r"^[A-Za-z_][\w.]*\(.*\)$")
 # what the logging module puts before a message: "2024-01-15 12:30:45,123 - train - INFO - "
 _STAMP = r"\[?(?:\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4})[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d+)?\]?"

@@ -80,6 +80,6 @@ print(
     )
 )
 print("=" * 89)
-truth["test_loss"].append([None, test_loss])
+truth["test_loss"].append([args.epochs * batches, test_loss])  # at the latest step
 with open(os.environ["TRUTH_FILE"], "w") as fh:
     json.dump(truth, fh)

@@ -160,6 +160,16 @@ CORPUS: list[tuple[str, str, Expected]] = [
         "Epoch 0: 100%|██████████| 938/938 [00:12<00:00, 75.43it/s, v_num=0, train_loss=0.312]",
         (0, {"v_num": 0.0, "train_loss": 0.312}),
     ),
+    (
+        "Lightning rich bar",
+        "Epoch 2/2  ━━━━━━━━━━━━━━━━━ 8/8 0:00:00 • 0:00:00 253.65it/s train_loss: 0.001 ",
+        (2, {"train_loss": 0.001}),
+    ),
+    (
+        "Lightning rich bar, wrapped",
+        "                 val_loss: 0.001   ",
+        (None, {"val_loss": 0.001}),
+    ),
     # fairseq train.py epoch summary
     (
         "fairseq",

@@ -104,6 +104,9 @@ _LEADING_BATCH = re.compile(
 _STEP_IN_PARENS = re.compile(r"\s*\(\s*(?:step\s*)?(?P<step>\d+)?\s*\)$", re.IGNORECASE)
 _KERAS_HEADER = re.compile(r"^Epoch\s+(?P<n>\d+)\s*/\s*\d+$", re.IGNORECASE)
 _KERAS_BAR = re.compile(r"^\d+/\d+\s*(?:\[[=>.]*\]|━+|(?=-\s))\s*(?:-\s*)?")
+_RICH_BAR = re.compile(
+    r"^[━╸╺╾╼─]+\s+\d+/\d+\s+(?:[\d:]+\s*•\s*[\d:-]+\s+)?(?:[\d.]+\s*it/s\s*)?"
+)
 _TQDM = re.compile(r"(?P<desc>.*?)\s*\d+%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+|\?)\s*(?P<rest>.*)$")
 _TQDM_TIMING = re.compile(
     r"^(?:[\d:?]+<[\d:?]+|\d+(?:\.\d+)?\s*[a-zA-Z]*/[a-zA-Z]+|\?[a-zA-Z]*/s)$"
@@ -224,6 +227,9 @@ def _take_prefixes(text: str) -> tuple[dict[str, int], str]:
 
 def _read_parts(text: str, keras: bool = False) -> LineReading | None:
     prefixed, text = _take_prefixes(text)
+    rich = _RICH_BAR.match(text) if prefixed else None
+    if rich is not None:  # Lightning's rich bar: "Epoch 2/9 ━━━━ 8/8 0:00:00 • 0:00:00 25it/s"
+        text = text[rich.end() :]
     in_parens = _STEP_IN_PARENS.search(text)
     if in_parens is not None and not prefixed:  # "loss: 0.31 (step 10)"
         if in_parens["step"] is not None:

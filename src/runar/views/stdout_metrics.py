@@ -114,6 +114,7 @@ _TQDM_TIMING = re.compile(
 _DICT_PAIR = re.compile(rf"\s*(?P<q>['\"])(?P<key>[^'\"]{{1,{MAX_KEY_CHARS}}})(?P=q)\s*:\s*")
 # transformers >= 4.5x prints its log values as strings: {'loss': '0.6939', 'epoch': '1'}
 _DICT_VALUE = re.compile(rf"(?P<q>['\"]?)(?P<value>{_NUM})(?P=q)\s*(?:,|$)", re.IGNORECASE)
+_ANY_VALUE = re.compile(r"\d|nan|inf", re.IGNORECASE)
 _OBJECT_REPR = re.compile(r"^[A-Za-z_][\w.]*\(.*\)$")
 # what the logging module puts before a message: "2024-01-15 12:30:45,123 - train - INFO - "
 _STAMP = r"\[?(?:\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4})[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d+)?\]?"
@@ -135,8 +136,8 @@ def clean_line(line: str) -> str:
 def read_line(line: str) -> LineReading | None:
     """What a printed line reports, or None when it is not a metrics report."""
     text = clean_line(line)
-    if not text or len(text) > MAX_LINE_CHARS:
-        return None
+    if not text or len(text) > MAX_LINE_CHARS or _ANY_VALUE.search(text) is None:
+        return None  # most log lines hold no number at all: the cheapest no
     logged = _LOG_PREFIX.match(text) or _LOG_STAMP_ONLY.match(text)
     if logged is not None:
         text = text[logged.end() :]

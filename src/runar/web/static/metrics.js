@@ -1,0 +1,65 @@
+// The Run page's metrics: one chart per key, with the x axis, smoothing and scale the user picks.
+
+import { html, useCallback, useEffect, useState } from "./vendor/preact-htm.standalone.js";
+import { getJSON, onRunsChanged, runPath } from "./api.js";
+import { Chart } from "./chart.js";
+import { ChartControls, useChartSettings } from "./controls.js";
+import { colorAt } from "./format.js";
+import { ErrorLine, Loading } from "./widgets.js";
+
+export const POINTS = 2000;
+
+export function MetricsTab({ run }) {
+  const settings = useChartSettings();
+  const [series, setSeries] = useState(null);
+  const [error, setError] = useState(null);
+  const [needle, setNeedle] = useState("");
+
+  const load = useCallback(async () => {
+    try {
+      const answer = await getJSON(`${runPath(run.id)}/metrics`, { x: settings.xMode, points: POINTS });
+      setSeries(answer.series);
+      setError(null);
+    } catch (err) {
+      setError(err.message);
+    }
+  }, [run.id, settings.xMode]);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+  useEffect(() => onRunsChanged([run.id], load, 250), [run.id, load]);
+
+  if (!series) return error ? html`<${ErrorLine} error=${error} />` : html`<${Loading} what="metrics" />`;
+  const n = needle.toLowerCase();
+  const shown = series.filter((s) => !n || s.key.toLowerCase().includes(n));
+  return html`<div class="metrics-tab">
+    <${ChartControls} settings=${settings}>
+      <input type="search" placeholder="filter keys" value=${needle} onInput=${(e) => setNeedle(e.currentTarget.value)} />
+    <//>
+    <${ErrorLine} error=${error} />
+    ${series.length === 0 && html`<p class="muted">This run has logged no metrics yet.</p>`}
+    <div class="chart-grid">
+      ${shown.map((s) => html`<figure class="chart-card" key=${s.key} data-key=${s.key}>
+        <figcaption>
+          <span class="chart-title">${s.key}</span>
+          <span class="muted">${pointsNote(s)}</span>
+        </figcaption>
+        <${Chart}
+          id=${`metric:${s.key}`}
+          series=${[{ label: s.key, color: colorAt(0), x: s.x, y: s.y, nonfinite: s.nonfinite }]}
+          xMode=${settings.xMode}
+          smoothing=${settings.smoothing}
+          logScale=${settings.logScale}
+          sync="run-metrics"
+        />
+      </figure>`)}
+    </div>
+  </div>`;
+}
+
+export function pointsNote(s) {
+  const odd = s.nonfinite?.length ? ` · ${s.nonfinite.length} non-finite` : "";
+  const drawn = s.count > s.x.length ? ` (${s.x.length.toLocaleString()} drawn)` : "";
+  return `${s.count.toLocaleString()} points${drawn}${odd}`;
+}

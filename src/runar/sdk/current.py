@@ -8,7 +8,8 @@ starts a run of its own that finishes when the interpreter exits.
 from __future__ import annotations
 
 from runar.sdk import run as _run
-from runar.sdk.run import Run, StepScope, _active
+from runar.sdk.run import Run, _active
+from runar.sdk.steps import StepScope
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

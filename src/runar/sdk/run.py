@@ -16,9 +16,9 @@ from __future__ import annotations
 import _thread  # not threading: its import pulls in collections and functools
 import os
 import sys
-from contextvars import ContextVar
 
 from runar.sdk import standalone
+from runar.sdk.steps import StepScope, current_step
 from runar.sdk.values import config_values, metric_values, step_index, tag_names
 
 TYPE_CHECKING = False
@@ -26,16 +26,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from pathlib import Path
     from types import ModuleType, TracebackType
-    from typing import Any, Final
+    from typing import Final
 
     from runar.events import AnyEvent
     from runar.journal import JournalWriter
 
 ENV_RUN_ID: Final = "RUNAR_RUN_ID"
 ENV_STORE: Final = "RUNAR_DIR"
-STEP_TOKEN_CHARS: Final = 8
 
-current_step: ContextVar[str | None] = ContextVar("runar_step", default=None)
 _current_step_id = current_step.get
 
 _lock = _thread.RLock()  # guards the active stack, the writer cache and run start/finish
@@ -392,53 +390,3 @@ def finish_owned_runs(failure: standalone.Failure | None) -> None:
 def active_run() -> Run | None:
     """The run module-level functions write to, if one is active."""
     return _active[-1] if _active else None
-
-
-def new_step_id() -> str:
-    """A short random step id, unique within a run."""
-    return os.urandom(STEP_TOKEN_CHARS // 2).hex()
-
-
-class StepScope:
-    """``with step("train"):`` — RUNNING, then COMPLETED or FAILED; steps nest."""
-
-    def __init__(self, name: str, run: Run | None = None) -> None:
-        if not isinstance(name, str) or not name.strip():
-            from runar.errors import InvalidName
-
-            raise InvalidName(f"step name {name!r} must be a non-empty string")
-        self.name = name
-        self.run = run
-        self.step_id: str | None = None
-        self._token: Any = None
-
-    def __enter__(self) -> StepScope:
-        from runar.sdk.current import current_run
-
-        run = self.run or current_run()
-        self.run = run
-        self.step_id = new_step_id()
-        parent = current_step.get()
-        run._emit(run._ev.StepStarted(step_id=self.step_id, name=self.name, parent=parent))
-        self._token = current_step.set(self.step_id)
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        current_step.reset(self._token)
-        assert self.run is not None and self.step_id is not None
-        ev = self.run._ev
-        if kind is None:
-            finished = ev.StepFinished(step_id=self.step_id, status="completed")
-        else:
-            finished = ev.StepFinished(
-                step_id=self.step_id,
-                status="failed",
-                error_type=standalone.type_name(kind),
-                error=str(exc),
-            )
-        self.run._emit(finished)  # the exception, if any, propagates

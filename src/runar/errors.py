@@ -6,7 +6,8 @@ RunarError
 ├── AmbiguousRun        a reference matches several runs; the message lists them
 ├── InvalidName         an artifact, tag or run name that runar refuses
 ├── InvalidValue        a metric or config value runar cannot record
-└── UsageError          a command-line mistake the parser could not catch
+├── UsageError          a command-line mistake the parser could not catch
+└── InvalidQuery        a run filter (`lr<1e-3 tag:baseline`) with a token runar cannot read
 """
 
 from __future__ import annotations
@@ -44,3 +45,7 @@ class InvalidValue(RunarError, ValueError):
 
 class UsageError(RunarError):
     """A command-line mistake."""
+
+
+class InvalidQuery(RunarError, ValueError):
+    """A run filter that cannot be parsed; the message names the bad token."""

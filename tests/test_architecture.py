@@ -47,6 +47,7 @@ ALLOWED = {
         "runar.doctor",
         "runar.tui.app",
         "runar.display",
+        "runar.web",
     },
     "runar.tui": {
         "runar.views",
@@ -56,9 +57,21 @@ ALLOWED = {
         "runar.codec",
         "runar.display",
     },
+    # the web server reuses `runar show --json`'s record builder, nothing else of the CLI
+    "runar.web": {
+        "runar.views",
+        "runar.projector",
+        "runar.frames",
+        "runar.journal",
+        "runar.codec",
+        "runar.display",
+        "runar.cli.show",
+    },
 }
 LIGHT = ["runar", "runar.events", "runar.codec", "runar.journal", "runar.sdk", "runar.redact"]
 HEAVY = ["polars", "lmdb", "typer", "textual", "git", "rich", "numpy"]
+WEB = ["runar.web", "starlette", "uvicorn"]
+TRAINING_SIDE = ["runar", "runar.sdk", "runar.journal", "runar.runner", "runar.cli.runner"]
 
 
 def _layer(module: str) -> str:
@@ -102,6 +115,13 @@ def test_imports_point_one_way(module, path):
 @pytest.mark.parametrize("module", LIGHT)
 def test_training_side_modules_load_nothing_heavy(module):
     code = f"import sys, {module}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"import {module} loaded {out.stdout.strip()}"
+
+
+@pytest.mark.parametrize("module", TRAINING_SIDE)
+def test_training_side_modules_load_nothing_of_the_web_server(module):
+    code = f"import sys, {module}; print(','.join(m for m in {WEB!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"import {module} loaded {out.stdout.strip()}"
 

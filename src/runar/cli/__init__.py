@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 COMMANDS: Final = (
     "ls", "show", "logs", "diff", "rm", "clean", "replay", "export", "reindex", "sync", "doctor",
+    "serve",
 )  # fmt: skip
 HELP_FLAGS: Final = ("--help", "-h", "--version", "-V")
 

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from runar import __version__
-from runar.cli import compare, export, maintenance, output, runs, share, show
+from runar.cli import compare, export, maintenance, output, runs, serve, share, show
 
 if TYPE_CHECKING:
     from typer._click import Context, HelpFormatter
@@ -88,4 +88,5 @@ app.command("clean")(runs.clean)
 app.command("replay")(output.replay)
 app.command("export")(export.export)
 app.command("reindex")(maintenance.reindex)
+app.command("serve")(serve.serve)
 share.register(app)

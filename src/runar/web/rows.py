@@ -1,0 +1,81 @@
+"""A run as one row of the web API: small, JSON-ready, and its typed cells for Polars."""
+
+from __future__ import annotations
+
+import json
+import math
+import shlex
+from typing import Any
+
+from runar.display import iso
+from runar.ids import short
+from runar.views.liveness import run_seconds
+from runar.views.summary import RunSummary
+from runar.web.encoding import json_value
+
+Row = dict[str, Any]
+
+
+def run_row(summary: RunSummary, status: str) -> Row:
+    """What `GET /api/runs` says about a run; non-finite metrics spelled out."""
+    started = summary.started
+    finished = summary.finished
+    git = summary.git
+    command = started.command or started.argv if started is not None else []
+    return {
+        "id": summary.run_id,
+        "short_id": short(summary.run_id),
+        "name": summary.display_name or None,
+        "status": status,
+        "started_at": iso(summary.created_ts) if summary.created_ts else None,
+        "started_at_ns": summary.created_ts or None,
+        "ended_at": iso(summary.ended_ts),
+        "ended_at_ns": summary.ended_ts,
+        "duration_s": run_seconds(summary, status),
+        "commit_sha": git.commit if git else None,
+        "branch": git.branch if git else None,
+        "dirty": git.dirty if git else None,
+        "command": shlex.join(command) if command else None,
+        "tags": summary.tag_list(),
+        "config": json_value(summary.config_values()),
+        "metrics": json_value(summary.last_metrics()),
+        "error": finished.error if finished else None,
+        "parent_run": started.parent_run if started else None,
+    }
+
+
+def _config_cell(value: Any) -> bool | float | str | None:
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    return json.dumps(value, default=repr)
+
+
+def _metric_cell(value: Any) -> float | None:
+    if isinstance(value, str):  # spelled-out non-finite value
+        return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}.get(value)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def row_cells(row: Row) -> dict[str, Any]:
+    """The row flattened for the runs frame: plain columns, config.*, metrics.*."""
+    cells: dict[str, Any] = {
+        "id": row["id"],
+        "name": row["name"],
+        "status": row["status"],
+        "started_at": row["started_at_ns"],
+        "ended_at": row["ended_at_ns"],
+        "duration_s": row["duration_s"],
+        "commit_sha": row["commit_sha"],
+        "branch": row["branch"],
+        "command": row["command"],
+        "tags": row["tags"],
+        "error": row["error"],
+        "parent_run": row["parent_run"],
+    }
+    for key, value in row["config"].items():
+        cells[f"config.{key}"] = _config_cell(value)
+    for key, value in row["metrics"].items():
+        cells[f"metrics.{key}"] = _metric_cell(value)
+    return cells

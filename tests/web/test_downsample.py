@@ -1,0 +1,58 @@
+"""M4 keeps, for every bucket, its first, last, minimum and maximum point."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runar.web.downsample import POINTS_PER_BUCKET, m4
+
+
+def _buckets(xs: list[float], n: int) -> list[int]:
+    lo, hi = min(xs), max(xs)
+    span = hi - lo
+    return [0 if span == 0 else min(int((x - lo) / span * n), n - 1) for x in xs]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ys=st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=400),
+    points=st.integers(min_value=4, max_value=80),
+)
+def test_m4_keeps_first_last_min_max_of_every_bucket(ys, points):
+    xs = list(range(len(ys)))
+    frame = pl.DataFrame({"x": xs, "y": ys})
+    kept = m4(frame, points)
+    kept_x = set(kept["x"].to_list())
+    if len(ys) <= points:
+        assert kept_x == set(xs)
+        return
+    n = max(1, points // POINTS_PER_BUCKET)
+    groups: dict[int, list[int]] = {}
+    for x, b in zip(xs, _buckets([float(x) for x in xs], n), strict=True):
+        groups.setdefault(b, []).append(x)
+    for members in groups.values():
+        values = [ys[i] for i in members]
+        assert members[0] in kept_x and members[-1] in kept_x
+        assert min(values) in [ys[i] for i in members if i in kept_x]
+        assert max(values) in [ys[i] for i in members if i in kept_x]
+    assert len(kept) <= POINTS_PER_BUCKET * n
+    assert kept["x"].to_list() == sorted(kept["x"].to_list())  # still in x order
+
+
+def test_nonfinite_points_are_marked_once_per_bucket_and_kind():
+    ys = [0.0] * 1000
+    ys[10] = ys[11] = math.nan
+    ys[500] = math.inf
+    ys[900] = -math.inf
+    kept = m4(pl.DataFrame({"x": list(range(1000)), "y": ys}), 40)
+    odd = kept.filter(pl.col("y").is_finite().not_())
+    assert odd["x"].to_list() == [10, 500, 900]
+
+
+def test_a_short_series_is_untouched():
+    frame = pl.DataFrame({"x": [1, 2, 3], "y": [3.0, 1.0, 2.0]})
+    assert m4(frame, 2000).equals(frame)

@@ -14,15 +14,12 @@ so is a kill during such a rewrite: the rewritten events precede their new heade
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import errno
 import os
-import signal
 import socket
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable
 from itertools import islice
@@ -32,6 +29,7 @@ from typing import Final
 from runar.codec import encode_line, encode_lines
 from runar.events import AnyEvent, RunRenamed, RunStarted, WriterOpened
 from runar.ids import new_writer_id
+from runar.journal import process_hooks
 from runar.journal.policy import FlushPolicy
 from runar.journal.segment import PLAIN_SUFFIX, fsync_dir, seal, segment_stem
 
@@ -43,8 +41,6 @@ _time_ns: Final = time.time_ns
 # A type tag leads its line and quotes inside JSON strings are escaped, so these bytes
 # in an encoded batch can only be a naming event (a false hit costs one scan, no more).
 _NAMING_TAGS: Final = (b'{"type":"run_started"', b'{"type":"run_renamed"')
-
-_live_writers: weakref.WeakSet[JournalWriter] = weakref.WeakSet()
 
 
 def _runar_version() -> str:
@@ -100,8 +96,7 @@ class JournalWriter:
         self._main_thread_flushing = 0  # >0 while the main thread is inside flush()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._flush_loop, name="runar-flush", daemon=True)
-        _live_writers.add(self)
-        _install_process_hooks()
+        process_hooks.register(self)
         self._thread.start()
 
     # -- hot path -----------------------------------------------------------------
@@ -150,8 +145,8 @@ class JournalWriter:
                 self._flush_locked(durable)
             finally:
                 self._main_thread_flushing -= on_main
-        if on_main and _deferred_signal is not None and not _main_thread_flushing():
-            _on_sigterm(_deferred_signal, None)
+        if on_main:
+            process_hooks.resume_deferred_signal()
 
     def _flush_locked(self, durable: bool) -> None:
         if self._forked:
@@ -357,7 +352,7 @@ class JournalWriter:
         self._seal_active()
         for sealer in self._sealers:
             sealer.join()
-        _live_writers.discard(self)
+        process_hooks.forget(self)
 
     def _forget_after_fork(self) -> None:
         """In a forked child: the parent owns these segments and this buffer."""
@@ -370,71 +365,10 @@ class JournalWriter:
             with contextlib.suppress(OSError):
                 os.close(self._fd)  # the child's copy only; the parent's stays open
         self._fd = None
-        _live_writers.discard(self)
+        process_hooks.forget(self)
 
     def __enter__(self) -> JournalWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def flush_all(durable: bool = True) -> None:
-    """Flush every writer of this process (used on exit and on SIGTERM)."""
-    for writer in list(_live_writers):
-        if writer.pid == os.getpid() and not writer._closed:
-            writer._flush_quietly(durable=durable)
-
-
-def close_all() -> None:
-    """Close every writer of this process, sealing their segments."""
-    for writer in list(_live_writers):
-        with contextlib.suppress(Exception):
-            writer.close()
-
-
-_hooks_installed = False
-
-
-def _after_fork_in_child() -> None:
-    for writer in list(_live_writers):
-        writer._io_lock = threading.RLock()
-        writer._forget_after_fork()
-
-
-_deferred_signal: int | None = None
-
-
-def _main_thread_flushing() -> bool:
-    return any(writer._main_thread_flushing for writer in list(_live_writers))
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    global _deferred_signal
-    if _main_thread_flushing():
-        # The handler runs on the main thread, here inside a flush() that may hold a batch
-        # it has numbered but not yet written: flushing now would write later seqs and die
-        # without that batch. That flush() finishes first and then calls us again.
-        _deferred_signal = signum
-        return
-    _deferred_signal = None
-    # append() holds no lock, so flushing from inside the handler cannot deadlock it
-    flush_all(durable=True)
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)  # die of the same signal, as if runar were not there
-
-
-def _install_process_hooks() -> None:
-    global _hooks_installed
-    if _hooks_installed:
-        return
-    _hooks_installed = True
-    atexit.register(close_all)
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-    # Only take SIGTERM when nobody else did; SIGINT raises KeyboardInterrupt and atexit covers it.
-    if threading.current_thread() is threading.main_thread():
-        try:
-            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-                signal.signal(signal.SIGTERM, _on_sigterm)
-        except (ValueError, OSError):
-            pass

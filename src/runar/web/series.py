@@ -32,24 +32,26 @@ def points_param(text: str | None) -> int:
     return max(MIN_POINTS, min(int(text), MAX_POINTS))
 
 
-def with_x(long: pl.DataFrame, x: XAxis) -> pl.DataFrame:
-    """Columns run_id, key, x, y, sorted by run, key and x (ties in write order).
+def with_x(points: pl.DataFrame, x: XAxis) -> pl.DataFrame:
+    """One curve's points as columns x, y in x order (ties in write order).
 
-    A point logged without a step gets its position among the key's points as step;
-    ``time`` is Unix seconds, ``relative`` seconds since the run's first point.
+    A point logged without a step gets its position among the curve's points as step;
+    ``time`` is Unix seconds, ``relative`` seconds since the curve's first point.
     """
     import polars as pl
 
-    ordered = long.sort(["run_id", "key", "ts", "writer", "seq"])
+    if not points["ts"].is_sorted():
+        points = points.sort(["ts", "writer", "seq"])  # several writers (DDP ranks)
     if x == "step":
-        counter = pl.int_range(pl.len()).over(["run_id", "key"])
-        xs = pl.coalesce(pl.col("step"), counter)
+        xs = pl.coalesce(pl.col("step"), pl.int_range(pl.len(), dtype=pl.Int64))
     elif x == "time":
         xs = pl.col("ts") / NS
     else:
-        xs = (pl.col("ts") - pl.col("ts").min().over("run_id")) / NS
-    framed = ordered.select("run_id", "key", xs.alias("x"), pl.col("value").alias("y"))
-    return framed.sort(["run_id", "key", "x"], maintain_order=True)
+        xs = (pl.col("ts") - pl.col("ts").min()) / NS
+    framed = points.select(xs.alias("x"), pl.col("value").alias("y"))
+    if not framed["x"].is_sorted():
+        framed = framed.sort("x", maintain_order=True)
+    return framed
 
 
 def series_record(points: pl.DataFrame, limit: int) -> dict[str, Any]:
@@ -70,10 +72,21 @@ def series_record(points: pl.DataFrame, limit: int) -> dict[str, Any]:
 
 def curves(long: pl.DataFrame, x: XAxis, points: int) -> dict[tuple[str, str], dict[str, Any]]:
     """(run_id, key) → its series record."""
+    import polars as pl
+
     out: dict[tuple[str, str], dict[str, Any]] = {}
     if long.height == 0:
         return out
-    framed = with_x(long, x)
-    for (run_id, key), group in framed.group_by(["run_id", "key"], maintain_order=True):
-        out[(str(run_id), str(key))] = series_record(group, points)
+    long = long.select("run_id", "key", "step", "value", "ts", "writer", "seq")
+    varied = long.select((pl.col(c) != pl.col(c).first()).any() for c in ("run_id", "key")).row(0)
+    by = [c for c, more in zip(("run_id", "key"), varied, strict=True) if more]  # moving rows costs
+    if not by:
+        groups = {(long["run_id"][0], long["key"][0]): long}
+    else:
+        parts = long.partition_by(by, maintain_order=True, as_dict=True)
+        groups = {}
+        for part in parts.values():
+            groups[(part["run_id"][0], part["key"][0])] = part
+    for (run_id, key), group in groups.items():
+        out[(str(run_id), str(key))] = series_record(with_x(group, x), points)
     return out

@@ -8,7 +8,17 @@ import typer
 from typer.core import TyperGroup
 
 from runar import __version__
-from runar.cli import compare, export, maintenance, output, runs, serve, share, show
+from runar.cli import (
+    compare,
+    export,
+    importing,
+    maintenance,
+    output,
+    runs,
+    serve,
+    share,
+    show,
+)
 
 if TYPE_CHECKING:
     from typer._click import Context, HelpFormatter
@@ -90,3 +100,4 @@ app.command("export")(export.export)
 app.command("reindex")(maintenance.reindex)
 app.command("serve")(serve.serve)
 share.register(app)
+app.add_typer(importing.app, name="import")

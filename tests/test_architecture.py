@@ -33,6 +33,8 @@ ALLOWED = {
     "runar.journal": {"runar.codec"},
     "runar.sdk": {"runar.journal", "runar.codec"},
     "runar.runner": {"runar.journal", "runar.codec"},
+    # importers write runs as the SDK does (through the journal), storing files with its save()
+    "runar.importers": {"runar.journal", "runar.codec", "runar.sdk"},
     "runar.views": {"runar.journal", "runar.codec", "runar.projector"},
     "runar.projector": {"runar.views", "runar.journal", "runar.codec"},
     "runar.frames": {"runar.views", "runar.projector", "runar.journal", "runar.codec"},
@@ -48,6 +50,8 @@ ALLOWED = {
         "runar.tui.app",
         "runar.display",
         "runar.web",
+        "runar.compat",
+        "runar.importers",
     },
     "runar.tui": {
         "runar.views",
@@ -58,6 +62,8 @@ ALLOWED = {
         "runar.display",
     },
     # the web server reuses `runar show --json`'s record builder, nothing else of the CLI
+    # other trackers' APIs: they record through the SDK like a training script
+    "runar.compat": {"runar.sdk"},
     "runar.web": {
         "runar.views",
         "runar.projector",
@@ -68,10 +74,16 @@ ALLOWED = {
         "runar.cli.show",
     },
 }
-LIGHT = ["runar", "runar.events", "runar.codec", "runar.journal", "runar.sdk", "runar.redact"]
+LIGHT = [
+    *("runar", "runar.events", "runar.codec", "runar.journal", "runar.sdk", "runar.redact"),
+    *("runar.compat.wandb", "runar.compat.mlflow"),
+]
 HEAVY = ["polars", "lmdb", "typer", "textual", "git", "rich", "numpy"]
 WEB = ["runar.web", "starlette", "uvicorn"]
-TRAINING_SIDE = ["runar", "runar.sdk", "runar.journal", "runar.runner", "runar.cli.runner"]
+TRAINING_SIDE = [
+    *("runar", "runar.sdk", "runar.journal", "runar.runner", "runar.cli.runner"),
+    *("runar.compat.wandb", "runar.compat.mlflow"),
+]
 
 
 def _layer(module: str) -> str:
@@ -132,3 +144,9 @@ def test_every_command_is_in_the_readme():
     readme = README.read_text()
     for command in (*COMMANDS, "sync", "doctor"):
         assert f"`runar {command}" in readme, f"runar {command} is not documented in README.md"
+
+
+def test_import_runar_leaves_the_compatible_apis_unloaded():
+    code = "import sys, runar; print([m for m in sys.modules if m.startswith('runar.compat')])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from runar.cli import COMMANDS
+from runar.compat import SHIMS, shim_folder
 from runar.errors import RunarError, UsageError
 
 if TYPE_CHECKING:
@@ -25,9 +26,9 @@ EXIT_ERROR: Final = 1
 # names reserved for commands, today's and likely ones, so a script can never shadow them
 SUBCOMMANDS: Final = frozenset(COMMANDS) | {"tui", "help", "version", "runs", "gc"}
 VALUE_OPTIONS: Final = {"-n": "name", "--name": "name", "-t": "tag", "--tag": "tag"}
-VALUE_OPTIONS_LONG: Final = {"--name": "name", "--tag": "tag", "--note": "note"}
+VALUE_OPTIONS_LONG: Final = {"--name": "name", "--tag": "tag", "--note": "note", "--as": "as"}
 FLAG_OPTIONS: Final = {"--no-parse": "no_parse"}
-OPTIONS_SUMMARY: Final = "-n/--name NAME, -t/--tag TAG, --note TEXT, --no-parse"
+OPTIONS_SUMMARY: Final = "-n/--name NAME, -t/--tag TAG, --note TEXT, --no-parse, --as wandb|mlflow"
 
 RUNNER_HELP: Final = (
     "Run a script and record it:  runar [OPTIONS] SCRIPT [ARGS...],  "
@@ -37,7 +38,8 @@ RUNNER_HELP: Final = (
     "it, so 'runar train.py -n 12' passes '-n 12' on. Everything after '--' is the "
     "command to run. The script's arguments become the run's config ('--lr 0.1' is "
     "lr=0.1). Output lines such as 'Epoch 3: loss=0.45' become metrics unless "
-    "--no-parse is given."
+    "--no-parse is given. '--as wandb' (or mlflow) makes the script's own 'import wandb' "
+    "load runar's wandb-compatible API instead, for that script only."
 )
 
 
@@ -49,6 +51,7 @@ class Invocation:
     tags: list[str] = field(default_factory=list)
     note: str | None = None
     parse_output: bool = True
+    shims: list[str] = field(default_factory=list)  # --as: trackers runar stands in for
     script: str | None = None
     module: str | None = None
     command: list[str] = field(default_factory=list)  # after `--`
@@ -75,7 +78,11 @@ def _take_option(argv: list[str], i: int, found: Invocation) -> int | None:
         inline, after = argv[i + 1], i + 2
     else:
         after = i + 1
-    if field_name == "tag":
+    if field_name == "as":
+        if inline not in SHIMS:
+            raise UsageError(f"option --as takes {' or '.join(SHIMS)}, not {inline!r}")
+        found.shims.append(inline)
+    elif field_name == "tag":
         if not inline.strip():
             raise UsageError(f"option {key} needs a non-empty tag")
         found.tags.append(inline.strip())
@@ -182,6 +189,7 @@ def build_request(found: Invocation) -> RunRequest:
         tags=found.tags,
         note=found.note,
         parse_output=found.parse_output,
+        import_paths=[shim_folder(name) for name in dict.fromkeys(found.shims)],
     )
 
 

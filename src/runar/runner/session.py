@@ -53,16 +53,23 @@ class RunRequest:
     tags: list[str] = field(default_factory=list)
     note: str | None = None
     parse_output: bool = True
+    # folders put first on the child's PYTHONPATH: `runar --as wandb` shadows `import wandb`
+    import_paths: list[str] = field(default_factory=list)
 
 
-def child_environment(store: Store, run_id: str) -> dict[str, str]:
+def child_environment(
+    store: Store, run_id: str, import_paths: list[str] | None = None
+) -> dict[str, str]:
     """The child's environment: ours, plus where and as which run the SDK should log."""
-    return {
+    env = {
         **os.environ,
         ENV_RUN_ID: run_id,
         ENV_STORE: str(store.root),
         "PYTHONUNBUFFERED": "1",  # prints must stream, not arrive at exit
     }
+    if import_paths:  # the child only: runar's own process and site-packages stay as they are
+        env["PYTHONPATH"] = os.pathsep.join([*import_paths, *filter(None, [env.get("PYTHONPATH")])])
+    return env
 
 
 def _started_event(request: RunRequest, run_id: str, git: GitCapture | None) -> RunStarted:
@@ -194,7 +201,7 @@ def _launch(
     sampler = Sampler(emit_sample, adopter=os.getpid())
     job = Launch(
         command=request.command,
-        env=child_environment(store, run_id),
+        env=child_environment(store, run_id, request.import_paths),
         cwd=Path.cwd(),
         sink=sink,
         use_pty=wants_pty(1),

@@ -100,8 +100,11 @@ class Run:
         *,
         config: Mapping[str, object] | None = None,
         tags: Iterable[str] = (),
+        parent_run: str | None = None,
     ) -> None:
-        self._open(name, config, tags, join=_role() != "sdk")
+        # parent_run: the run this one belongs to, when it is not the runner's (a nested
+        # mlflow run inside a standalone one)
+        self._open(name, config, tags, join=_role() != "sdk", parent_run=parent_run)
 
     @classmethod
     def attach(
@@ -123,6 +126,7 @@ class Run:
         tags: Iterable[str],
         *,
         join: bool,
+        parent_run: str | None = None,
     ) -> None:
         from pathlib import Path
 
@@ -139,13 +143,13 @@ class Run:
         self._finished = False
         self.name = name
         joined = _joined_run()
-        parent: str | None = None
+        parent = None if join else parent_run
         if joined is not None:
             store = Store(Path(joined[1]))
             if join:
                 self.run_id = joined[0]
             else:
-                parent = joined[0]
+                parent = parent_run or joined[0]
         else:
             store = Store.discover()
             try:
@@ -213,8 +217,14 @@ class Run:
         raise RunarError(f"run {self.run_id} is finished; start a new one with runar.init()")
 
     # -- the SDK surface ----------------------------------------------------------
-    def log(self, values: Mapping[str, object], step: int | None = None) -> None:
-        """Record numeric metrics at ``step`` (an automatic counter when omitted)."""
+    def log(
+        self, values: Mapping[str, object], step: int | None = None, *, ts: int | None = None
+    ) -> None:
+        """Record numeric metrics at ``step`` (an automatic counter when omitted).
+
+        Args:
+            ts: when the values were measured (ns since the epoch), if not now.
+        """
         clean = metric_values(values)
         if step is None:
             step = self._next_step
@@ -226,7 +236,10 @@ class Run:
         writer = self._writer
         if writer is None or self._finished:
             writer = self._writable()
-        writer.append(self._metrics(values=clean, step=step, workflow_step=_current_step_id()))
+        event = self._metrics(values=clean, step=step, workflow_step=_current_step_id())
+        if ts:
+            event.ts = ts  # the writer stamps only events without a time
+        writer.append(event)
 
     def config(self, values: Mapping[str, object]) -> None:
         """Record hyper-parameters; nested dicts allowed, odd values kept as repr."""

@@ -1,0 +1,5 @@
+"""``mlflow.transformers``: ``log_model`` stores the model; ``autolog`` is a no-op."""
+
+from runar.compat.mlflow.flavor import autolog, log_model, save_model
+
+__all__ = ["autolog", "log_model", "save_model"]

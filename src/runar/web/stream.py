@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -82,7 +83,9 @@ class Hub:
 
     def __init__(self, ping_s: float = PING_S) -> None:
         self.ping_s = ping_s
-        self.seq = 0
+        # Start past any id an earlier server handed out (ms since the epoch), so a tab that
+        # reconnects after a restart sends an id this hub never issued and gets a reset.
+        self.seq = time.time_ns() // 1_000_000
         self.history: deque[Change] = deque(maxlen=HISTORY)
         self.subscribers: set[Subscriber] = set()
         self.closed = False

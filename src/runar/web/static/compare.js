@@ -1,7 +1,7 @@
 // The Compare page: N runs overlaid per metric with one legend, and a config table that
 // highlights the keys whose values differ.
 
-import { html, useCallback, useEffect, useState } from "./vendor/preact-htm.standalone.js";
+import { html, useCallback, useEffect, useRef, useState } from "./vendor/preact-htm.standalone.js";
 import { getJSON, onRunsChanged, runPath } from "./api.js";
 import { Chart } from "./chart.js";
 import { ChartControls, useChartSettings } from "./controls.js";
@@ -50,7 +50,8 @@ function caption(series) {
 export function ComparePage({ runRefs }) {
   const settings = useChartSettings();
   const [records, setRecords] = useState(null);
-  const [charts, setCharts] = useState({});
+  const [charts, setCharts] = useState({ xMode: settings.xMode, byKey: {} });
+  const latest = useRef(0);
   const [error, setError] = useState(null);
 
   const loadRecords = useCallback(async () => {
@@ -68,10 +69,13 @@ export function ComparePage({ runRefs }) {
   const loadSeries = useCallback(async () => {
     if (!ids.length) return;
     try {
+      const xMode = settings.xMode;
+      const mine = ++latest.current;
       const answers = await Promise.all(
-        keys.map((key) => getJSON("/api/metrics", { runs: ids.join(","), key, x: settings.xMode, points: POINTS })),
+        keys.map((key) => getJSON("/api/metrics", { runs: ids.join(","), key, x: xMode, points: POINTS })),
       );
-      setCharts(Object.fromEntries(answers.map((a) => [a.key, a.series])));
+      if (mine !== latest.current) return; // a newer request (another axis) went out
+      setCharts({ xMode, byKey: Object.fromEntries(answers.map((a) => [a.key, a.series])) });
     } catch (err) {
       setError(err.message);
     }
@@ -107,14 +111,14 @@ export function ComparePage({ runRefs }) {
     ${keys.length === 0 && html`<p class="muted">These runs have logged no metrics.</p>`}
     <div class="chart-grid">
       ${keys.map((key) => {
-        const series = charts[key];
+        const series = charts.byKey[key];
         return html`<figure class="chart-card" key=${key} data-key=${key}>
           <figcaption><span class="chart-title">${key}</span>
             <span class="muted">${series ? caption(series) : ""}</span></figcaption>
           ${series ? html`<${Chart}
             id=${`compare:${key}`}
             series=${series.map((s) => ({ label: nameOf[s.run] || s.name || s.run, color: colorOf[s.run] || colorAt(0), x: s.x, y: s.y, nonfinite: s.nonfinite }))}
-            xMode=${settings.xMode}
+            xMode=${charts.xMode}
             smoothing=${settings.smoothing}
             logScale=${settings.logScale}
             sync="compare"

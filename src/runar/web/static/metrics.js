@@ -1,6 +1,6 @@
 // The Run page's metrics: one chart per key, with the x axis, smoothing and scale the user picks.
 
-import { html, useCallback, useEffect, useState } from "./vendor/preact-htm.standalone.js";
+import { html, useCallback, useEffect, useRef, useState } from "./vendor/preact-htm.standalone.js";
 import { getJSON, onRunsChanged, runPath } from "./api.js";
 import { Chart } from "./chart.js";
 import { ChartControls, useChartSettings } from "./controls.js";
@@ -11,14 +11,20 @@ export const POINTS = 2000;
 
 export function MetricsTab({ run }) {
   const settings = useChartSettings();
-  const [series, setSeries] = useState(null);
+  // the axis the series were fetched for: charts switch axis only when the new data is in
+  const [fetched, setFetched] = useState({ xMode: settings.xMode, series: null });
+  const series = fetched.series;
+  const latest = useRef(0);
   const [error, setError] = useState(null);
   const [needle, setNeedle] = useState("");
 
   const load = useCallback(async () => {
     try {
-      const answer = await getJSON(`${runPath(run.id)}/metrics`, { x: settings.xMode, points: POINTS });
-      setSeries(answer.series);
+      const xMode = settings.xMode;
+      const mine = ++latest.current;
+      const answer = await getJSON(`${runPath(run.id)}/metrics`, { x: xMode, points: POINTS });
+      if (mine !== latest.current) return; // a newer request (another axis) went out
+      setFetched({ xMode, series: answer.series });
       setError(null);
     } catch (err) {
       setError(err.message);
@@ -48,7 +54,7 @@ export function MetricsTab({ run }) {
         <${Chart}
           id=${`metric:${s.key}`}
           series=${[{ label: s.key, color: colorAt(0), x: s.x, y: s.y, nonfinite: s.nonfinite }]}
-          xMode=${settings.xMode}
+          xMode=${fetched.xMode}
           smoothing=${settings.smoothing}
           logScale=${settings.logScale}
           sync="run-metrics"

@@ -260,7 +260,7 @@ def demo_events(store: Store, run_id: str, spec: DemoRun, start: int) -> list[An
         StepStarted(step_id="train", name="train", ts=at + 1),
     ]
     loss = 2.3
-    rate = 0.004 * min(spec.lr / 1e-3, 3.0) * (1.3 if spec.width > 256 else 1.0)
+    rate = 0.012 * min(spec.lr / 1e-3, 3.0) * (1.3 if spec.width > 256 else 1.0)
     floor = 0.25 + 0.1 * abs(math.log10(spec.lr / 1e-3))
     failed_at = int(DEMO_STEPS * 0.55) if spec.diverges else None
     for i in range(DEMO_STEPS):
@@ -271,7 +271,7 @@ def demo_events(store: Store, run_id: str, spec: DemoRun, start: int) -> list[An
             if i > failed_at + 2:
                 break
             continue
-        loss = floor + (2.3 - floor) * math.exp(-rate * i) + rng.gauss(0, 0.03) * math.exp(-i / 400)
+        loss = floor + (2.3 - floor) * math.exp(-rate * i) + rng.gauss(0, 0.025) * math.exp(-i / 300)
         acc = min(0.99, 1 - loss / 2.6 + rng.gauss(0, 0.008))
         values = {"loss": loss, "acc": acc}
         if i % 25 == 24:

@@ -80,5 +80,14 @@ def sdk_points(store: Store, run_id: str) -> dict[str, list[tuple[int, float]]]:
 
 
 def artifact_texts(record: dict[str, Any]) -> dict[str, str]:
-    """Each artifact's name → its stored content, decoded."""
-    return {a["name"]: Path(a["file"]).read_text(errors="replace") for a in record["artifacts"]}
+    """Each artifact's name → its stored content, decoded; a folder → its sorted file names."""
+    texts = {}
+    for artifact in record["artifacts"]:
+        path = Path(artifact["file"])
+        if path.is_dir():
+            texts[artifact["name"]] = " ".join(
+                sorted(p.relative_to(path).as_posix() for p in path.rglob("*"))
+            )
+        else:
+            texts[artifact["name"]] = path.read_text(errors="replace")
+    return texts

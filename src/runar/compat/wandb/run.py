@@ -215,6 +215,9 @@ class Run:
     def mark_preempting(self) -> None:
         """Nothing to tell a server."""
 
+    def _label(self, *args: Any, **kwargs: Any) -> None:
+        """Integrations label their runs for wandb's own statistics; nothing to record."""
+
     # -- files and artifacts -------------------------------------------------------
     def save(
         self,

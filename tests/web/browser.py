@@ -271,7 +271,8 @@ def demo_events(store: Store, run_id: str, spec: DemoRun, start: int) -> list[An
             if i > failed_at + 2:
                 break
             continue
-        loss = floor + (2.3 - floor) * math.exp(-rate * i) + rng.gauss(0, 0.025) * math.exp(-i / 300)
+        noise = rng.gauss(0, 0.025) * math.exp(-i / 300)
+        loss = floor + (2.3 - floor) * math.exp(-rate * i) + noise
         acc = min(0.99, 1 - loss / 2.6 + rng.gauss(0, 0.008))
         values = {"loss": loss, "acc": acc}
         if i % 25 == 24:

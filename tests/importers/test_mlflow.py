@@ -52,14 +52,19 @@ def test_every_live_run_lands_once(store, source):
 def test_params_metrics_tags_and_times(store, source, imported):
     results = by_name(import_runs(store, "mlflow", source))
     run = imported(results["baseline"].run_id)
-    assert run.config == {"lr": 0.001, "epochs": 3, "optimizer": "adam"}
+    assert run.config == {
+        "lr": 0.001,
+        "epochs": 3,
+        "optimizer": "adam",
+        "_mlflow": {"experiment": "demo"},
+    }
     assert run.series("loss") == [(0, 0.9), (1, 0.6), (2, 0.4)]
     assert run.series("acc") == [(0, 0.5), (1, 0.7), (2, 0.8)]
     assert [ts for ts, _, _ in run.metrics] == [(T0 + 1000 * k) * MS for k in (1, 2, 3)]
     assert run.started.ts == T0 * MS
     assert run.finished.ts == (T0 + 10_000) * MS
     assert run.finished.status == "completed"
-    assert sorted(run.tags) == ["experiment=demo", "mlflow", "team=vision"]
+    assert sorted(run.tags) == ["mlflow", "team:vision"]
     assert run.started.user == "ada"
     assert run.started.git.commit == "0123456789abcdef0123456789abcdef01234567"
     notes = [e.text for e in run.events if isinstance(e, NoteAdded)]
@@ -70,7 +75,7 @@ def test_status_nan_and_the_nested_run(store, source, imported):
     results = by_name(import_runs(store, "mlflow", source))
     high = imported(results["high-lr"].run_id)
     assert high.finished.status == "failed"
-    assert high.config == {"lr": 0.1}
+    assert high.config == {"lr": 0.1, "_mlflow": {"experiment": "demo"}}
     (first, second) = high.series("loss")
     assert first == (0, 2.5)
     assert second[0] == 1 and math.isnan(second[1])

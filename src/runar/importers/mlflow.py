@@ -4,7 +4,8 @@ What becomes what::
 
     params                 config (typed: "0.001" → 0.001, "3" → 3, "True" → True)
     metrics                metrics: each (timestamp, step) one event at that wall time
-    tags                   runar tags "key=value"; mlflow.runName → the name,
+    experiment             config _mlflow.experiment (as runar.compat.mlflow records it)
+    tags                   runar tags "key:value"; mlflow.runName → the name,
                            mlflow.note.content → a note, mlflow.source.git.commit → git,
                            mlflow.parentRunId → parent_run; other mlflow.* tags are dropped
     status                 FINISHED → completed, FAILED → failed, KILLED → killed;
@@ -44,6 +45,7 @@ FILE_STORE_STATUS: Final = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAI
 # mlflow's SQL store writes ±inf as ±max double (its column cannot hold inf); undo that
 SQL_INF: Final = sys.float_info.max
 MLFLOW_PREFIX: Final = "mlflow."
+MAX_TAG_VALUE_CHARS: Final = 200
 
 
 def typed(text: str) -> Any:
@@ -88,11 +90,14 @@ def _apply_tags(run: SourceRun, tags: dict[str, str]) -> None:
     run.user = tags.get("mlflow.user") or run.user
     if tags.get("mlflow.source.name"):
         run.command = [tags["mlflow.source.name"]]
-    run.tags += [
-        f"{key}={value}" if value else key
-        for key, value in sorted(tags.items())
-        if not key.startswith(MLFLOW_PREFIX)
-    ]
+    for key, value in sorted(tags.items()):
+        if key.startswith(MLFLOW_PREFIX):
+            continue
+        # as runar.compat.mlflow records set_tag: a label when it fits one, else a note
+        if len(value) > MAX_TAG_VALUE_CHARS or any(c in value for c in "\n\r\t\x00"):
+            run.notes.append(f"{key}: {value}")
+        else:
+            run.tags.append(f"{key}:{value}" if value else key)
 
 
 def _local_path(uri: str | None) -> Path | None:
@@ -121,7 +126,8 @@ def _new_run(
         name=name,
         started_ts=start * MS,
         ended_ts=(end or start) * MS,
-        tags=["mlflow", f"experiment={experiment}"],
+        config={"_mlflow": {"experiment": experiment}},
+        tags=["mlflow"],
     )
 
 
@@ -179,7 +185,7 @@ def _file_store_run(folder: Path, experiment: str) -> SourceRun | None:
     status = meta.get("status")
     name = FILE_STORE_STATUS.get(status, str(status)) if isinstance(status, int) else str(status)
     run.status = STATUS.get(name, "completed")
-    run.config = {k: typed(v) for k, v in _read_values(folder / "params").items()}
+    run.config |= {k: typed(v) for k, v in _read_values(folder / "params").items()}
     run.metrics = _read_metric_files(folder / "metrics", run.skipped)
     _apply_tags(run, _read_values(folder / "tags"))
     run.artifacts = _artifacts(folder / "artifacts")
@@ -280,7 +286,7 @@ def _read_tables(con: sqlite3.Connection, db: Path) -> list[SourceRun]:
         run = _new_run(run_uuid, f"{db}#{run_uuid}", exp_name, name or None, start or 0, end)
         run.user = user or ""
         run.status = STATUS.get(str(status), "completed")
-        run.config = {key: typed(value) for key, value in params.get(run_uuid, [])}
+        run.config |= {key: typed(value) for key, value in params.get(run_uuid, [])}
         # latest_metrics only fills in keys whose history is gone (a pruned database)
         rows = metrics.get(run_uuid, [])
         have = {row[0] for row in rows}

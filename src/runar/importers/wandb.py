@@ -12,9 +12,11 @@ it needs (wandb_internal.proto) with the wire reader::
     RunExit       1 exit_code  2 runtime (s)
     Files         1 files {1 path, 3 type (1 = wandb's own)}
 
-Numeric history values become metrics at ``_step``, stamped with ``_timestamp``; nested
-keys are joined with ``/`` (as ``runar.compat.wandb`` flattens them); media and tables
-(JSON objects) are left out. Files the script saved (``wandb.save``) become artifacts.
+``project``, ``entity``, ``group``, ``job_type`` and the id go to config ``_wandb.*``, as
+``runar.compat.wandb`` records them. Numeric history values become metrics at ``_step``,
+stamped with ``_timestamp``; nested keys are joined with ``/`` (as ``runar.compat.wandb``
+flattens them); media and tables (JSON objects) are left out. Files the script saved
+(``wandb.save``) become artifacts.
 """
 
 from __future__ import annotations
@@ -204,14 +206,14 @@ def read_wandb_file(path: Path) -> SourceRun:
         name=meta.get("display_name") or run_id,
         started_ts=start,
         ended_ts=end,
-        config=state.config,
         metrics=state.metrics,
         summary=state.summary,
-        tags=["wandb", f"project={project}", *meta["tags"]],
+        tags=["wandb", *meta["tags"]],
     )
-    for key in ("group", "job_type"):
-        if meta.get(key):
-            run.tags.append(f"{key}={meta[key]}")
+    # where runar.compat.wandb keeps init()'s project, group… so both kinds of run compare
+    keys = ("project", "entity", "group", "job_type")
+    wandb_meta = {key: meta[key] for key in keys if meta.get(key)} | {"id": run_id}
+    run.config = {**state.config, "_wandb": wandb_meta}
     if meta.get("notes"):
         run.notes.append(meta["notes"])
     if state.exit_code is None:

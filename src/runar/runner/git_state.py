@@ -236,7 +236,10 @@ def _snapshot(
     with tempfile.TemporaryDirectory(prefix="runar-index-") as tmp:
         tmp_index = Path(tmp) / "index"
         if index.is_file():
-            shutil.copyfile(index, tmp_index)  # a warm stat cache: only changed files get hashed
+            # a warm stat cache: only changed files get hashed. copy2 keeps the index's
+            # mtime, which git needs to tell a file edited in the same clock tick as the
+            # index was written ("racily clean") from an unchanged one
+            shutil.copy2(index, tmp_index)
         env = {**os.environ, **_IDENTITY, "GIT_INDEX_FILE": str(tmp_index)}
         pathspec = [".", *(f":(exclude,literal){p}" for p in exclude)]
         if _git(root, "add", "-A", "--", *pathspec, env=env) is None:

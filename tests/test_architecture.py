@@ -64,6 +64,8 @@ ALLOWED = {
     # the web server reuses `runar show --json`'s record builder, nothing else of the CLI
     # other trackers' APIs: they record through the SDK like a training script
     "runar.compat": {"runar.sdk"},
+    # framework callbacks: the same, each framework imported only in its own module
+    "runar.integrations": {"runar.sdk"},
     "runar.web": {
         "runar.views",
         "runar.projector",
@@ -77,8 +79,10 @@ ALLOWED = {
 LIGHT = [
     *("runar", "runar.events", "runar.codec", "runar.journal", "runar.sdk", "runar.redact"),
     *("runar.compat.wandb", "runar.compat.mlflow"),
+    *("runar.integrations", "runar.integrations.target"),
 ]
 HEAVY = ["polars", "lmdb", "typer", "textual", "git", "rich", "numpy"]
+HEAVY += ["torch", "transformers", "lightning", "keras", "tensorflow", "jax"]
 WEB = ["runar.web", "starlette", "uvicorn"]
 TRAINING_SIDE = [
     *("runar", "runar.sdk", "runar.journal", "runar.runner", "runar.cli.runner"),

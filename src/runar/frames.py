@@ -1,110 +1,26 @@
 """Polars views of the store: one row per run, and every metric point in long format.
 
-Sealed segments never change, so their metric points are cached as Arrow IPC files
-under ``index/metrics/`` (keyed by segment and size) and memory-mapped on later loads;
-active segments are read from the log each time.
+Metric points come segment by segment from views/metric_cache.py, which caches sealed
+segments as Arrow IPC under ``index/metrics/``.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from runar.events import MetricsLogged, OutputCaptured
-from runar.journal.reader import read_segment
-from runar.journal.segment import SegmentFile, list_segments, segment_stem
+from runar.journal.segment import list_segments
 from runar.store import Store
 from runar.views import open_views
 from runar.views.liveness import effective_status
-from runar.views.output_metrics import PARSER_VERSION, StreamState, metrics_from_output
+from runar.views.metric_cache import schema, segment_points
 
 if TYPE_CHECKING:
     import polars as pl
 
     from runar.views.summary import RunSummary
-
-METRIC_COLUMNS: Final = ("run_id", "step", "key", "value", "ts", "writer", "seq")
-
-
-def _schema() -> dict[str, Any]:
-    import polars as pl
-
-    return {
-        "run_id": pl.String,
-        "step": pl.Int64,
-        "key": pl.String,
-        "value": pl.Float64,
-        "ts": pl.Int64,
-        "writer": pl.String,
-        "seq": pl.Int64,
-    }
-
-
-def _segment_points(seg: SegmentFile, parse_output: bool) -> pl.DataFrame:
-    """Every metric point of one segment, in the order written."""
-    import polars as pl
-
-    steps: list[int | None] = []
-    keys: list[str] = []
-    values: list[float] = []
-    stamps: list[int] = []
-    writers: list[str] = []
-    seqs: list[int] = []
-    states: dict[str, StreamState] = {}
-    stem = segment_stem(seg.writer, seg.number)
-    for event in read_segment(seg).events:
-        if isinstance(event, MetricsLogged):
-            batch: Iterable[MetricsLogged] = (event,)
-        elif parse_output and isinstance(event, OutputCaptured):
-            batch = metrics_from_output(event, states, stem)
-        else:
-            continue
-        for m in batch:
-            n = len(m.values)
-            keys.extend(m.values)
-            values.extend(m.values.values())
-            steps.extend([m.step] * n)
-            stamps.extend([m.ts] * n)
-            writers.extend([m.writer] * n)
-            seqs.extend([m.seq] * n)
-    frame = pl.DataFrame(
-        {"step": steps, "key": keys, "value": values, "ts": stamps, "writer": writers, "seq": seqs},
-        schema={k: v for k, v in _schema().items() if k != "run_id"},
-    )
-    return frame.with_columns(pl.lit(seg.run_id, dtype=pl.String).alias("run_id")).select(
-        METRIC_COLUMNS
-    )
-
-
-def _cache_path(store: Store, seg: SegmentFile, parse_output: bool) -> Path:
-    flavour = f"p{PARSER_VERSION}" if parse_output else "n"  # a better parser reparses
-    stem = segment_stem(seg.writer, seg.number)
-    return store.index_dir / "metrics" / seg.run_id / f"{stem}.{seg.size}.{flavour}.arrow"
-
-
-def _cached_points(store: Store, seg: SegmentFile, parse_output: bool) -> pl.DataFrame:
-    import polars as pl
-
-    if not seg.sealed:
-        return _segment_points(seg, parse_output)
-    path = _cache_path(store, seg, parse_output)
-    if path.exists():
-        try:
-            return pl.read_ipc(path)
-        except (pl.exceptions.PolarsError, OSError):
-            path.unlink(missing_ok=True)  # a damaged cache is rebuilt from the log
-    frame = _segment_points(seg, parse_output)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        frame.write_ipc(tmp)
-        tmp.replace(path)
-    except OSError:
-        pass  # a cache we cannot write only costs speed
-    return frame
 
 
 def metrics(
@@ -129,16 +45,15 @@ def metrics(
     store = store or Store.discover()
     with open_views(store, catch_up=catch_up) as views:
         summaries = views.runs() if runs is None else [views.get(ref) for ref in runs]
+    wanted = None if keys is None else frozenset(keys)
     frames = []
     for summary in summaries:
         parse_output = summary.started is None or summary.started.parse_output
         for seg in list_segments(store.run_dir(summary.run_id)):
-            frames.append(_cached_points(store, seg, parse_output))
+            frames.append(segment_points(store, seg, parse_output, wanted))
     if not frames:
-        return pl.DataFrame(schema=_schema())
+        return pl.DataFrame(schema=schema())
     frame = pl.concat(frames, how="vertical", rechunk=False)
-    if keys is not None:
-        frame = frame.filter(pl.col("key").is_in(list(keys)))
     if any(s.duplicates for s in summaries):
         frame = frame.unique(
             ["run_id", "writer", "seq", "key", "step"], keep="first", maintain_order=True

@@ -11,15 +11,17 @@ os.environ.setdefault("KERAS_BACKEND", "torch")  # before keras is first importe
 keras = pytest.importorskip("keras")
 
 from runar.integrations.keras import RunarCallback  # noqa: E402
-from tests.integrations.training import Trained, train  # noqa: E402
+from tests.integrations.training import Trained, train_once  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=["runar", "python"])
-def trained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    tmp = tmp_path_factory.mktemp(f"keras-{request.param}")
-    under_runar = request.param == "runar"
-    name_args = [] if under_runar else ["--name", "tiny-keras"]
-    return train(tmp, "train_keras.py", *name_args, under_runar=under_runar, name="cli")
+def trained(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Trained:
+    under = request.param == "runar"
+    args = [] if under else ["--name", "tiny-keras"]
+    key = f"keras-{request.param}"
+    return train_once(tmp_path_factory, worker_id, key, "train_keras.py", *args, under_runar=under)
 
 
 def test_the_run_keeps_the_runners_name_or_takes_the_callbacks(trained: Trained):

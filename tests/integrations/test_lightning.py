@@ -21,18 +21,23 @@ from runar.events import ConfigSet, MetricsLogged
 from runar.integrations.lightning import NoRun, RunarLogger
 from runar.journal import read_run
 from runar.sdk import run as sdk_run
-from tests.integrations.training import Trained, train
+from tests.integrations.training import Trained, train_once
 
 
 @pytest.fixture(scope="module", params=["runar", "python-ddp"])
-def trained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    tmp = tmp_path_factory.mktemp(f"lightning-{request.param}")
+def trained(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Trained:
     devices = "1" if request.param == "runar" else "2"
-    args = ["--root", str(tmp / "out"), "--devices", devices, "--name", "tiny"]
-    return train(tmp, "train_lightning.py", *args, under_runar=request.param == "runar", name="cli")
+    args = ["--root", "out", "--devices", devices, "--name", "tiny"]
+    under = request.param == "runar"
+    key = f"lightning-{request.param}"
+    return train_once(
+        tmp_path_factory, worker_id, key, "train_lightning.py", *args, under_runar=under
+    )
 
 
-def csv_rows(path: str) -> list[tuple[int, dict[str, float]]]:
+def csv_rows(path: Path) -> list[tuple[int, dict[str, float]]]:
     """Lightning's CSVLogger: one row per log_metrics call, empty cells for absent keys."""
     with open(path, newline="") as f:
         return [
@@ -43,7 +48,7 @@ def csv_rows(path: str) -> list[tuple[int, dict[str, float]]]:
 
 def test_metrics_are_what_lightning_logged_at_its_steps(trained: Trained):
     rank_zero = [m for m in trained.metrics() if not any(k.startswith("rank") for k in m[1])]
-    assert rank_zero == csv_rows(trained.truth["metrics_csv"])
+    assert rank_zero == csv_rows(trained.work / trained.truth["metrics_csv"])
     assert {key for _, values in rank_zero for key in values} == {"train_loss", "val_loss", "epoch"}
 
 
@@ -64,7 +69,7 @@ def test_hyperparameters_are_the_modules_hparams(trained: Trained):
 
 def test_each_checkpoint_kept_is_referenced_not_copied(trained: Trained):
     artifacts = trained.artifacts()
-    best = Path(trained.truth["best_model_path"])
+    best = trained.work / trained.truth["best_model_path"]
     assert best.parent == (trained.work / "out" / "tiny" / trained.run_id / "checkpoints")
     reference = artifacts[f"checkpoints/{best.name}"]
     assert reference["path"] == str(best.resolve())

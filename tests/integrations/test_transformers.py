@@ -13,16 +13,19 @@ transformers = pytest.importorskip("transformers")
 from runar.events import RunRenamed, RunStarted  # noqa: E402
 from runar.integrations.transformers import RunarCallback  # noqa: E402
 from runar.sdk import run as sdk_run  # noqa: E402
-from tests.integrations.training import Trained, train  # noqa: E402
+from tests.integrations.training import Trained, train_once  # noqa: E402
 
 MODES = ["runar", "python"]
 
 
 @pytest.fixture(scope="module", params=MODES)
-def trained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    tmp = tmp_path_factory.mktemp(f"bert-{request.param}")
-    args = ["--output_dir", str(tmp / "out"), "--max_steps", "6", "--run_name", "tiny-bert"]
-    return train(tmp, "train_bert.py", *args, under_runar=request.param == "runar", name="cli")
+def trained(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Trained:
+    args = ["--output_dir", "out", "--max_steps", "6", "--run_name", "tiny-bert"]
+    under = request.param == "runar"
+    key = f"bert-{request.param}"
+    return train_once(tmp_path_factory, worker_id, key, "train_bert.py", *args, under_runar=under)
 
 
 def test_the_run_is_the_runners_under_runar_and_the_scripts_own_under_python(trained: Trained):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from runar.events import AnyEvent, ArtifactAttached, ConfigSet, MetricsLogged, RunStarted, Unknown
 from runar.journal import read_run
 from runar.store import Store
@@ -60,16 +62,39 @@ class Trained:
         }
 
 
-def train(tmp: Path, script: str, *args: str, under_runar: bool, name: str) -> Trained:
+def train_once(
+    factory: pytest.TempPathFactory,
+    worker_id: str,
+    key: str,
+    script: str,
+    *args: str,
+    under_runar: bool,
+) -> Trained:
+    """``train`` once per test session, even when several xdist workers need the result.
+
+    The pytest-xdist recipe: workers share the session's temp root, the first one trains
+    under a file lock and the others read what it recorded.
+    """
+    if worker_id == "master":
+        return train(factory.mktemp(key), script, *args, under_runar=under_runar)
+    from filelock import FileLock  # torch depends on it, so it is here wherever these run
+
+    tmp = factory.getbasetemp().parent / key
+    with FileLock(f"{tmp}.lock"):
+        if (tmp / "truth.json").is_file():
+            return recorded(tmp)
+        return train(tmp, script, *args, under_runar=under_runar)
+
+
+def train(tmp: Path, script: str, *args: str, under_runar: bool, name: str = "cli") -> Trained:
     """Run ``scripts/<script>`` with plain python or ``python -m runar -n NAME``."""
     tmp.mkdir(parents=True, exist_ok=True)
     store = Store(tmp / ".runar")
     shutil.copy(SCRIPTS / script, tmp / script)
-    truth = tmp / "truth.json"
     env = {
         **os.environ,
         "RUNAR_DIR": str(store.root),
-        "TRUTH_FILE": str(truth),
+        "TRUTH_FILE": str(tmp / "truth.json"),
         "HF_HUB_OFFLINE": "1",  # a tiny config built in code: nothing to download
         "KERAS_BACKEND": "torch",
         "RUNAR_SAMPLE_INTERVAL": "0.5",
@@ -86,7 +111,15 @@ def train(tmp: Path, script: str, *args: str, under_runar: bool, name: str) -> T
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    return recorded(tmp)
+
+
+def recorded(tmp: Path) -> Trained:
+    """The one run a script recorded in ``tmp/.runar``, and its truth file."""
+    store = Store(tmp / ".runar")
     run_ids = store.run_ids()
     assert len(run_ids) == 1, run_ids
     events = read_run(store.run_dir(run_ids[0])).events
-    return Trained(store, run_ids[0], list(events), json.loads(truth.read_text()), tmp)
+    return Trained(
+        store, run_ids[0], list(events), json.loads((tmp / "truth.json").read_text()), tmp
+    )

@@ -114,6 +114,20 @@ def test_classes_and_functions_in_hyperparameters_are_named(logger):
     ]
 
 
+def test_metrics_take_the_prefix_and_leave_out_what_is_not_a_number(store):
+    import torch
+
+    logger = RunarLogger(prefix="fold1")
+    run = logger.experiment
+    assert (logger.name, logger.version) == ("runar", run.run_id)
+    logger.log_metrics({"loss": torch.tensor(0.25), "stage": "fit", "hist": torch.ones(3)}, step=7)
+    run.finish()
+    logged = [
+        (e.step, e.values) for e in read_run(run.run_dir).events if isinstance(e, MetricsLogged)
+    ]
+    assert logged == [(7, {"fold1/loss": 0.25})]
+
+
 def test_a_rank_other_than_zero_logs_metrics_nowhere(store, monkeypatch):
     monkeypatch.setattr(rank_zero_only, "rank", 1)
     logger = RunarLogger()

@@ -15,7 +15,7 @@ from runar.journal.segment import list_segments
 from runar.store import Store
 from runar.views import open_views
 from runar.views.liveness import effective_status
-from runar.views.metric_cache import schema, segment_points
+from runar.views.metric_cache import drop_shadowed, schema, segment_points
 
 if TYPE_CHECKING:
     import polars as pl
@@ -53,7 +53,7 @@ def metrics(
             frames.append(segment_points(store, seg, parse_output, wanted))
     if not frames:
         return pl.DataFrame(schema=schema())
-    frame = pl.concat(frames, how="vertical", rechunk=False)
+    frame = drop_shadowed(pl.concat(frames, how="vertical", rechunk=False))
     if any(s.duplicates for s in summaries):
         frame = frame.unique(
             ["run_id", "writer", "seq", "key", "step"], keep="first", maintain_order=True

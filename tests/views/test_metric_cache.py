@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 import runar.frames as frames
-from runar.events import MetricsLogged
-from runar.views import metric_cache
+from runar.events import MetricsLogged, OutputCaptured
+from runar.views import metric_cache, open_views
 
 from .helpers import write_run
 
@@ -62,3 +62,26 @@ def test_a_damaged_key_file_is_rebuilt_from_the_log(store, split_small) -> None:
     [folder] = list((store.index_dir / "metrics").rglob("*.keys"))
     next(folder.glob("*.arrow")).write_bytes(b"garbage")
     assert frames.metrics(store=store).equals(first)
+
+
+PRINTED = OutputCaptured(
+    stream="stdout", text="step 1: loss 0.9, acc 0.5\nstep 2: loss 0.8, acc 0.6\n"
+)
+LOGGED = [
+    MetricsLogged(values={"loss": 0.95}, step=10),
+    MetricsLogged(values={"loss": 0.85}, step=20),
+]
+
+
+@pytest.mark.parametrize("printed_first", [True, False])
+def test_a_key_the_script_logs_is_not_also_read_from_its_output(store, printed_first) -> None:
+    events = [PRINTED, *LOGGED] if printed_first else [*LOGGED, PRINTED]
+    run_id = write_run(store, events, name="both")
+    loss = frames.metrics(keys=["loss"], store=store)
+    assert loss.select("step", "value").rows() == [(10, 0.95), (20, 0.85)]
+    acc = frames.metrics(keys=["acc"], store=store)  # printed only: still read
+    assert acc.select("step", "value").rows() == [(1, 0.5), (2, 0.6)]
+    with open_views(store) as views:
+        summary = views.get(run_id)
+    assert (summary.metrics["loss"].count, summary.metrics["loss"].last) == (2, 0.85)
+    assert summary.metrics["acc"].derived and not summary.metrics["loss"].derived

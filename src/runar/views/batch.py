@@ -50,6 +50,8 @@ def _fold_group(summary: RunSummary, keys: tuple[str, ...], group: list[MetricsL
         low = min(finite) if finite else None
         high = max(finite) if finite else None
         current = summary.metrics.get(key)
+        if current is not None and current.derived:
+            current = None  # logged by the script: its printed copy goes (see summary.py)
         if current is None:
             summary.metrics[key] = MetricSummary(
                 top.values[key], top.step, top_clock, low, high, len(column)

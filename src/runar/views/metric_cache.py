@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 METRIC_COLUMNS: Final = ("run_id", "step", "key", "value", "ts", "writer", "seq")
-CACHE_FORMAT: Final = 2  # 2: run id and writer left out, one file per key past SPLIT_POINTS
+DERIVED: Final = "derived"  # True for a point read from printed output; dropped by frames
+CACHE_FORMAT: Final = 3  # 2: no run id/writer, one file per key when big; 3: derived
 SPLIT_POINTS: Final = 50_000  # past this many points a segment is cached one file per key
 _PER_KEY_SUFFIX: Final = ".keys"
 _ROW: Final = "row"
@@ -50,7 +51,10 @@ def schema() -> dict[str, Any]:
 def segment_points(
     store: Store, seg: SegmentFile, parse_output: bool, keys: Collection[str] | None = None
 ) -> pl.DataFrame:
-    """The segment's points (only ``keys`` when given), in the order written."""
+    """The segment's points (only ``keys`` when given), in the order written.
+
+    Columns: METRIC_COLUMNS, then DERIVED.
+    """
     import polars as pl
 
     if not seg.sealed:
@@ -79,13 +83,16 @@ def _derive(seg: SegmentFile, parse_output: bool) -> pl.DataFrame:
     values: list[float] = []
     stamps: list[int] = []
     seqs: list[int] = []
+    derived: list[bool] = []
     states: dict[str, StreamState] = {}
     stem = segment_stem(seg.writer, seg.number)
     for event in read_segment(seg).events:
         if isinstance(event, MetricsLogged):
             batch: Iterable[MetricsLogged] = (event,)
+            read = False
         elif parse_output and isinstance(event, OutputCaptured):
             batch = metrics_from_output(event, states, stem)
+            read = True
         else:
             continue
         for m in batch:
@@ -95,14 +102,16 @@ def _derive(seg: SegmentFile, parse_output: bool) -> pl.DataFrame:
             steps.extend([m.step] * n)
             stamps.extend([m.ts] * n)
             seqs.extend([m.seq] * n)
-    return pl.DataFrame(
-        {"step": steps, "key": names, "value": values, "ts": stamps, "seq": seqs},
-        schema=_cached_schema(),
-    )
+            derived.extend([read] * n)
+    columns = {"step": steps, "key": names, "value": values, "ts": stamps, "seq": seqs}
+    return pl.DataFrame({**columns, DERIVED: derived}, schema=_cached_schema())
 
 
 def _cached_schema() -> dict[str, Any]:
-    return {k: v for k, v in schema().items() if k not in ("run_id", "writer")}
+    import polars as pl
+
+    kept = {k: v for k, v in schema().items() if k not in ("run_id", "writer")}
+    return {**kept, DERIVED: pl.Boolean}
 
 
 def _only(points: pl.DataFrame, keys: Collection[str] | None) -> pl.DataFrame:
@@ -118,7 +127,7 @@ def _complete(points: pl.DataFrame, seg: SegmentFile) -> pl.DataFrame:
     return points.with_columns(
         pl.lit(seg.run_id, dtype=pl.String).alias("run_id"),
         pl.lit(seg.writer, dtype=pl.String).alias("writer"),
-    ).select(METRIC_COLUMNS)
+    ).select(*METRIC_COLUMNS, DERIVED)
 
 
 def _cache_path(store: Store, seg: SegmentFile, parse_output: bool) -> Path:
@@ -180,3 +189,15 @@ def _drop_stale(path: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
         else:
             old.unlink(missing_ok=True)
+
+
+def drop_shadowed(points: pl.DataFrame) -> pl.DataFrame:
+    """Without the DERIVED column, and without points read from output for a key the
+    same run also logged (the logged curve is the one; see views/summary.py)."""
+    import polars as pl
+
+    if not points[DERIVED].any():
+        return points.drop(DERIVED)
+    pair = pl.concat_str(["run_id", "key"], separator="\0")
+    logged = points.filter(~pl.col(DERIVED)).select(pair.unique()).to_series()
+    return points.filter(~(pl.col(DERIVED) & pair.is_in(logged.implode()))).drop(DERIVED)

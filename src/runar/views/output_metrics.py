@@ -30,6 +30,7 @@ import msgspec
 
 from runar.events import MetricsLogged, OutputCaptured
 from runar.views.stdout_metrics import LineReading, read_line
+from runar.views.summary import DERIVED_SOURCE
 
 MAX_TAIL_CHARS: Final = 4096  # a "line" longer than this is not a metrics line
 MAX_HELD_LINES: Final = 256  # past this many step-less lines, training has surely begun
@@ -103,7 +104,7 @@ def _settle(
         step = state.last_step
     state.last_step = step
     point = MetricsLogged(
-        values=reading.values, step=step, source="output", writer=writer, seq=seq, ts=ts
+        values=reading.values, step=step, source=DERIVED_SOURCE, writer=writer, seq=seq, ts=ts
     )
     return [*released, point]
 
@@ -159,7 +160,7 @@ def _release(state: StreamState) -> list[MetricsLogged]:
         MetricsLogged(
             values=line.values,
             step=None,
-            source="output",
+            source=DERIVED_SOURCE,
             writer=line.writer,
             seq=line.seq,
             ts=line.ts,

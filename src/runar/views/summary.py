@@ -38,6 +38,7 @@ from runar.views.script_args import ScriptArgs, from_argv
 Clock = tuple[int, str, int]
 FAILURE_CHARS: Final = 40  # a failure reason in a table cell
 ZERO_CLOCK: Final[Clock] = (0, "", 0)
+DERIVED_SOURCE: Final = "output"  # MetricsLogged.source of points read from printed output
 LOWER_IS_BETTER: Final = (
     "loss",
     "err",
@@ -76,6 +77,7 @@ class MetricSummary(msgspec.Struct, array_like=True):
     min: float | None
     max: float | None
     count: int
+    derived: bool = False  # read from the printed output rather than logged by the script
 
     def best(self, key: str) -> float | None:
         return self.min if lower_is_better(key) else self.max
@@ -254,12 +256,26 @@ def _set(registers: dict[str, Register], key: str, clock: Clock, value: Any) -> 
 
 def _fold_metrics(summary: RunSummary, event: MetricsLogged, clock: Clock) -> None:
     metrics = summary.metrics
+    derived = event.source == DERIVED_SOURCE
     for key, value in event.values.items():
         m = metrics.get(key)
+        if m is not None and m.derived != derived:
+            # A key the script logs itself is that curve; what its printed lines said of
+            # the same key (a progress bar, a trainer's dict) would interleave a second,
+            # differently stepped series. Whichever arrives first, the logged one stays.
+            if derived:
+                continue
+            m = None
         finite = not math.isnan(value)
         if m is None:
             metrics[key] = MetricSummary(
-                value, event.step, clock, value if finite else None, value if finite else None, 1
+                value,
+                event.step,
+                clock,
+                value if finite else None,
+                value if finite else None,
+                1,
+                derived,
             )
             continue
         m.count += 1

@@ -104,9 +104,7 @@ _LEADING_BATCH = re.compile(
 _STEP_IN_PARENS = re.compile(r"\s*\(\s*(?:step\s*)?(?P<step>\d+)?\s*\)$", re.IGNORECASE)
 _KERAS_HEADER = re.compile(r"^Epoch\s+(?P<n>\d+)\s*/\s*\d+$", re.IGNORECASE)
 _KERAS_BAR = re.compile(r"^\d+/\d+\s*(?:\[[=>.]*\]|━+|(?=-\s))\s*(?:-\s*)?")
-_RICH_BAR = re.compile(
-    r"^[━╸╺╾╼─]+\s+\d+/\d+\s+(?:[\d:]+\s*•\s*[\d:-]+\s+)?(?:[\d.]+\s*it/s\s*)?"
-)
+_RICH_BAR = re.compile(r"^[━╸╺╾╼─]+\s+\d+/\d+\s+(?:[\d:]+\s*•\s*[\d:-]+\s+)?(?:[\d.]+\s*it/s\s*)?")
 _TQDM = re.compile(r"(?P<desc>.*?)\s*\d+%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+|\?)\s*(?P<rest>.*)$")
 _TQDM_TIMING = re.compile(
     r"^(?:[\d:?]+<[\d:?]+|\d+(?:\.\d+)?\s*[a-zA-Z]*/[a-zA-Z]+|\?[a-zA-Z]*/s)$"

@@ -83,10 +83,28 @@ def curves(long: pl.DataFrame, x: XAxis, points: int) -> dict[tuple[str, str], d
     if not by:
         groups = {(long["run_id"][0], long["key"][0]): long}
     else:
-        parts = long.partition_by(by, maintain_order=True, as_dict=True)
-        groups = {}
-        for part in parts.values():
-            groups[(part["run_id"][0], part["key"][0])] = part
+        groups = _contiguous_groups(long, by) or {
+            (part["run_id"][0], part["key"][0]): part
+            for part in long.partition_by(by, maintain_order=True)
+        }
     for (run_id, key), group in groups.items():
         out[(str(run_id), str(key))] = series_record(with_x(group, x), points)
     return out
+
+
+def _contiguous_groups(long: pl.DataFrame, by: list[str]) -> dict[tuple[Any, Any], pl.DataFrame]:
+    """The curves as zero-copy slices when each lies in one block of rows, as runs loaded
+    one after another do; empty when some curve is interleaved with another."""
+    import polars as pl
+
+    blocks = long.select(pl.struct(by).rle().struct.field("len")).to_series().to_list()
+    groups: dict[tuple[Any, Any], pl.DataFrame] = {}
+    start = 0
+    for length in blocks:
+        part = long.slice(start, length)
+        name = (part["run_id"][0], part["key"][0])
+        if name in groups:
+            return {}
+        groups[name] = part
+        start += length
+    return groups

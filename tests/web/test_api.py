@@ -167,6 +167,14 @@ def test_run_metrics_time_and_relative_axes(served):
     assert absolute[0] > 1e9  # Unix seconds
 
 
+def test_run_metrics_limit_keeps_the_latest_points(served):
+    data = get_json(served.base, f"/api/runs/{served.runs['alpha']}/metrics?keys=acc&limit=1")
+    assert data["series"][0]["x"] == [1] and data["series"][0]["y"] == [0.7]
+    assert data["series"][0]["count"] == 1
+    bad = request(served.base, f"/api/runs/{served.runs['alpha']}/metrics?limit=-3")
+    assert bad.status == 400
+
+
 def test_bad_axis_is_400(served):
     assert request(served.base, f"/api/runs/{served.runs['alpha']}/metrics?x=epoch").status == 400
 

@@ -108,8 +108,9 @@ def run_metrics(request: Request) -> Response:
     x = series.x_axis(q.get("x", "step"))
     points = series.points_param(q.get("points"))
     keys = _keys(q.get("keys")) or _keys(q.get("key"))
+    last = series.last_param(q.get("limit"))
     long = api.access.metrics([summary.run_id], keys)
-    found = series.curves(long, x, points)
+    found = series.curves(long, x, points, last)
     wanted = keys if keys is not None else sorted({k for _, k in found})
     out = [{"key": k, **found[(summary.run_id, k)]} for k in wanted if (summary.run_id, k) in found]
     return json_response({"run": summary.run_id, "x_axis": x, "series": out})

@@ -24,6 +24,15 @@ def x_axis(text: str) -> XAxis:
     return text  # type: ignore[return-value]
 
 
+def last_param(text: str | None) -> int | None:
+    """``limit=``: keep only a curve's latest N points (before downsampling)."""
+    if text is None or text == "":
+        return None
+    if not text.isdigit() or int(text) == 0:
+        raise InvalidQuery(f"limit='{text}' is not a positive whole number")
+    return int(text)
+
+
 def points_param(text: str | None) -> int:
     if not text:
         return DEFAULT_POINTS
@@ -70,8 +79,10 @@ def series_record(points: pl.DataFrame, limit: int) -> dict[str, Any]:
     return {"x": xs, "y": ys, "nonfinite": nonfinite, "count": count}
 
 
-def curves(long: pl.DataFrame, x: XAxis, points: int) -> dict[tuple[str, str], dict[str, Any]]:
-    """(run_id, key) → its series record."""
+def curves(
+    long: pl.DataFrame, x: XAxis, points: int, last: int | None = None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """(run_id, key) → its series record; with ``last``, of only its latest points."""
     import polars as pl
 
     out: dict[tuple[str, str], dict[str, Any]] = {}
@@ -88,7 +99,10 @@ def curves(long: pl.DataFrame, x: XAxis, points: int) -> dict[tuple[str, str], d
             for part in long.partition_by(by, maintain_order=True)
         }
     for (run_id, key), group in groups.items():
-        out[(str(run_id), str(key))] = series_record(with_x(group, x), points)
+        framed = with_x(group, x)
+        out[(str(run_id), str(key))] = series_record(
+            framed if last is None else framed.tail(last), points
+        )
     return out
 
 

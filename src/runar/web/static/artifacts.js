@@ -1,8 +1,9 @@
 // The Run page's artifacts: a list, and a preview of the chosen one (images, JSON, text);
 // every artifact can be downloaded. SVG and HTML are never rendered, only downloaded.
 
-import { html, useCallback, useEffect, useState } from "./vendor/preact-htm.standalone.js";
-import { getJSON, onRunsChanged, runPath } from "./api.js";
+import { html, useEffect, useState } from "./vendor/preact-htm.standalone.js";
+import { getJSON, runPath } from "./api.js";
+import { useRunData } from "./live.js";
 import { ErrorLine, Loading } from "./widgets.js";
 import { fmtBytes } from "./format.js";
 
@@ -62,23 +63,11 @@ function Preview({ artifact }) {
   </div>`;
 }
 
-export function ArtifactsTab({ run, selected }) {
-  const [artifacts, setArtifacts] = useState(null);
-  const [error, setError] = useState(null);
-  const [chosen, setChosen] = useState(selected || null);
+const fetchArtifacts = async (id) => (await getJSON(`${runPath(id)}/artifacts`)).artifacts;
 
-  const load = useCallback(async () => {
-    try {
-      setArtifacts((await getJSON(`${runPath(run.id)}/artifacts`)).artifacts);
-      setError(null);
-    } catch (err) {
-      setError(err.message);
-    }
-  }, [run.id]);
-  useEffect(() => {
-    load();
-  }, [load]);
-  useEffect(() => onRunsChanged([run.id], load), [run.id, load]);
+export function ArtifactsTab({ run, selected }) {
+  const { data: artifacts, error } = useRunData(run.id, fetchArtifacts);
+  const [chosen, setChosen] = useState(selected || null);
   useEffect(() => setChosen(selected || null), [selected]);
 
   if (!artifacts) return error ? html`<${ErrorLine} error=${error} />` : html`<${Loading} what="artifacts" />`;

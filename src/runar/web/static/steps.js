@@ -1,8 +1,9 @@
 // The steps timeline (the execution-journal view): named workflow steps as bars on one time
 // axis, with status, duration, the metrics they logged and the artifacts saved under them.
 
-import { html, useCallback, useEffect, useState } from "./vendor/preact-htm.standalone.js";
-import { getJSON, onRunsChanged, runPath } from "./api.js";
+import { html } from "./vendor/preact-htm.standalone.js";
+import { getJSON, runPath } from "./api.js";
+import { useRunData } from "./live.js";
 import { ErrorLine, Loading, Status } from "./widgets.js";
 import { fmtDuration, fmtTime } from "./format.js";
 
@@ -29,28 +30,15 @@ function ordered(steps) {
   return out;
 }
 
-export function StepsTab({ run }) {
-  const [steps, setSteps] = useState(null);
-  const [artifacts, setArtifacts] = useState({});
-  const [error, setError] = useState(null);
+async function fetchSteps(id) {
+  const [s, a] = await Promise.all([getJSON(`${runPath(id)}/steps`), getJSON(`${runPath(id)}/artifacts`)]);
+  return { steps: s.steps, artifacts: Object.fromEntries(a.artifacts.map((x) => [x.name, x])) };
+}
 
-  const load = useCallback(async () => {
-    try {
-      const [s, a] = await Promise.all([
-        getJSON(`${runPath(run.id)}/steps`),
-        getJSON(`${runPath(run.id)}/artifacts`),
-      ]);
-      setSteps(s.steps);
-      setArtifacts(Object.fromEntries(a.artifacts.map((x) => [x.name, x])));
-      setError(null);
-    } catch (err) {
-      setError(err.message);
-    }
-  }, [run.id]);
-  useEffect(() => {
-    load();
-  }, [load]);
-  useEffect(() => onRunsChanged([run.id], load), [run.id, load]);
+export function StepsTab({ run }) {
+  const { data, error } = useRunData(run.id, fetchSteps);
+  const steps = data?.steps;
+  const artifacts = data?.artifacts ?? {};
 
   if (!steps) return error ? html`<${ErrorLine} error=${error} />` : html`<${Loading} what="steps" />`;
   if (!steps.length) {

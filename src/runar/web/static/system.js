@@ -1,7 +1,8 @@
 // The Run page's system tab: CPU, memory and each GPU over the run's lifetime.
 
-import { html, useCallback, useEffect, useState } from "./vendor/preact-htm.standalone.js";
-import { getJSON, onRunsChanged, runPath } from "./api.js";
+import { html } from "./vendor/preact-htm.standalone.js";
+import { getJSON, runPath } from "./api.js";
+import { useRunData } from "./live.js";
 import { Chart } from "./chart.js";
 import { colorAt, fmtBytes, fmtNumber } from "./format.js";
 import { ErrorLine, Loading } from "./widgets.js";
@@ -22,21 +23,10 @@ function Panel({ id, title, t, series, yFormat }) {
   </figure>`;
 }
 
+const fetchSystem = (id) => getJSON(`${runPath(id)}/system`);
+
 export function SystemTab({ run }) {
-  const [system, setSystem] = useState(null);
-  const [error, setError] = useState(null);
-  const load = useCallback(async () => {
-    try {
-      setSystem(await getJSON(`${runPath(run.id)}/system`));
-      setError(null);
-    } catch (err) {
-      setError(err.message);
-    }
-  }, [run.id]);
-  useEffect(() => {
-    load();
-  }, [load]);
-  useEffect(() => onRunsChanged([run.id], load, 1000), [run.id, load]);
+  const { data: system, error } = useRunData(run.id, fetchSystem, 1000);
 
   if (!system) return error ? html`<${ErrorLine} error=${error} />` : html`<${Loading} what="system samples" />`;
   if (!system.t.length) return html`<p class="muted">No system samples recorded.</p>`;

@@ -144,8 +144,11 @@ class ProcessTree:
         for proc in members:
             proc = self._known.get(proc.pid, proc)
             try:
+                memory = proc.memory_info().rss
+                if memory == 0:
+                    continue  # a zombie waiting to be reaped: exited, holds nothing
                 cpu += self._cpu_percent(proc)
-                rss += proc.memory_info().rss
+                rss += memory
             except psutil.Error:
                 continue
             alive[proc.pid] = proc

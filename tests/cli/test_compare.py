@@ -88,27 +88,28 @@ def test_diff_unknown_second_run_is_one_line(cli: CliRunner, two_runs: tuple[str
 
 
 def test_diff_shows_differing_arguments_as_config(cli: CliRunner, store: Store) -> None:
-    write_run(store, name="a", config={"seed": 0}, args=["--lr", "0.1", "--epochs", "10"])
-    write_run(store, name="b", config={"seed": 0}, args=["--lr", "0.2", "--epochs", "10"])
-    out = invoke(cli, "diff", "a", "b", "--no-code").stdout
+    # names with "-" can never also be an id prefix (ids are Crockford base32): not ambiguous
+    write_run(store, name="run-a", config={"seed": 0}, args=["--lr", "0.1", "--epochs", "10"])
+    write_run(store, name="run-b", config={"seed": 0}, args=["--lr", "0.2", "--epochs", "10"])
+    out = invoke(cli, "diff", "run-a", "run-b", "--no-code").stdout
     assert "a: train.py --lr 0.1 --epochs 10" in out
     assert "b: train.py --lr 0.2 --epochs 10" in out
     assert "lr: 0.1 → 0.2" in out
-    record = json.loads(invoke(cli, "diff", "a", "b", "--json", "--no-code").stdout)
+    record = json.loads(invoke(cli, "diff", "run-a", "run-b", "--json", "--no-code").stdout)
     assert record["config"]["changed"] == {"lr": [0.1, 0.2]}
     assert record["arguments"]["identical"] is False
 
 
 def test_diff_never_calls_differing_arguments_identical(cli: CliRunner, store: Store) -> None:
     # config() sets lr in both runs, so the config is equal although --lr was spelled apart
-    write_run(store, name="a", config={"lr": 0.1}, args=["--lr", "0.1"])
-    write_run(store, name="b", config={"lr": 0.1}, args=["--lr=0.1"])
-    out = invoke(cli, "diff", "a", "b", "--no-code").stdout
+    write_run(store, name="run-a", config={"lr": 0.1}, args=["--lr", "0.1"])
+    write_run(store, name="run-b", config={"lr": 0.1}, args=["--lr=0.1"])
+    out = invoke(cli, "diff", "run-a", "run-b", "--no-code").stdout
     arguments = out.split("Arguments", 1)[1].split("Metrics", 1)[0]
     assert "identical" not in arguments
     assert "a: train.py --lr 0.1" in arguments and "b: train.py --lr=0.1" in arguments
     assert "same values; the arguments differ" in arguments
-    record = json.loads(invoke(cli, "diff", "a", "b", "--json", "--no-code").stdout)
+    record = json.loads(invoke(cli, "diff", "run-a", "run-b", "--json", "--no-code").stdout)
     assert record["arguments"] == {
         "a": ["train.py", "--lr", "0.1"],
         "b": ["train.py", "--lr=0.1"],

@@ -41,9 +41,9 @@ def test_wide_takes_the_latest_value_per_step(store):
 
 
 def test_metrics_filters_runs_and_keys(store):
-    a = write_run(store, [MetricsLogged(values={"loss": 1.0, "acc": 0.5}, step=0)], name="a")
-    write_run(store, [MetricsLogged(values={"loss": 2.0}, step=0)], name="b")
-    df = frames.metrics(runs=["a"], keys=["loss"], store=store)
+    a = write_run(store, [MetricsLogged(values={"loss": 1.0, "acc": 0.5}, step=0)], name="run-a")
+    write_run(store, [MetricsLogged(values={"loss": 2.0}, step=0)], name="run-b")
+    df = frames.metrics(runs=["run-a"], keys=["loss"], store=store)
     assert df.select("run_id", "key", "value").rows() == [(a, "loss", 1.0)]
 
 

@@ -81,12 +81,22 @@ def _command_line(summary: RunSummary) -> str | None:
     return shlex.join(started.command or started.argv)
 
 
-def runs(store: Store | None = None) -> pl.DataFrame:
-    """One row per run, newest first: identity, status, times, command, args, config.*, metrics."""
+def runs(
+    store: Store | None = None, where: str | None = None, sort: str | None = None
+) -> pl.DataFrame:
+    """One row per run, newest first: identity, status, times, command, args, config.*, metrics.
+
+    Args:
+        store: the store; discovered from the working directory when None.
+        where: a filter in the query language of views/query.py, e.g. ``lr<1e-3 acc>0.9``.
+        sort: a column to order by, ``-`` first for descending: ``name``, ``created``,
+            ``metrics.acc``, ``config.lr``; runs without a value come last.
+    """
     import polars as pl
 
     store = store or Store.discover()
     rows: list[dict[str, Any]] = []
+    metric_columns: dict[str, str] = {}  # frame column → metric key
     with open_views(store) as views:
         for s in views.runs():
             ended = s.ended_ts
@@ -105,11 +115,57 @@ def runs(store: Store | None = None) -> pl.DataFrame:
             }
             row.update({f"config.{k}": _cell(v) for k, v in s.config_values().items()})
             for key, value in s.last_metrics().items():
-                row[f"metric.{key}" if key in row else key] = value
+                column = f"metric.{key}" if key in row else key
+                row[column] = value
+                metric_columns[column] = key
             rows.append(row)
     if not rows:
-        return pl.DataFrame(schema={"run_id": pl.String, "name": pl.String, "status": pl.String})
-    frame = pl.DataFrame(rows, infer_schema_length=None, strict=False)
-    return frame.with_columns(
-        pl.from_epoch("created", time_unit="ns"), pl.from_epoch("ended", time_unit="ns")
+        frame = pl.DataFrame(schema={"run_id": pl.String, "name": pl.String, "status": pl.String})
+    else:
+        frame = pl.DataFrame(rows, infer_schema_length=None, strict=False).with_columns(
+            pl.from_epoch("created", time_unit="ns"), pl.from_epoch("ended", time_unit="ns")
+        )
+    if where or sort:
+        frame = _select(frame, metric_columns, where or "", sort or "")
+    return frame
+
+
+def _select(
+    frame: pl.DataFrame, metric_columns: dict[str, str], where: str, sort: str
+) -> pl.DataFrame:
+    """Filter and order the runs frame by the names the query language uses.
+
+    The language names the id ``id`` and metrics ``metrics.<key>``; this frame names them
+    ``run_id`` and ``<key>``, so the query runs over a renamed view of the same rows.
+    """
+    import polars as pl
+
+    from runar.errors import InvalidQuery
+    from runar.views.query import compile_filter
+
+    renames = {"run_id": "id", **{c: f"metrics.{k}" for c, k in metric_columns.items()}}
+    view = frame.rename({c: n for c, n in renames.items() if c in frame.columns})
+    typed = {"name": pl.String, "status": pl.String, "tags": pl.List(pl.String)}
+    view = view.with_columns(
+        pl.col(c).cast(t) if c in view.columns else pl.lit(None, t).alias(c)
+        for c, t in typed.items()
     )
+    expr = compile_filter(where, dict(view.schema))
+    if expr is not None:
+        frame = frame.filter(view.select(expr.fill_null(False).alias("keep"))["keep"])
+    if not sort:
+        return frame
+    wanted = sort.removeprefix("-")
+    column = {n: c for c, n in renames.items()}.get(wanted, wanted)
+    if column not in frame.columns:
+        if wanted.startswith(("config.", "metrics.")):
+            return frame  # no run has that key: every value is missing, the order stays
+        raise InvalidQuery(
+            f"cannot sort by '{wanted}'; use name, status, created, duration_s, "
+            "config.KEY or metrics.KEY"
+        )
+    dtype = frame.schema[column]
+    if isinstance(dtype, pl.List):
+        raise InvalidQuery(f"cannot sort by '{wanted}': it holds lists")
+    key = pl.col(column).fill_nan(None) if dtype.is_float() else pl.col(column)
+    return frame.sort(key, descending=sort.startswith("-"), nulls_last=True, maintain_order=True)

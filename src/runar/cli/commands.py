@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 from runar import __version__
 from runar.cli import (
     compare,
+    edits,
     export,
     importing,
     maintenance,
@@ -100,4 +101,5 @@ app.command("export")(export.export)
 app.command("reindex")(maintenance.reindex)
 app.command("serve")(serve.serve)
 share.register(app)
+edits.register(app)
 app.add_typer(importing.app, name="import")

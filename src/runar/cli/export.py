@@ -113,6 +113,16 @@ def export(
     what: Annotated[
         What, typer.Option("--what", "-w", help="One row per run, or one per metric point.")
     ] = What.runs,
+    where: Annotated[
+        str | None,
+        typer.Option("--where", help="Only runs matching a query, as in 'runar ls --where'."),
+    ] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option(
+            "--sort", help="Order runs by name, created, metrics.KEY, config.KEY; -KEY descending."
+        ),
+    ] = None,
 ) -> None:
     """Export runs or their metric points to Parquet, CSV or NDJSON."""
     fmt = pick_format(fmt, output)
@@ -126,9 +136,12 @@ def export(
     import runar.frames as frames
 
     if what is What.metrics:
+        if where:
+            chosen = frames.runs(store=store, where=where)["run_id"].to_list()
+            run_ids = [i for i in chosen if run_ids is None or i in run_ids]
         frame = frames.metrics(runs=run_ids, store=store)
     else:
-        frame = frames.runs(store=store)
+        frame = frames.runs(store=store, where=where, sort=sort)
         if run_ids is not None:
             frame = frame.filter(pl.col("run_id").is_in(run_ids))
     write_frame(frame, fmt, output)

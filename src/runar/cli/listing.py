@@ -12,6 +12,7 @@ from runar.errors import UsageError
 from runar.ids import short
 
 if TYPE_CHECKING:
+    from runar.store import Store
     from runar.views.summary import RunSummary
 
 DEFAULT_LIMIT: Final = 50
@@ -109,6 +110,8 @@ def show_runs(
     name: str | None = None,
     limit: int | None = DEFAULT_LIMIT,
     as_json: bool = False,
+    where: str | None = None,
+    sort: str | None = None,
 ) -> None:
     """Print the runs table (or its JSON records); also what a bare `runar` shows."""
     store = current_store()
@@ -119,8 +122,13 @@ def show_runs(
     if store.exists:
         from runar.views import open_views
 
-        with open_views(store) as views:
-            found = views.runs(limit=limit, status=status, tag=tag, name=name)
+        order = _query_order(store, where, sort) if where or sort else None
+        with open_views(store, catch_up=order is None) as views:
+            if order is None:
+                found = views.runs(limit=limit, status=status, tag=tag, name=name)
+            else:
+                kept = {s.run_id: s for s in views.runs(status=status, tag=tag, name=name)}
+                found = [kept[i] for i in order if i in kept][:limit]
             records = [ls_record(s, views.status(s), now_ns) for s in found]
             created_ns = [s.created_ts for s in found]
             total = views.count()
@@ -136,6 +144,13 @@ def show_runs(
     print_runs_table(records, created_ns, now_ns)
     if limit is not None and len(records) == limit and total > limit:
         print(f"showing the newest {limit} of {total} runs; --limit 0 shows all", file=sys.stderr)
+
+
+def _query_order(store: Store, where: str | None, sort: str | None) -> list[str]:
+    """Run ids matching ``where`` in ``sort`` order, through the same path as frames.runs()."""
+    import runar.frames as frames
+
+    return frames.runs(store=store, where=where, sort=sort)["run_id"].to_list()
 
 
 def validate(status: str | None, limit: int) -> None:
@@ -155,6 +170,9 @@ FAST_OPTIONS: Final = {
     "-n": "name",
     "--limit": "limit",
     "-l": "limit",
+    "--where": "where",
+    "-w": "where",
+    "--sort": "sort",
 }
 
 
@@ -199,4 +217,6 @@ def run_fast(options: dict[str, Any]) -> None:
         name=options.get("name"),
         limit=limit or None,
         as_json=options["as_json"],
+        where=options.get("where"),
+        sort=options.get("sort"),
     )

@@ -35,10 +35,30 @@ def list_runs(
         int, typer.Option("--limit", "-l", help="Show at most this many runs (0 = all).")
     ] = DEFAULT_LIMIT,
     as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--where", "-w", help="Only runs matching a query, e.g. 'lr<1e-3 acc>0.9 tag:baseline'."
+        ),
+    ] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option(
+            "--sort", help="Order by name, created, metrics.KEY, config.KEY; -KEY descending."
+        ),
+    ] = None,
 ) -> None:
     """List runs, newest first: id, name, status, key metrics, duration, created, tags."""
     validate(status, limit)
-    show_runs(status=status, tag=tag, name=name, limit=limit or None, as_json=as_json)
+    show_runs(
+        status=status,
+        tag=tag,
+        name=name,
+        limit=limit or None,
+        as_json=as_json,
+        where=where,
+        sort=sort,
+    )
 
 
 def confirm(question: str) -> bool:

@@ -83,6 +83,7 @@ class RunStarted(Event, tag="run_started"):
     packages: dict[str, str] = {}
     parse_output: bool = True
     parent_run: str | None = None  # the runner's run, for a Run() opened inside it
+    rerun_of: str | None = None  # `runar rerun`: the run whose code and command this re-ran
 
 
 class RunRenamed(Event, tag="run_renamed"):

@@ -17,6 +17,7 @@ from typing import Final
 
 from runar.events import (
     ArtifactAttached,
+    GitState,
     NoteAdded,
     RunFinished,
     RunStarted,
@@ -29,6 +30,7 @@ from runar.journal import JournalWriter, read_run
 from runar.redact import redact_argv
 from runar.runner import code_snapshot, header, provenance
 from runar.runner.capture import OutputRecorder, OutputTail
+from runar.runner.checkout import keep_code_of
 from runar.runner.failure import extract_failure
 from runar.runner.git_state import GitCapture, capture_git
 from runar.runner.launch import ChildExit, Launch, run_child, wait_group_default, wants_pty
@@ -55,6 +57,10 @@ class RunRequest:
     parse_output: bool = True
     # folders put first on the child's PYTHONPATH: `runar --as wandb` shadows `import wandb`
     import_paths: list[str] = field(default_factory=list)
+    # `runar rerun`: the run re-executed, and its recorded git state and code folder, which
+    # are this run's too (its checkout lives in the store's cache, not in the user's tree)
+    rerun_of: str | None = None
+    rerun_code: tuple[GitState | None, Path] | None = None
 
 
 def child_environment(
@@ -90,6 +96,7 @@ def _started_event(request: RunRequest, run_id: str, git: GitCapture | None) -> 
         env=provenance.redact_env(os.environ),
         packages=provenance.installed_packages(),
         parse_output=request.parse_output,
+        rerun_of=request.rerun_of,
     )
 
 
@@ -139,7 +146,10 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
     health.check(store)  # a store that cannot be written costs the record, not the run
     _print(health.start_lines())
     run_id = new_run_id()
-    git = capture_git(Path.cwd(), run_id)
+    if request.rerun_code is None:
+        git = capture_git(Path.cwd(), run_id)
+    else:
+        git = GitCapture(request.rerun_code[0]) if request.rerun_code[0] is not None else None
     writer = JournalWriter(store.run_dir(run_id), run_id, role="runner", on_error=health.on_error)
     tail = OutputTail()
     try:
@@ -159,7 +169,10 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
         )
         _print(header.header_lines(top, colour))
         writer.flush()  # the run is on disk before its code: a kill never leaves code alone
-        _print(code_snapshot.keep(store.code_dir(run_id), git, request.command))
+        if request.rerun_code is None:
+            _print(code_snapshot.keep(store.code_dir(run_id), git, request.command))
+        else:
+            _print(keep_code_of(request.rerun_code[1], store.code_dir(run_id)))
         started = time.monotonic()
         result = _launch(request, store, run_id, writer, tail)
         elapsed = time.monotonic() - started

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 COMMANDS: Final = (
     "ls", "show", "logs", "diff", "rm", "clean", "replay", "export", "reindex", "sync", "doctor",
-    "serve", "import", "tag", "rename", "note", "set",
+    "serve", "import", "tag", "rename", "note", "set", "checkout", "rerun",
 )  # fmt: skip
 HELP_FLAGS: Final = ("--help", "-h", "--version", "-V")
 

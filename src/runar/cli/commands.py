@@ -15,6 +15,7 @@ from runar.cli import (
     importing,
     maintenance,
     output,
+    reproduce,
     runs,
     serve,
     share,
@@ -100,6 +101,8 @@ app.command("replay")(output.replay)
 app.command("export")(export.export)
 app.command("reindex")(maintenance.reindex)
 app.command("serve")(serve.serve)
+app.command("checkout")(reproduce.checkout)
+app.command("rerun")(reproduce.rerun)
 share.register(app)
 edits.register(app)
 app.add_typer(importing.app, name="import")

@@ -73,6 +73,7 @@ def show_record(store: Store, summary: RunSummary, status: str) -> dict[str, Any
             "positional": list(arguments.positional),
         },
         "source": started.source if started else None,
+        "rerun_of": started.rerun_of if started else None,
         "cwd": started.cwd if started else None,
         "host": started.host if started else None,
         "user": started.user if started else None,
@@ -166,6 +167,8 @@ def _print_provenance(out: Console, rec: dict[str, Any], created_ns: int) -> Non
         _field(out, "arguments", render.escape(shlex.join(rec["arguments"]["args"])))
     if rec["cwd"]:
         _field(out, "cwd", render.escape(rec["cwd"]))
+    if rec.get("rerun_of"):
+        _field(out, "rerun of", rec["rerun_of"])
     if rec["git"]:
         git = rec["git"]
         _field(out, "git", _git_line(git))

@@ -143,3 +143,11 @@ def test_segment_header_name_is_only_a_fallback():
     assert s.display_name == "baseline"
     fold(s, _stamp(RunRenamed(name="bert"), ts=2, seq=3))
     assert s.display_name == "bert"
+
+
+def test_an_edit_afterwards_is_not_activity_of_the_run():
+    s = RunSummary(run_id="r")
+    fold(s, _stamp(MetricsLogged(values={"loss": 0.2}, step=1), ts=10, seq=1, writer="runner-a"))
+    fold(s, _stamp(TagsChanged(added=["best"]), ts=10_000, seq=1, writer="edit-b"))
+    assert (s.first_ts, s.last_ts) == (10, 10)  # a crashed run stays as long and as silent
+    assert s.tag_list() == ["best"]

@@ -38,7 +38,7 @@ def _resolve(store: Store, refs: list[str]) -> list[RunSummary]:
 
 
 def _targets(summaries: list[RunSummary]) -> dict[str, int]:
-    return {s.run_id: s.last_ts for s in summaries}
+    return {s.run_id: max(s.last_ts, s.edited_ts) for s in summaries}
 
 
 def _split_tag_arguments(items: list[str], bulk: bool) -> tuple[list[str], list[str]]:

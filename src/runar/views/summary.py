@@ -33,11 +33,13 @@ from runar.events import (
     Unknown,
     WriterOpened,
 )
+from runar.journal.edits import EDIT_ROLE
 from runar.views.script_args import ScriptArgs, from_argv
 
 Clock = tuple[int, str, int]
 FAILURE_CHARS: Final = 40  # a failure reason in a table cell
 ZERO_CLOCK: Final[Clock] = (0, "", 0)
+EDITOR_PREFIX: Final = f"{EDIT_ROLE}-"  # writer ids of `runar tag/rename/note/set`
 DERIVED_SOURCE: Final = "output"  # MetricsLogged.source of points read from printed output
 LOWER_IS_BETTER: Final = (
     "loss",
@@ -141,7 +143,8 @@ class RunSummary(msgspec.Struct, kw_only=True):
     started: RunStarted | None = None
     finished: RunFinished | None = None
     first_ts: int = 0
-    last_ts: int = 0
+    last_ts: int = 0  # the run's own latest event; edits made afterwards are not counted
+    edited_ts: int = 0  # the latest edit (runar tag, rename, note, set), if any
     config: dict[str, Register] = {}
     tags: dict[str, Register] = {}
     notes: list[tuple[int, str]] = []
@@ -321,7 +324,11 @@ def fold(summary: RunSummary, event: AnyEvent | Unknown) -> None:
     """Apply one event to a summary in place."""
     clock = clock_of(event)
     summary.events += 1
-    if event.ts:
+    # an edit made afterwards (runar tag, rename, note, set) is not activity of the run: it
+    # must neither stretch its duration nor make a crashed run look alive again
+    if event.writer.startswith(EDITOR_PREFIX):
+        summary.edited_ts = max(summary.edited_ts, event.ts)
+    elif event.ts:
         summary.first_ts = event.ts if not summary.first_ts else min(summary.first_ts, event.ts)
         summary.last_ts = max(summary.last_ts, event.ts)
     match event:

@@ -241,7 +241,7 @@ def test_rerun_of_a_module_and_of_a_command(store, repo):
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     write_script(pkg, "import sys\nprint('module', *sys.argv[1:])\n", "train.py")
-    write_script(repo, "echo command \"$@\"\n", "run.sh")
+    write_script(repo, 'echo command "$@"\n', "run.sh")
     assert run_runar(["-n", "mod", "-m", "pkg.train", "--lr", "1"], cwd=repo).returncode == 0
     assert run_runar(["-n", "cmd", "--", "bash", "run.sh", "x"], cwd=repo).returncode == 0
     (pkg / "train.py").write_text("print('changed')\n")
@@ -289,7 +289,6 @@ def test_an_unknown_run_is_one_line(store, repo, original):
         assert done.returncode == 1
         assert len(done.stderr.strip().splitlines()) == 1
         assert "no-such-run" in done.stderr
-
 
 
 def test_a_script_the_snapshot_left_out_is_named(store, repo):

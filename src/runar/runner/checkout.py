@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,6 @@ from runar.errors import RunarError
 from runar.events import RunStarted
 from runar.ids import short
 from runar.runner import code_snapshot
-from runar.runner.git_state import GIT_TIMEOUT_S
 from runar.store import Store
 
 CACHE_DIRNAME: Final = "cache"
@@ -71,19 +69,7 @@ def code_record(store: Store, run_id: str, started: RunStarted | None) -> CodeRe
 
 
 def _git(repo: str, *args: str, env: dict[str, str] | None = None) -> bool:
-    try:
-        done = subprocess.run(
-            ["git", "--no-optional-locks", *args],
-            cwd=repo,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0
+    return code_snapshot.git_bytes(repo, *args, env=env) is not None
 
 
 def _is_repository(folder: str) -> bool:

@@ -73,7 +73,8 @@ def _write_once(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _git_bytes(root: str, *args: str, env: dict[str, str] | None = None) -> bytes | None:
+def git_bytes(root: str, *args: str, env: dict[str, str] | None = None) -> bytes | None:
+    """stdout of a git command in ``root``, or None when git fails or is missing."""
     try:
         done = subprocess.run(
             ["git", "--no-optional-locks", *args],
@@ -91,12 +92,12 @@ def _git_bytes(root: str, *args: str, env: dict[str, str] | None = None) -> byte
 
 def _empty_tree(root: str) -> str | None:
     """The empty tree's id in this repository's hash (sha1 or sha256)."""
-    out = _git_bytes(root, "hash-object", "-t", "tree", "/dev/null")
+    out = git_bytes(root, "hash-object", "-t", "tree", "/dev/null")
     return out.decode().strip() if out else None
 
 
 def _patch(root: str, base: str, snapshot: str) -> bytes:
-    patch = _git_bytes(root, *_DIFF, base, snapshot, "--")
+    patch = git_bytes(root, *_DIFF, base, snapshot, "--")
     if patch is None:
         raise _Skip(f"{PATCH_NAME} (git diff failed)")
     if len(patch) > PATCH_MAX_BYTES:
@@ -106,13 +107,13 @@ def _patch(root: str, base: str, snapshot: str) -> bytes:
 
 def _bundle(root: str, commit: str, code_dir: Path) -> bool:
     """Bundle the commits no remote has; False when every one of them is on a remote."""
-    if not _git_bytes(root, "rev-list", "-n1", commit, "--not", "--remotes"):
+    if not git_bytes(root, "rev-list", "-n1", commit, "--not", "--remotes"):
         return False  # pushed: the patch's base can be fetched
     tmp = code_dir / f"{BUNDLE_NAME}.tmp"
     # a bundle needs a ref name; HEAD is the commit unless it moved since the capture
-    made = _git_bytes(root, "bundle", "create", "-q", str(tmp), "HEAD", "--not", "--remotes")
+    made = git_bytes(root, "bundle", "create", "-q", str(tmp), "HEAD", "--not", "--remotes")
     try:
-        heads = _git_bytes(root, "bundle", "list-heads", str(tmp)) if made is not None else None
+        heads = git_bytes(root, "bundle", "list-heads", str(tmp)) if made is not None else None
         if heads is None or not heads.startswith(commit.encode()):
             raise _Skip(f"{BUNDLE_NAME} (HEAD moved or git bundle failed)")
         size = tmp.stat().st_size
@@ -229,13 +230,13 @@ def restore_tree(root: str, code_dir: Path, commit: str | None, snapshot: str | 
     """
 
     def exists(rev: str) -> bool:
-        return _git_bytes(root, "cat-file", "-e", f"{rev}^{{tree}}") is not None
+        return git_bytes(root, "cat-file", "-e", f"{rev}^{{tree}}") is not None
 
     if snapshot and exists(snapshot):
         return snapshot
     bundle = code_dir / BUNDLE_NAME
     if commit and not exists(commit) and bundle.is_file():
-        _git_bytes(root, "bundle", "unbundle", str(bundle))  # objects only, refs untouched
+        git_bytes(root, "bundle", "unbundle", str(bundle))  # objects only, refs untouched
     base = commit if commit and exists(commit) else None
     patch = code_dir / PATCH_NAME
     if not snapshot or not patch.is_file():
@@ -248,7 +249,7 @@ def restore_tree(root: str, code_dir: Path, commit: str | None, snapshot: str | 
         steps = (["read-tree", base], ["apply", "--cached", "--binary", str(patch)], ["write-tree"])
         out: bytes | None = b""
         for step in steps:
-            out = _git_bytes(root, *step, env=env)
+            out = git_bytes(root, *step, env=env)
             if out is None:
                 return None
     return out.decode().strip() or None

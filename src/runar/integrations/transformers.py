@@ -84,16 +84,7 @@ class RunarCallback(TrainerCallback):
         if state.is_world_process_zero and metrics:
             self._log(metrics, state.global_step, only_new=True)
 
-    def on_predict(
-        self,
-        args: TrainingArguments,
-        state: TrainerState,
-        control: TrainerControl,
-        metrics: Mapping[str, object] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if state.is_world_process_zero and metrics:
-            self._log(metrics, state.global_step, only_new=True)
+    on_predict = on_evaluate  # prediction metrics arrive the same way, with the same caveat
 
     def on_save(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any

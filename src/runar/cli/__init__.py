@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 COMMANDS: Final = (
     "ls", "show", "logs", "diff", "rm", "clean", "replay", "export", "reindex", "sync", "doctor",
-    "serve", "import", "tag", "rename", "note", "set", "checkout", "rerun",
+    "serve", "import", "tag", "rename", "note", "set", "checkout", "rerun", "token",
+    "report",
 )  # fmt: skip
 HELP_FLAGS: Final = ("--help", "-h", "--version", "-V")
 

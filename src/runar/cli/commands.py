@@ -15,11 +15,13 @@ from runar.cli import (
     importing,
     maintenance,
     output,
+    report,
     reproduce,
     runs,
     serve,
     share,
     show,
+    token,
 )
 
 if TYPE_CHECKING:
@@ -106,3 +108,5 @@ app.command("rerun")(reproduce.rerun)
 share.register(app)
 edits.register(app)
 app.add_typer(importing.app, name="import")
+app.add_typer(report.app, name="report")
+app.add_typer(token.app, name="token")

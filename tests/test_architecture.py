@@ -24,11 +24,13 @@ BASE = {
     "runar.store",
     "runar.mounts",
     "runar.redact",
+    "runar.projects",
 }
 ALLOWED = {
     "runar.events": set(),
     "runar.display": set(),
     "runar.redact": set(),
+    "runar.projects": set(),
     "runar.codec": {"runar.events"},
     "runar.journal": {"runar.codec"},
     "runar.sdk": {"runar.journal", "runar.codec"},
@@ -52,8 +54,18 @@ ALLOWED = {
         "runar.web",
         "runar.compat",
         "runar.importers",
+        "runar.report",
     },
     "runar.tui": {
+        "runar.views",
+        "runar.projector",
+        "runar.frames",
+        "runar.journal",
+        "runar.codec",
+        "runar.display",
+    },
+    # `runar report`: tables and PDF/HTML reports read the views and frames, as the CLI does
+    "runar.report": {
         "runar.views",
         "runar.projector",
         "runar.frames",

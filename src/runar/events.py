@@ -84,12 +84,22 @@ class RunStarted(Event, tag="run_started"):
     parse_output: bool = True
     parent_run: str | None = None  # the runner's run, for a Run() opened inside it
     rerun_of: str | None = None  # `runar rerun`: the run whose code and command this re-ran
+    project: str | None = None  # -p/--project, RUNAR_PROJECT, else the git repo's or store's name
+    sweep: str | None = None  # `runar sweep`: the sweep's name (`--where sweep:NAME`)
+    sweep_id: str | None = None  # the sweep's own record: runs/<sweep_id>/, source "sweep"
+    sweep_point: int | None = None  # this run's point (0-based) in that sweep
 
 
 class RunRenamed(Event, tag="run_renamed"):
     """The run got a (new) display name."""
 
     name: str
+
+
+class ProjectSet(Event, tag="project"):
+    """The run belongs to this project from now on (`runar set RUN project=NAME`)."""
+
+    project: str
 
 
 class RunFinished(Event, tag="run_finished"):
@@ -201,6 +211,16 @@ class SystemSampled(Event, tag="system"):
     gpus: list[GpuSample] = []
 
 
+class SweepPoint(Event, tag="sweep_point"):
+    """A sweep's point was planned (queued), launched as a run, or ended; in the sweep's record."""
+
+    index: int
+    status: str  # queued | running | completed | failed | killed | stopped
+    params: dict[str, Any] = {}  # the swept values, as passed on the command line
+    args: list[str] = []  # the script's whole argument list for this point
+    run_id: str | None = None
+
+
 class Unknown(msgspec.Struct, kw_only=True):
     """An event this runar does not understand (newer type or damaged shape); kept raw."""
 
@@ -225,4 +245,6 @@ AnyEvent = (
     | ArtifactAttached
     | OutputCaptured
     | SystemSampled
+    | ProjectSet
+    | SweepPoint
 )

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from runar.journal.segment import list_segments
+from runar.projects import store_project
 from runar.store import Store
 from runar.views import open_views
 from runar.views.liveness import effective_status
@@ -84,7 +85,7 @@ def _command_line(summary: RunSummary) -> str | None:
 def runs(
     store: Store | None = None, where: str | None = None, sort: str | None = None
 ) -> pl.DataFrame:
-    """One row per run, newest first: identity, status, times, command, args, config.*, metrics.
+    """One row per run, newest first: identity, status, project, times, command, config.*, metrics.
 
     Args:
         store: the store; discovered from the working directory when None.
@@ -97,6 +98,7 @@ def runs(
     store = store or Store.discover()
     rows: list[dict[str, Any]] = []
     metric_columns: dict[str, str] = {}  # frame column → metric key
+    own_project = store_project(store.root)  # what runs recorded without a project show
     with open_views(store) as views:
         for s in views.runs():
             ended = s.ended_ts
@@ -104,6 +106,7 @@ def runs(
                 "run_id": s.run_id,
                 "name": s.display_name or None,
                 "status": effective_status(s),
+                "project": s.project or own_project,
                 "created": s.created_ts,
                 "ended": ended,
                 "duration_s": (ended - s.created_ts) / 1e9 if ended else None,
@@ -112,6 +115,7 @@ def runs(
                 "error": s.finished.error if s.finished else None,
                 "command": _command_line(s),
                 "args": shlex.join(s.arguments().args),
+                "sweep": s.sweep,
             }
             row.update({f"config.{k}": _cell(v) for k, v in s.config_values().items()})
             for key, value in s.last_metrics().items():
@@ -120,7 +124,8 @@ def runs(
                 metric_columns[column] = key
             rows.append(row)
     if not rows:
-        frame = pl.DataFrame(schema={"run_id": pl.String, "name": pl.String, "status": pl.String})
+        columns = ("run_id", "name", "status", "project")
+        frame = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
     else:
         frame = pl.DataFrame(rows, infer_schema_length=None, strict=False).with_columns(
             pl.from_epoch("created", time_unit="ns"), pl.from_epoch("ended", time_unit="ns")
@@ -145,7 +150,12 @@ def _select(
 
     renames = {"run_id": "id", **{c: f"metrics.{k}" for c, k in metric_columns.items()}}
     view = frame.rename({c: n for c, n in renames.items() if c in frame.columns})
-    typed = {"name": pl.String, "status": pl.String, "tags": pl.List(pl.String)}
+    typed = {
+        "name": pl.String,
+        "status": pl.String,
+        "project": pl.String,
+        "tags": pl.List(pl.String),
+    }
     view = view.with_columns(
         pl.col(c).cast(t) if c in view.columns else pl.lit(None, t).alias(c)
         for c, t in typed.items()

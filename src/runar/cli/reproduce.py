@@ -80,6 +80,7 @@ def rerun(
         parse_output=started.parse_output,
         rerun_of=run_id,
         rerun_code=(started.git, record.code_dir),
+        project=summary.project,  # a rerun stays in its original's project
     )
     os.chdir(plan.cwd)  # the runner runs in, and records, its working folder
     raise typer.Exit(execute(request, store))

@@ -25,10 +25,25 @@ EXIT_USAGE: Final = 2
 EXIT_ERROR: Final = 1
 # names reserved for commands, today's and likely ones, so a script can never shadow them
 SUBCOMMANDS: Final = frozenset(COMMANDS) | {"tui", "help", "version", "runs", "gc"}
-VALUE_OPTIONS: Final = {"-n": "name", "--name": "name", "-t": "tag", "--tag": "tag"}
-VALUE_OPTIONS_LONG: Final = {"--name": "name", "--tag": "tag", "--note": "note", "--as": "as"}
+VALUE_OPTIONS: Final = {
+    "-n": "name",
+    "--name": "name",
+    "-t": "tag",
+    "--tag": "tag",
+    "-p": "project",
+    "--project": "project",
+}
+VALUE_OPTIONS_LONG: Final = {
+    "--name": "name",
+    "--tag": "tag",
+    "--note": "note",
+    "--as": "as",
+    "--project": "project",
+}
 FLAG_OPTIONS: Final = {"--no-parse": "no_parse"}
-OPTIONS_SUMMARY: Final = "-n/--name NAME, -t/--tag TAG, --note TEXT, --no-parse, --as wandb|mlflow"
+OPTIONS_SUMMARY: Final = (
+    "-n/--name NAME, -t/--tag TAG, -p/--project NAME, --note TEXT, --no-parse, --as wandb|mlflow"
+)
 
 RUNNER_HELP: Final = (
     "Run a script and record it:  runar [OPTIONS] SCRIPT [ARGS...],  "
@@ -50,6 +65,7 @@ class Invocation:
     name: str | None = None
     tags: list[str] = field(default_factory=list)
     note: str | None = None
+    project: str | None = None
     parse_output: bool = True
     shims: list[str] = field(default_factory=list)  # --as: trackers runar stands in for
     script: str | None = None
@@ -88,6 +104,10 @@ def _take_option(argv: list[str], i: int, found: Invocation) -> int | None:
         found.tags.append(inline.strip())
     elif field_name == "name":
         found.name = inline
+    elif field_name == "project":
+        if not inline.strip():
+            raise UsageError(f"option {key} needs a project name, e.g. {key} vision")
+        found.project = inline.strip()
     else:
         found.note = inline
     return after
@@ -188,6 +208,7 @@ def build_request(found: Invocation) -> RunRequest:
         name=found.name,
         tags=found.tags,
         note=found.note,
+        project=found.project,
         parse_output=found.parse_output,
         import_paths=[shim_folder(name) for name in dict.fromkeys(found.shims)],
     )

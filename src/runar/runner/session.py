@@ -25,8 +25,9 @@ from runar.events import (
     SystemSampled,
     TagsChanged,
 )
-from runar.ids import new_run_id, short
+from runar.ids import is_run_id, new_run_id, short
 from runar.journal import JournalWriter, read_run
+from runar.projects import ENV_PROJECT, default_project
 from runar.redact import redact_argv
 from runar.runner import code_snapshot, header, provenance
 from runar.runner.capture import OutputRecorder, OutputTail
@@ -40,6 +41,13 @@ from runar.runner.sampler import Sampler
 from runar.store import CODE_DIRNAME, ENV_STORE, Store
 
 ENV_RUN_ID: Final = "RUNAR_RUN_ID"
+# set by `runar sweep` for each point's runner; never passed on to the script, so a runar
+# started inside that script is not taken for the same point
+ENV_SWEEP: Final = "RUNAR_SWEEP"  # the sweep's name
+ENV_SWEEP_ID: Final = "RUNAR_SWEEP_ID"  # the sweep's record
+ENV_SWEEP_POINT: Final = "RUNAR_SWEEP_POINT"  # the point's index
+ENV_SWEEP_RUN_ID: Final = "RUNAR_SWEEP_RUN_ID"  # the run id the sweep chose for the point
+SWEEP_ENV: Final = (ENV_SWEEP, ENV_SWEEP_ID, ENV_SWEEP_POINT, ENV_SWEEP_RUN_ID)
 EXIT_CANNOT_EXECUTE: Final = 126
 EXIT_NOT_FOUND: Final = 127
 
@@ -54,6 +62,7 @@ class RunRequest:
     name: str | None = None
     tags: list[str] = field(default_factory=list)
     note: str | None = None
+    project: str | None = None  # -p/--project; execute() fills in the default rule's answer
     parse_output: bool = True
     # folders put first on the child's PYTHONPATH: `runar --as wandb` shadows `import wandb`
     import_paths: list[str] = field(default_factory=list)
@@ -64,7 +73,7 @@ class RunRequest:
 
 
 def child_environment(
-    store: Store, run_id: str, import_paths: list[str] | None = None
+    store: Store, run_id: str, import_paths: list[str] | None = None, project: str | None = None
 ) -> dict[str, str]:
     """The child's environment: ours, plus where and as which run the SDK should log."""
     env = {
@@ -73,9 +82,26 @@ def child_environment(
         ENV_STORE: str(store.root),
         "PYTHONUNBUFFERED": "1",  # prints must stream, not arrive at exit
     }
+    if project:  # a Run() the script opens is a run of the same project
+        env[ENV_PROJECT] = project
+    for name in SWEEP_ENV:
+        env.pop(name, None)
     if import_paths:  # the child only: runar's own process and site-packages stay as they are
         env["PYTHONPATH"] = os.pathsep.join([*import_paths, *filter(None, [env.get("PYTHONPATH")])])
     return env
+
+
+def _sweep_fields() -> dict[str, str | int | None]:
+    """RunStarted's sweep fields when `runar sweep` launched this runner, else nothing."""
+    name = os.environ.get(ENV_SWEEP)
+    if not name:
+        return {}
+    point = os.environ.get(ENV_SWEEP_POINT, "")
+    return {
+        "sweep": name,
+        "sweep_id": os.environ.get(ENV_SWEEP_ID) or None,
+        "sweep_point": int(point) if point.isdigit() else None,
+    }
 
 
 def _started_event(request: RunRequest, run_id: str, git: GitCapture | None) -> RunStarted:
@@ -97,6 +123,8 @@ def _started_event(request: RunRequest, run_id: str, git: GitCapture | None) -> 
         packages=provenance.installed_packages(),
         parse_output=request.parse_output,
         rerun_of=request.rerun_of,
+        project=request.project,
+        **_sweep_fields(),
     )
 
 
@@ -145,11 +173,14 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
     health = RecordingHealth(store)
     health.check(store)  # a store that cannot be written costs the record, not the run
     _print(health.start_lines())
-    run_id = new_run_id()
+    chosen = os.environ.get(ENV_SWEEP_RUN_ID, "")  # a sweep names its points' runs up front
+    run_id = chosen if is_run_id(chosen) and not store.run_dir(chosen).exists() else new_run_id()
     if request.rerun_code is None:
         git = capture_git(Path.cwd(), run_id)
     else:
         git = GitCapture(request.rerun_code[0]) if request.rerun_code[0] is not None else None
+    repo_root = git.state.root if git is not None else None
+    request.project = default_project(store.root, request.project, repo_root, Path.cwd())
     writer = JournalWriter(store.run_dir(run_id), run_id, role="runner", on_error=health.on_error)
     tail = OutputTail()
     try:
@@ -214,7 +245,7 @@ def _launch(
     sampler = Sampler(emit_sample, adopter=os.getpid())
     job = Launch(
         command=request.command,
-        env=child_environment(store, run_id, request.import_paths),
+        env=child_environment(store, run_id, request.import_paths, request.project),
         cwd=Path.cwd(),
         sink=sink,
         use_pty=wants_pty(1),

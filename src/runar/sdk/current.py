@@ -70,8 +70,12 @@ def init(
     name: str | None = None,
     config: Mapping[str, object] | None = None,
     tags: Iterable[str] = (),
+    project: str | None = None,
 ) -> Run:
     """Start (or join) a run explicitly, as ``wandb.init()`` does; returns it.
+
+    ``project`` files the run under that project (else ``RUNAR_PROJECT``, the git
+    repository's name, the store folder's name); under ``runar`` it moves the runner's run.
 
     Under ``runar`` the first ``init()`` is the runner's run (a name renames it), since
     that is how a script says "start logging"; each later one (a sweep of
@@ -89,6 +93,8 @@ def init(
                 _claimed = previous.run_id
             if name:
                 previous.rename(name)
+            if project:
+                previous.move_to(project)
             if config:
                 previous.config(config)
             if tags:
@@ -97,8 +103,8 @@ def init(
         if previous is not None and (previous.owned or previous.run_id == _claimed):
             previous.finish()
         if _claimed is not None:
-            return Run(name, config=config, tags=tags)
-        run = Run.attach(name, config=config, tags=tags)
+            return Run(name, config=config, tags=tags, project=project)
+        run = Run.attach(name, config=config, tags=tags, project=project)
         if not run.owned:
             _claimed = run.run_id
         return run

@@ -101,10 +101,14 @@ class Run:
         config: Mapping[str, object] | None = None,
         tags: Iterable[str] = (),
         parent_run: str | None = None,
+        project: str | None = None,
     ) -> None:
         # parent_run: the run this one belongs to, when it is not the runner's (a nested
-        # mlflow run inside a standalone one)
-        self._open(name, config, tags, join=_role() != "sdk", parent_run=parent_run)
+        # mlflow run inside a standalone one); project: else RUNAR_PROJECT, the git
+        # repository's name, the store folder's name (runar.projects)
+        self._open(
+            name, config, tags, join=_role() != "sdk", parent_run=parent_run, project=project
+        )
 
     @classmethod
     def attach(
@@ -113,10 +117,11 @@ class Run:
         *,
         config: Mapping[str, object] | None = None,
         tags: Iterable[str] = (),
+        project: str | None = None,
     ) -> Run:
         """Join the run the environment names (the runner's or a parent's), else start one."""
         run = cls.__new__(cls)
-        run._open(name, config, tags, join=True)
+        run._open(name, config, tags, join=True, project=project)
         return run
 
     def _open(
@@ -127,6 +132,7 @@ class Run:
         *,
         join: bool,
         parent_run: str | None = None,
+        project: str | None = None,
     ) -> None:
         from pathlib import Path
 
@@ -136,6 +142,8 @@ class Run:
 
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise InvalidName(f"run name {name!r} must be a non-empty string")
+        if project is not None and (not isinstance(project, str) or not project.strip()):
+            raise InvalidName(f"project {project!r} must be a non-empty string")
         self._ev = _events()
         self._metrics = self._ev.MetricsLogged  # one lookup less on the hot path
         self._writer: JournalWriter | None = None
@@ -163,20 +171,23 @@ class Run:
         self.artifacts_dir: Path = store.artifacts_dir(self.run_id)
         with _lock:
             if self.owned:
-                self._start_owned(store.root, parent)
-            elif name:
-                self._emit(self._ev.RunRenamed(name=name))
+                self._start_owned(store.root, parent, project)
+            else:
+                if name:
+                    self._emit(self._ev.RunRenamed(name=name))
+                if project:  # init(project=...) under `runar`: the script's word wins
+                    self._emit(self._ev.ProjectSet(project=project.strip()))
             _active.append(self)
         if config:
             self.config(config)
         if tags:
             self.tag(*tags)
 
-    def _start_owned(self, root: Path, parent: str | None) -> None:
+    def _start_owned(self, root: Path, parent: str | None, project: str | None = None) -> None:
         self._owner_pid = os.getpid()
         self._previous_env = (os.environ.get(ENV_RUN_ID), os.environ.get(ENV_STORE))
         _owned[self.run_id] = self._owner_pid
-        self._emit(standalone.run_started(self.run_id, self.name, parent))
+        self._emit(standalone.run_started(self.run_id, self.name, parent, project, root))
         standalone.install_exit_hooks(finish_owned_runs)
         # so that child processes (multiprocessing, subprocess) log into this run
         os.environ[ENV_RUN_ID] = self.run_id
@@ -273,6 +284,14 @@ class Run:
         if not isinstance(text, str):
             raise TypeError(f"a note is text, got {type(text).__name__}")
         self._emit(self._ev.NoteAdded(text=text))
+
+    def move_to(self, project: str) -> None:
+        """File the run under another project (a ProjectSet event: the latest one wins)."""
+        from runar.errors import InvalidName
+
+        if not isinstance(project, str) or not project.strip():
+            raise InvalidName(f"project {project!r} must be a non-empty string")
+        self._emit(self._ev.ProjectSet(project=project.strip()))
 
     def rename(self, name: str) -> None:
         """Give the run a (new) display name."""

@@ -150,14 +150,25 @@ def _script_folder() -> Path:
     return Path.cwd()
 
 
-def run_started(run_id: str, name: str | None, parent_run: str | None = None) -> RunStarted:
+def run_started(
+    run_id: str,
+    name: str | None,
+    parent_run: str | None = None,
+    project: str | None = None,
+    store_root: Path | None = None,
+) -> RunStarted:
     """The RunStarted event of a run this process starts by itself."""
     import socket
 
     from runar.events import RunStarted
+    from runar.projects import default_project
     from runar.redact import redact_argv
 
     uname = os.uname()
+    folder = _script_folder()
+    git = git_state(folder)
+    repo_root = git.root if git is not None else None
+    project = default_project(store_root or folder, project, repo_root, folder)
     return RunStarted(
         run_id=run_id,
         name=name,
@@ -171,8 +182,9 @@ def run_started(run_id: str, name: str | None, parent_run: str | None = None) ->
         python=sys.version.split()[0],
         executable=sys.executable,
         platform=f"{uname.sysname}-{uname.release}-{uname.machine}",
-        git=git_state(_script_folder()),
+        git=git,
         parent_run=parent_run,
+        project=project,
     )
 
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from runar.ids import resolve
+from runar.projects import store_project
 from runar.store import Store
 from runar.views.liveness import effective_status
 from runar.views.summary import RunSummary
@@ -44,16 +45,29 @@ class Views:
         status: str | None = None,
         tag: str | None = None,
         name: str | None = None,
+        project: str | None = None,
+        sweeps: bool = False,
     ) -> list[RunSummary]:
-        """Summaries newest first, filtered; ``name`` matches a substring, any case."""
+        """Summaries newest first, filtered; ``name`` matches a substring, any case.
+
+        A sweep's own record (``runar sweep``) is not a training run: it is left out, or
+        with ``sweeps`` it is the only kind returned.
+
+        ``project`` is a project as listed: runs that recorded none count as the store's.
+        """
         if self.index is None:
             return []
         index = self.index
         rows: list[RunSummary] = []
         with index.read() as txn:
             allowed: set[str] | None = None
+            if project is not None:
+                allowed = index.ids_with(txn, "project", project)
+                if project == store_project(self.store.root):
+                    allowed |= index.ids_with(txn, "project", "")
             if tag is not None:
-                allowed = index.ids_with(txn, "tag", tag)
+                tagged = index.ids_with(txn, "tag", tag)
+                allowed = tagged if allowed is None else allowed & tagged
             if name is not None:
                 needle = name.lower()
                 named = {
@@ -75,7 +89,7 @@ class Views:
                 if allowed is not None and run_id not in allowed:
                     continue
                 summary = index.summary(txn, run_id)
-                if summary is None:
+                if summary is None or summary.is_sweep_record != sweeps:
                     continue
                 if status is not None and effective_status(summary) != status:
                     continue
@@ -83,6 +97,18 @@ class Views:
                 if limit is not None and len(rows) >= limit:
                     break
         return rows
+
+    def projects(self) -> dict[str, int]:
+        """Project (as listed) → number of runs, most runs first."""
+        if self.index is None:
+            return {}
+        with self.index.read() as txn:
+            recorded = self.index.project_counts(txn)
+        counts: dict[str, int] = {}
+        for project, count in recorded.items():
+            shown = project or store_project(self.store.root)
+            counts[shown] = counts.get(shown, 0) + count
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
     def run_ids(self) -> list[str]:
         if self.index is None:

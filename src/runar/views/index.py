@@ -10,6 +10,8 @@ Databases (keys are UTF-8 unless noted):
     by_name      name \\0 run_id → b""
     by_tag       tag \\0 run_id → b""
     by_status    recorded status \\0 run_id → b""
+    by_rerun     rerun_of \\0 run_id → b""   (a run's reruns, for the reproducibility score)
+    by_project   recorded project ("" when none) \\0 run_id → b""
 One process writes at a time (LMDB serializes write transactions); readers never block.
 """
 
@@ -30,7 +32,8 @@ from runar.store import Store
 from runar.views.output_metrics import StreamState
 from runar.views.summary import RunSummary
 
-INDEX_FORMAT: Final = b"runar-index-3"  # 3: output parser state per stream, args
+# 3: output parser state per stream, args; 4: by_project; 5: by_rerun
+INDEX_FORMAT: Final = b"runar-index-5"
 INITIAL_MAP_BYTES: Final = 256 << 20
 _DBS: Final = (
     "meta",
@@ -41,6 +44,8 @@ _DBS: Final = (
     "by_name",
     "by_tag",
     "by_status",
+    "by_rerun",
+    "by_project",
 )
 
 
@@ -219,6 +224,9 @@ class Index:
         for tag in summary.tag_list():
             txn.put(_pair(tag, run_id), b"", db=self.dbs["by_tag"])
         txn.put(_pair(summary.recorded_status, run_id), b"", db=self.dbs["by_status"])
+        if summary.started is not None and summary.started.rerun_of:
+            txn.put(_pair(summary.started.rerun_of, run_id), b"", db=self.dbs["by_rerun"])
+        txn.put(_pair(summary.project or "", run_id), b"", db=self.dbs["by_project"])
 
     def _unlink_lookups(self, txn: lmdb.Transaction, old: RunSummary) -> None:
         run_id = old.run_id
@@ -228,6 +236,9 @@ class Index:
         for tag in old.tag_list():
             txn.delete(_pair(tag, run_id), db=self.dbs["by_tag"])
         txn.delete(_pair(old.recorded_status, run_id), db=self.dbs["by_status"])
+        if old.started is not None and old.started.rerun_of:
+            txn.delete(_pair(old.started.rerun_of, run_id), db=self.dbs["by_rerun"])
+        txn.delete(_pair(old.project or "", run_id), db=self.dbs["by_project"])
 
     def forget(self, txn: lmdb.Transaction, run_id: str) -> None:
         """Drop a run whose folder is gone."""
@@ -269,6 +280,15 @@ class Index:
                 name, _, run_id = key.decode().rpartition("\0")
                 names.setdefault(name, []).append(run_id)
         return names
+
+    def project_counts(self, txn: lmdb.Transaction) -> dict[str, int]:
+        """Recorded project ("" for runs without one) → number of runs."""
+        counts: dict[str, int] = {}
+        with txn.cursor(db=self.dbs["by_project"]) as cur:
+            for key in cur.iternext(values=False):
+                project = key[: key.rindex(b"\0")].decode()
+                counts[project] = counts.get(project, 0) + 1
+        return counts
 
     def count(self, txn: lmdb.Transaction) -> int:
         return txn.stat(self.dbs["summaries"])["entries"]

@@ -22,6 +22,7 @@ from runar.events import (
     MetricsLogged,
     NoteAdded,
     OutputCaptured,
+    ProjectSet,
     RunFinished,
     RunRenamed,
     RunStarted,
@@ -161,6 +162,7 @@ class RunSummary(msgspec.Struct, kw_only=True):
     duplicates: int = 0
     script_args: ScriptArgs | None = None  # parsed once from started.argv; absent in old indexes
     writer_name: Register | None = None  # from segment headers: a name when RunStarted is lost
+    project_set: Register | None = None  # ProjectSet: `runar set RUN project=NAME`, init(project=)
 
     # -- derived fields: what front-ends read ------------------------------------
     @property
@@ -172,6 +174,23 @@ class RunSummary(msgspec.Struct, kw_only=True):
         if self.writer_name is not None:  # only when the naming events were lost
             return str(self.writer_name.value)
         return ""
+
+    @property
+    def project(self) -> str | None:
+        """The run's project: the latest ProjectSet, else RunStarted's; None for older runs."""
+        if self.project_set is not None and self.project_set.value:
+            return str(self.project_set.value)
+        return self.started.project if self.started is not None else None
+
+    @property
+    def sweep(self) -> str | None:
+        """The name of the sweep this run is a point of (`runar sweep`), if any."""
+        return self.started.sweep if self.started is not None else None
+
+    @property
+    def is_sweep_record(self) -> bool:
+        """A `runar sweep`'s own record (its space and points), not a training run."""
+        return self.started is not None and self.started.source == "sweep"
 
     @property
     def recorded_status(self) -> str:
@@ -350,6 +369,9 @@ def fold(summary: RunSummary, event: AnyEvent | Unknown) -> None:
         case RunRenamed(name=name):
             if summary.name is None or tuple(summary.name.clock) < clock:
                 summary.name = Register(clock, name)
+        case ProjectSet(project=project):
+            if summary.project_set is None or tuple(summary.project_set.clock) < clock:
+                summary.project_set = Register(clock, project)
         case ConfigSet(values=values):
             for key, value in flatten(values).items():
                 _set(summary.config, key, clock, value)

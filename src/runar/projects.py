@@ -1,0 +1,62 @@
+"""Which project a run belongs to when nobody says: the rule shared by runner, SDK and readers.
+
+A run records its project in ``RunStarted.project``: ``-p/--project`` or ``init(project=)``
+first, then ``RUNAR_PROJECT``, then the name of the git repository it runs in, then the
+name of the store's folder. Runs recorded before projects existed carry none; readers show
+them under the store folder's name, which is what the rule gives for a store at the root
+of its repository. Standard library only: the SDK imports this at run start.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+ENV_PROJECT: Final = "RUNAR_PROJECT"
+STORE_DIRNAME: Final = ".runar"
+
+
+def store_project(store_root: Path) -> str:
+    """The store's own name: the folder holding ``.runar``, or the store folder itself."""
+    root = Path(store_root).absolute()
+    name = root.parent.name if root.name == STORE_DIRNAME else root.name
+    return name or str(root)
+
+
+def git_root(start: Path) -> Path | None:
+    """The top folder of the git repository (or worktree) holding ``start``, found by ``.git``."""
+    here = Path(start).absolute()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def default_project(
+    store_root: Path,
+    explicit: str | None = None,
+    repo_root: str | Path | None = None,
+    cwd: Path | None = None,
+) -> str:
+    """The project a new run joins.
+
+    Args:
+        store_root: the store's ``.runar`` folder.
+        explicit: ``-p/--project`` or ``init(project=...)``.
+        repo_root: the git repository's top folder when the caller already knows it;
+            otherwise found upwards from ``cwd`` (no git process).
+        cwd: where the run starts (the current folder when None).
+    """
+    for candidate in (explicit, os.environ.get(ENV_PROJECT)):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    root = Path(repo_root) if repo_root else git_root(cwd or Path.cwd())
+    if root is not None and root.name:
+        return root.name
+    return store_project(store_root)
+
+
+def shown_project(recorded: str | None, store_root: Path) -> str:
+    """The project a run is listed under: its own, or the store's name for older runs."""
+    return recorded or store_project(store_root)

@@ -88,6 +88,7 @@ class RunStarted(Event, tag="run_started"):
     sweep: str | None = None  # `runar sweep`: the sweep's name (`--where sweep:NAME`)
     sweep_id: str | None = None  # the sweep's own record: runs/<sweep_id>/, source "sweep"
     sweep_point: int | None = None  # this run's point (0-based) in that sweep
+    rerun_set: dict[str, str] = {}  # `runar rerun --set`: the intended variations (redacted)
 
 
 class RunRenamed(Event, tag="run_renamed"):

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 COMMANDS: Final = (
     "ls", "show", "logs", "diff", "rm", "clean", "replay", "export", "reindex", "sync", "doctor",
     "serve", "import", "tag", "rename", "note", "set", "checkout", "rerun", "token",
-    "report",
+    "report", "remote", "push", "pull",
+    "projects",
 )  # fmt: skip
 HELP_FLAGS: Final = ("--help", "-h", "--version", "-V")
 
@@ -93,6 +94,9 @@ def main(argv: list[str] | None = None) -> None:
         app(args=args, prog_name="runar")
     except RunarError as exc:
         print_error(str(exc))
+        caret = getattr(exc, "caret", None)  # a query error: the text, ^ under the bad token
+        if caret:
+            print(caret, file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -15,6 +15,7 @@ from runar.cli import (
     importing,
     maintenance,
     output,
+    remote,
     report,
     reproduce,
     runs,
@@ -94,6 +95,7 @@ def root(
 
 
 app.command("ls")(runs.list_runs)
+app.command("projects")(runs.projects)
 app.command("show")(show.show)
 app.command("logs")(output.logs)
 app.command("diff")(compare.diff)
@@ -106,6 +108,7 @@ app.command("serve")(serve.serve)
 app.command("checkout")(reproduce.checkout)
 app.command("rerun")(reproduce.rerun)
 share.register(app)
+remote.register(app)
 edits.register(app)
 app.add_typer(importing.app, name="import")
 app.add_typer(report.app, name="report")

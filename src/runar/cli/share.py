@@ -16,9 +16,11 @@ if TYPE_CHECKING:
 
 
 def sync(
-    source: Annotated[Path, typer.Argument(help="The store to copy from (.runar or its parent).")],
+    source: Annotated[
+        str, typer.Argument(help="The store to copy from (.runar or its parent, or s3://…).")
+    ],
     destination: Annotated[
-        Path, typer.Argument(help="The store to copy into; created when missing.")
+        str, typer.Argument(help="The store to copy into; created when missing (or s3://…).")
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would be copied; copy nothing.")
@@ -27,8 +29,14 @@ def sync(
 ) -> None:
     """Copy the runs SOURCE has and DESTINATION lacks; never overwrite, never delete."""
     from runar.journal.sync import sync as run_sync
+    from runar.remote.url import is_remote_url, local_path_of
 
-    report = run_sync(source, destination, dry_run=dry_run)
+    if is_remote_url(source) or is_remote_url(destination):
+        from runar.cli.remote import sync_remote
+
+        sync_remote(source, destination, as_json)  # a push or a pull (docs/sharing.md)
+        return
+    report = run_sync(Path(local_path_of(source)), Path(local_path_of(destination)), dry_run)
     if as_json:
         render.print_json(report.to_dict())
         return
@@ -65,10 +73,21 @@ def doctor(
         bool, typer.Option("--fix", help="Repair what can be repaired without losing an event.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    remote: Annotated[
+        str | None,
+        typer.Option(
+            "--remote", help="Check a remote instead: every object's checksum, conflicts, orphans."
+        ),
+    ] = None,
 ) -> None:
     """Check the store: runs, segments, damaged records, stale index, orphaned files, crashes."""
     from runar import doctor as checks
 
+    if remote is not None:
+        from runar.cli.remote import doctor_remote
+
+        doctor_remote(remote, as_json)  # docs/sharing.md
+        return
     store = current_store()
     report = checks.fix(store) if fix else checks.check(store)
     if as_json:

@@ -29,6 +29,7 @@ def metrics(
     keys: Sequence[str] | None = None,
     store: Store | None = None,
     catch_up: bool = True,
+    where: str | None = None,
 ) -> pl.DataFrame:
     """Every metric point in long format: run_id, step, key, value, ts, writer, seq.
 
@@ -40,12 +41,16 @@ def metrics(
         keys: metric names to keep; all when None.
         store: the store; discovered from the working directory when None.
         catch_up: fold new events first (a caller that just did may skip it).
+        where: only runs this query keeps (docs/query.md), e.g. ``metrics.acc > 0.9``.
     """
     import polars as pl
 
     store = store or Store.discover()
     with open_views(store, catch_up=catch_up) as views:
         summaries = views.runs() if runs is None else [views.get(ref) for ref in runs]
+    if where:
+        chosen = [(s, effective_status(s)) for s in summaries]
+        summaries = [s for s, _ in _select(chosen, where, None, store_project(store.root))]
     wanted = None if keys is None else frozenset(keys)
     frames = []
     for summary in summaries:
@@ -89,23 +94,27 @@ def runs(
 
     Args:
         store: the store; discovered from the working directory when None.
-        where: a filter in the query language of views/query.py, e.g. ``lr<1e-3 acc>0.9``.
-        sort: a column to order by, ``-`` first for descending: ``name``, ``created``,
-            ``metrics.acc``, ``config.lr``; runs without a value come last.
+        where: a query (docs/query.md), e.g. ``config.lr < 1e-3 and metrics.acc > 0.9``
+            or the short form ``lr<1e-3 acc>0.9 tag:baseline``.
+        sort: a field to order by, ``-`` first for descending: ``name``, ``created``,
+            ``metrics.acc``, ``config.lr``, ``best(metrics.loss)``; runs without a value
+            come last.
     """
     import polars as pl
 
     store = store or Store.discover()
     rows: list[dict[str, Any]] = []
-    metric_columns: dict[str, str] = {}  # frame column → metric key
     own_project = store_project(store.root)  # what runs recorded without a project show
     with open_views(store) as views:
-        for s in views.runs():
+        chosen = [(s, effective_status(s)) for s in views.runs()]
+        if where or sort:
+            chosen = _select(chosen, where, sort, own_project)
+        for s, status in chosen:
             ended = s.ended_ts
             row: dict[str, Any] = {
                 "run_id": s.run_id,
                 "name": s.display_name or None,
-                "status": effective_status(s),
+                "status": status,
                 "project": s.project or own_project,
                 "created": s.created_ts,
                 "ended": ended,
@@ -119,9 +128,7 @@ def runs(
             }
             row.update({f"config.{k}": _cell(v) for k, v in s.config_values().items()})
             for key, value in s.last_metrics().items():
-                column = f"metric.{key}" if key in row else key
-                row[column] = value
-                metric_columns[column] = key
+                row[f"metric.{key}" if key in row else key] = value
             rows.append(row)
     if not rows:
         columns = ("run_id", "name", "status", "project")
@@ -130,52 +137,17 @@ def runs(
         frame = pl.DataFrame(rows, infer_schema_length=None, strict=False).with_columns(
             pl.from_epoch("created", time_unit="ns"), pl.from_epoch("ended", time_unit="ns")
         )
-    if where or sort:
-        frame = _select(frame, metric_columns, where or "", sort or "")
     return frame
 
 
 def _select(
-    frame: pl.DataFrame, metric_columns: dict[str, str], where: str, sort: str
-) -> pl.DataFrame:
-    """Filter and order the runs frame by the names the query language uses.
+    chosen: list[tuple[RunSummary, str]],
+    where: str | None,
+    sort: str | None,
+    own_project: str | None,
+) -> list[tuple[RunSummary, str]]:
+    """The runs a query keeps, in the order it asks for (views/query_frame.py)."""
+    from runar.views.query_frame import select_runs
 
-    The language names the id ``id`` and metrics ``metrics.<key>``; this frame names them
-    ``run_id`` and ``<key>``, so the query runs over a renamed view of the same rows.
-    """
-    import polars as pl
-
-    from runar.errors import InvalidQuery
-    from runar.views.query import compile_filter
-
-    renames = {"run_id": "id", **{c: f"metrics.{k}" for c, k in metric_columns.items()}}
-    view = frame.rename({c: n for c, n in renames.items() if c in frame.columns})
-    typed = {
-        "name": pl.String,
-        "status": pl.String,
-        "project": pl.String,
-        "tags": pl.List(pl.String),
-    }
-    view = view.with_columns(
-        pl.col(c).cast(t) if c in view.columns else pl.lit(None, t).alias(c)
-        for c, t in typed.items()
-    )
-    expr = compile_filter(where, dict(view.schema))
-    if expr is not None:
-        frame = frame.filter(view.select(expr.fill_null(False).alias("keep"))["keep"])
-    if not sort:
-        return frame
-    wanted = sort.removeprefix("-")
-    column = {n: c for c, n in renames.items()}.get(wanted, wanted)
-    if column not in frame.columns:
-        if wanted.startswith(("config.", "metrics.")):
-            return frame  # no run has that key: every value is missing, the order stays
-        raise InvalidQuery(
-            f"cannot sort by '{wanted}'; use name, status, created, duration_s, "
-            "config.KEY or metrics.KEY"
-        )
-    dtype = frame.schema[column]
-    if isinstance(dtype, pl.List):
-        raise InvalidQuery(f"cannot sort by '{wanted}': it holds lists")
-    key = pl.col(column).fill_nan(None) if dtype.is_float() else pl.col(column)
-    return frame.sort(key, descending=sort.startswith("-"), nulls_last=True, maintain_order=True)
+    by_id = {s.run_id: (s, status) for s, status in chosen}
+    return [by_id[i] for i in select_runs(chosen, where, sort, default_project=own_project)]

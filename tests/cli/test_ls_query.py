@@ -141,19 +141,22 @@ def test_export_where_writes_the_same_runs(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--where", "acc>"], "'acc>' needs a value after it"),
-        (["--where", "read_csv('x')"], "cannot read"),
+        (["--where", "acc>"], "column 5: expected a value after '>'"),
+        (["--where", "read_csv('x')"], "unknown function 'read_csv('"),
         (["--where", "lr<big"], "'big' is not a number"),
         (["--sort", "bogus"], "cannot sort by 'bogus'"),
         (["--sort", "tags"], "cannot sort by 'tags': it holds lists"),
     ],
 )
-def test_bad_queries_are_one_line(
+def test_bad_queries_are_one_line_and_a_caret(
     cli: CliRunner, store: Store, five_runs: dict[str, str], args: list[str], message: str
 ) -> None:
     code, _, err = invoke_main(cli, "ls", *args)
     assert code == 1
-    assert message in err and len(err.strip().splitlines()) == 1
+    error, text, caret = err.rstrip("\n").splitlines()
+    assert message in error
+    assert text.strip() == args[1]
+    assert caret.strip() == "^"
 
 
 def test_frames_runs_where_on_an_empty_store(store: Store) -> None:

@@ -1,251 +1,448 @@
-"""The run filter language, compiled to a Polars expression: never to SQL text.
+"""The run query language compiled to one Polars expression: never to SQL text.
 
-``bert lr<1e-3 acc>0.8 status:completed tag:baseline`` keeps runs whose name, id, tags
-or status contain "bert", whose config ``lr`` (or any key ending in ``.lr``) is below
-1e-3, whose last ``acc`` is above 0.8, whose status is completed and that carry the tag
-baseline. Every term must hold.
-
-Three steps, so the language can grow without a rewrite: ``tokenize`` cuts the text
-into tokens, ``parse`` groups them into terms, ``compile_query`` turns the terms into
-one ``pl.Expr`` over a runs frame. A token the grammar does not allow (parentheses,
-quotes other than ``"``, ``;``…) is an ``InvalidQuery`` naming it, so a string that
-tries SQL or file access is refused rather than searched for.
-
-The runs frame has the columns ``id``, ``name``, ``status``, ``tags`` (a list of
-strings), ``config.<dotted key>`` and ``metrics.<key>``; other plain columns (such
-as ``duration_s``) can be compared by their name.
+``config.lr < 1e-3 and (metrics.acc > 0.9 or tag:baseline)`` and the short form
+``bert lr<1e-3 acc>0.8 status:completed`` are one language: query_syntax.py parses the
+text into a tree, this module turns the tree into a ``pl.Expr`` over a runs frame with
+the column names of query_frame.py (``id``, ``name``, ``status``, ``tags``, ``created``
+in ns, ``duration`` in seconds, ``config.K``, ``metrics.K``, ``min(metrics.K)``,
+``max(metrics.K)``, ``summary.K``, ``git.branch``, ``git.commit``, ``project``,
+``sweep``). A column that is absent is null, so the condition holds for no run.
+Values take the type of the column they meet: a number against a text column is an
+error pointing at the value, never a silently empty answer. See docs/query.md.
 """
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final
 
 from runar.errors import InvalidQuery
+from runar.views.query_syntax import (
+    And,
+    Compare,
+    Field,
+    In,
+    Node,
+    Not,
+    Or,
+    Value,
+    Word,
+    parse,
+    parse_sort,
+    query_error,
+)
+from runar.views.summary import lower_is_better
 
 if TYPE_CHECKING:
     import polars as pl
 
-TokenKind = Literal["word", "string", "op", "colon"]
-FIELDS: Final = ("status", "tag", "name", "id")
-PREFIXES: Final = ("config.", "metrics.")
-_TOKEN: Final = re.compile(
-    r"""(?P<space>\s+)
-      | (?P<op><=|>=|!=|==|<|>|=)
-      | (?P<colon>:)
-      | (?P<string>"[^"]*")
-      | (?P<word>[\w.+\-/@%]+)""",
-    re.VERBOSE,
-)
-_KEY: Final = re.compile(r"[^\W\d][\w.\-/]*")
-_OPS: Final[dict[str, Callable[[pl.Expr, object], pl.Expr]]] = {
-    "<": operator.lt,
-    ">": operator.gt,
-    "<=": operator.le,
-    ">=": operator.ge,
-    "=": operator.eq,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-_EQUALITY: Final = ("=", "==", "!=")
+__all__ = ["Needs", "compile_filter", "compile_query", "needs_of", "parse", "sort_key"]
+
+UNITS_S: Final = {
+    "ms": 0.001, "s": 1, "sec": 1, "secs": 1, "m": 60, "min": 60, "mins": 60, "h": 3600,
+    "hr": 3600, "hrs": 3600, "d": 86400, "day": 86400, "days": 86400, "w": 604800,
+    "wk": 604800, "week": 604800, "weeks": 604800,
+}  # fmt: skip
+_DURATION: Final = re.compile(r"(?:(\d+(?:\.\d+)?)([a-z]+))+")
+_DURATION_PART: Final = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")
+_REGEX_META: Final = frozenset("\\.+*?()|[]{}^$#&-~")
+_ORDERING: Final = ("<", "<=", ">", ">=")
+_NS: Final = 1_000_000_000
 
 
 @dataclass(frozen=True)
-class Token:
-    kind: TokenKind
-    text: str
+class Needs:
+    """Which column families a query reads, so a frame builds only those."""
 
-    @property
-    def value(self) -> str:
-        return self.text[1:-1] if self.kind == "string" else self.text
+    config: bool = False
+    metrics: bool = False
+    extrema: bool = False  # min(…), max(…), best(…)
+    summary: bool = False
+    git: bool = False
 
+    def __or__(self, other: Needs) -> Needs:
+        return Needs(*(a or b for a, b in zip(self._flags(), other._flags(), strict=True)))
 
-@dataclass(frozen=True)
-class Word:
-    """A bare word: a case-insensitive substring of the name, id, tags or status."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class FieldIs:
-    """``status:completed``, ``tag:baseline``, ``name:bert``, ``id:x7k``."""
-
-    field: str
-    value: str
+    def _flags(self) -> tuple[bool, ...]:
+        return (self.config, self.metrics, self.extrema, self.summary, self.git)
 
 
-@dataclass(frozen=True)
-class Compare:
-    """``key op value`` over config and metric values."""
-
-    key: str
-    op: str
-    value: float | str
-
-
-Term = Word | FieldIs | Compare
-
-
-@dataclass(frozen=True)
-class Query:
-    """A parsed filter: every term must hold."""
-
-    terms: tuple[Term, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return not self.terms
+def _field_needs(fld: Field) -> Needs:
+    match fld.kind:
+        case "config":
+            return Needs(config=True)
+        case "metrics":
+            return Needs(extrema=True) if fld.agg in ("min", "max", "best") else Needs(metrics=True)
+        case "summary":
+            return Needs(summary=True)
+        case "leaf":
+            return Needs(config=True, metrics=True)
+        case "git.branch" | "git.commit":
+            return Needs(git=True)
+    return Needs()
 
 
-def tokenize(text: str) -> list[Token]:
-    """The filter's tokens; anything outside the grammar raises InvalidQuery naming it."""
-    tokens: list[Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            bad = text[pos:].split()[0] if text[pos:].strip() else text[pos]
-            raise InvalidQuery(
-                f"cannot read '{bad}' in the filter; use words, key<value, "
-                f'status:, tag:, name:, id: and "quoted text"'
-            )
-        kind = match.lastgroup
-        if kind != "space":
-            tokens.append(Token(kind, match.group()))  # type: ignore[arg-type]
-        pos = match.end()
-    return tokens
-
-
-def _number(text: str) -> float | str:
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def parse(text: str) -> Query:
-    """Group tokens into terms: ``word``, ``field:value``, ``key op value``."""
-    tokens = tokenize(text)
-    terms: list[Term] = []
-    i = 0
-    while i < len(tokens):
-        head = tokens[i]
-        follow = tokens[i + 1] if i + 1 < len(tokens) else None
-        value = tokens[i + 2] if i + 2 < len(tokens) else None
-        if follow is not None and follow.kind in ("colon", "op"):
-            if head.kind != "word":
-                raise InvalidQuery(
-                    f"'{head.text}{follow.text}' needs a name before '{follow.text}'"
-                )
-            if value is None or value.kind not in ("word", "string"):
-                raise InvalidQuery(f"'{head.text}{follow.text}' needs a value after it")
-            if follow.kind == "colon":
-                if head.text.lower() not in FIELDS:
-                    raise InvalidQuery(
-                        f"unknown field '{head.text}:' in the filter; use "
-                        + ", ".join(f"{f}:" for f in FIELDS)
-                    )
-                terms.append(FieldIs(head.text.lower(), value.value))
-            else:
-                if _KEY.fullmatch(head.text) is None:
-                    raise InvalidQuery(f"'{head.text}' is not a config or metric name")
-                raw = value.value
-                parsed = raw if value.kind == "string" else _number(raw)
-                if isinstance(parsed, str) and follow.text not in _EQUALITY:
-                    raise InvalidQuery(
-                        f"'{head.text}{follow.text}{raw}' compares with '{follow.text}' "
-                        f"but '{raw}' is not a number"
-                    )
-                terms.append(Compare(head.text, follow.text, parsed))
-            i += 3
-            continue
-        if head.kind in ("colon", "op"):
-            raise InvalidQuery(f"'{head.text}' needs a name before it")
-        terms.append(Word(head.value.lower()))
-        i += 1
-    return Query(tuple(terms))
-
-
-def _leaf_is(key: str, wanted: str) -> bool:
-    return key == wanted or key.endswith("." + wanted) or key.endswith("/" + wanted)
-
-
-def _candidates(key: str, columns: Mapping[str, pl.DataType]) -> list[str]:
-    """The columns a comparison key names: exact prefixed names, else leaf matches."""
-    if key.startswith(PREFIXES):
-        return [key] if key in columns else []
-    found = [
-        name
-        for name in columns
-        for prefix in PREFIXES
-        if name.startswith(prefix) and _leaf_is(name[len(prefix) :], key)
-    ]
-    if key in columns and key not in ("tags",):
-        found.append(key)
+def needs_of(node: Node | None, sort_field: Field | None = None) -> Needs:
+    """The column families a query (and a sort field) refer to."""
+    found = Needs() if sort_field is None else _field_needs(sort_field)
+    stack = [] if node is None else [node]
+    while stack:
+        match stack.pop():
+            case Compare(field=fld) | In(field=fld):
+                found = found | _field_needs(fld)
+            case Not(node=inner):
+                stack.append(inner)
+            case And(nodes=nodes) | Or(nodes=nodes):
+                stack.extend(nodes)
     return found
 
 
-def _compare(column: str, dtype: pl.DataType, term: Compare) -> pl.Expr:
-    import polars as pl
-
-    col = pl.col(column)
-    op = _OPS[term.op]
-    if isinstance(term.value, str):
-        return op(col.cast(pl.String).str.to_lowercase(), term.value.lower())
-    if dtype == pl.Boolean or isinstance(dtype, pl.List):
-        return pl.lit(False)  # a flag is not a number, as in the TUI
-    if not dtype.is_numeric():
-        col = col.cast(pl.Float64, strict=False)
-    elif dtype.is_float():
-        return op(col, term.value) & col.is_not_nan()  # NaN compares false, as in Python
-    return op(col, term.value)
+def glob_regex(pattern: str) -> str:
+    """A case-insensitive, whole-string regex for a glob with * and ?."""
+    out = []
+    for char in pattern:
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        else:
+            out.append("\\" + char if char in _REGEX_META else char)
+    return "(?is)^" + "".join(out) + "$"
 
 
-def _term_expr(term: Term, columns: Mapping[str, pl.DataType]) -> pl.Expr:
-    import polars as pl
-
-    match term:
-        case Word(text=text):
-            haystack = pl.concat_str(
-                [
-                    pl.col("name").fill_null(""),
-                    pl.col("id"),
-                    pl.col("status"),
-                    pl.col("tags").list.join(" "),
-                ],
-                separator=" ",
-            ).str.to_lowercase()
-            return haystack.str.contains(text, literal=True)
-        case FieldIs(field="status", value=value):
-            return pl.col("status") == value.lower()
-        case FieldIs(field="tag", value=value):
-            return pl.col("tags").list.contains(value)
-        case FieldIs(field="name", value=value):
-            return pl.col("name").str.to_lowercase().str.contains(value.lower(), literal=True)
-        case FieldIs(field="id", value=value):
-            return pl.col("id").str.starts_with(value.lower())
-        case Compare(key=key):
-            parts = [_compare(c, columns[c], term) for c in _candidates(key, columns)]
-            if not parts:
-                return pl.lit(False)  # no run has that key
-            return pl.any_horizontal([p.fill_null(False) for p in parts])
-    raise InvalidQuery(f"cannot use '{term}' in a filter")  # pragma: no cover - exhaustive
-
-
-def compile_query(query: Query, columns: Mapping[str, pl.DataType]) -> pl.Expr | None:
-    """One boolean expression over a runs frame with these columns; None keeps every run."""
-    if query.empty:
+def seconds(text: str) -> float | None:
+    """``90s``, ``1h30m``, ``2d``, ``1.5h`` or a plain number of seconds; None if not one."""
+    lowered = text.strip().lower()
+    try:
+        return float(lowered)
+    except ValueError:
+        pass
+    if not _DURATION.fullmatch(lowered):
         return None
+    total = 0.0
+    for amount, unit in _DURATION_PART.findall(lowered):
+        if unit not in UNITS_S:
+            return None
+        total += float(amount) * UNITS_S[unit]
+    return total
+
+
+def _number(value: Value) -> float | None:
+    if value.quoted:
+        return None
+    try:
+        return float(value.text)
+    except ValueError:
+        return None
+
+
+class _Compiler:
+    def __init__(self, text: str, columns: Mapping[str, pl.DataType], now_ns: int) -> None:
+        self.text = text
+        self.columns = columns
+        self.now_ns = now_ns
+
+    def error(self, pos: int, problem: str) -> InvalidQuery:
+        return query_error(self.text, pos, problem)
+
+    def node(self, node: Node) -> pl.Expr:
+        import polars as pl
+
+        match node:
+            case And(nodes=nodes):
+                return pl.all_horizontal([self.node(n) for n in nodes])
+            case Or(nodes=nodes):
+                return pl.any_horizontal([self.node(n) for n in nodes])
+            case Not(node=inner):
+                return self.node(inner).not_()
+            case Word(text=text):
+                return self.word(text)
+            case Compare(field=fld, op=op, value=value):
+                return self.compare(fld, op, value).fill_null(False)
+            case In(field=fld, values=values):
+                parts = [self.compare(fld, "=", v).fill_null(False) for v in values]
+                return pl.any_horizontal(parts)
+        raise AssertionError(node)  # pragma: no cover - exhaustive
+
+    def col(self, name: str, dtype: pl.DataType | None = None) -> pl.Expr:
+        import polars as pl
+
+        if name in self.columns:
+            return pl.col(name)
+        return pl.lit(None, dtype or pl.String)  # a column no run has: null, so no match
+
+    def word(self, text: str) -> pl.Expr:
+        import polars as pl
+
+        haystack = pl.concat_str(
+            [
+                self.col("name").fill_null(""),
+                self.col("id").fill_null(""),
+                self.col("status").fill_null(""),
+                self.col("tags", pl.List(pl.String)).list.join(" ").fill_null(""),
+            ],
+            separator=" ",
+        ).str.to_lowercase()
+        return haystack.str.contains(text, literal=True)
+
+    # -- fields ---------------------------------------------------------------------
+    def compare(self, fld: Field, op: str, value: Value) -> pl.Expr:
+        import polars as pl
+
+        match fld.kind:
+            case "status" | "project" | "sweep" | "git.branch":
+                return self.text_compare(self.col(fld.kind), op, value, exact=True)
+            case "name":
+                return self.text_compare(self.col("name"), op, value, exact=False)
+            case "id" | "git.commit":
+                column = self.col(fld.kind)
+                if op in (":", "=", "==", "!="):  # ids and commits are named by a prefix
+                    hit = column.str.to_lowercase().str.starts_with(value.text.lower())
+                    return hit.not_() if op == "!=" else hit
+                return self.text_compare(column, op, value, exact=False)
+            case "tag":
+                return self.tag(op, value)
+            case "created":
+                return self.created(fld, op, value)
+            case "duration":
+                amount = seconds(value.text)
+                if amount is None or value.ago:
+                    problem = f"'{value.text}' is not a duration; use 90s, 5m, 1h, 2d"
+                    raise self.error(value.pos, problem)
+                return self.ordered(self.col("duration", pl.Float64), op, amount, fld)
+            case "leaf":
+                return self.leaf(fld, op, value)
+        column = self.column_of(fld)
+        if column not in self.columns:
+            return pl.lit(None, pl.Boolean)  # no run has that key
+        return self.typed(column, self.columns[column], fld, op, value, strict=True)
+
+    def column_of(self, fld: Field) -> str:
+        """The frame column of a config/metric/summary field; best() picks min or max."""
+        if fld.kind != "metrics" or fld.agg == "last":
+            return f"{fld.kind}.{fld.key}"
+        agg = fld.agg
+        if agg == "best":
+            agg = "min" if lower_is_better(fld.key) else "max"
+        return f"{agg}(metrics.{fld.key})"
+
+    def leaf(self, fld: Field, op: str, value: Value) -> pl.Expr:
+        """``lr<1e-3``: every config or metric column whose key is or ends in ``lr``."""
+        import polars as pl
+
+        key = fld.key
+        found = [
+            name
+            for name in self.columns
+            for prefix in ("config.", "metrics.")
+            if name.startswith(prefix)
+            and (
+                (leaf := name[len(prefix) :]) == key
+                or leaf.endswith("." + key)
+                or leaf.endswith("/" + key)
+            )
+        ]
+        parts = []
+        refused: InvalidQuery | None = None
+        for name in found:
+            try:
+                parts.append(self.typed(name, self.columns[name], fld, op, value, strict=False))
+            except InvalidQuery as exc:
+                refused = exc
+        if not parts:
+            if refused is not None:
+                raise refused  # every column with that key holds another type
+            return pl.lit(None, pl.Boolean)
+        return pl.any_horizontal([p.fill_null(False) for p in parts])
+
+    # -- typed comparisons ------------------------------------------------------------
+    def typed(
+        self, column: str, dtype: pl.DataType, fld: Field, op: str, value: Value, strict: bool
+    ) -> pl.Expr:
+        import polars as pl
+
+        col = pl.col(column)
+        label = fld.text or column
+        if op == ":":
+            op = "="
+        if dtype == pl.Null:
+            return pl.lit(None, pl.Boolean)
+        if dtype.is_numeric():
+            number = _number(value)
+            if number is None or op == "~":
+                what = "a number" if op != "~" else "text for '~'"
+                raise self.error(
+                    value.pos,
+                    f"{label} holds numbers; '{value.text}' is not {what}",
+                )
+            return self.ordered(col, op, number, fld)
+        if dtype == pl.Boolean:
+            flag = value.text.lower()
+            if flag not in ("true", "false") or op not in ("=", "==", "!="):
+                raise self.error(value.pos, f"{label} is true or false; compare it with = true")
+            hit = col == (flag == "true")
+            return hit.not_() if op == "!=" else hit
+        if isinstance(dtype, pl.List):
+            raise self.error(fld.pos, f"{label} holds lists; it cannot be compared")
+        if op in _ORDERING and _number(value) is not None:
+            problem = f"{label} holds text; '{value.text}' is a number (quote it for text)"
+            raise self.error(value.pos, problem)
+        return self.text_compare(col.cast(pl.String), op, value, exact=True)
+
+    def ordered(self, col: pl.Expr, op: str, number: float, fld: Field) -> pl.Expr:
+        """A numeric comparison in which NaN is never true, as in Python."""
+        if op == ":":
+            op = "="
+        if op == "~":
+            raise self.error(fld.pos, f"'~' matches text; {fld.text} holds numbers")
+        import polars as pl
+
+        result = {
+            "<": col < number,
+            "<=": col <= number,
+            ">": col > number,
+            ">=": col >= number,
+            "=": col == number,
+            "==": col == number,
+            "!=": col != number,
+        }[op]
+        return result & col.cast(pl.Float64).is_nan().not_()
+
+    def text_compare(self, col: pl.Expr, op: str, value: Value, exact: bool) -> pl.Expr:
+        """Text, ignoring case: ``=`` equal (a glob when it has * or ?), ``~`` and ``:`` contain."""
+        wanted = value.text.lower()
+        lowered = col.str.to_lowercase()
+        if op in _ORDERING:
+            return {
+                "<": lowered < wanted,
+                "<=": lowered <= wanted,
+                ">": lowered > wanted,
+                ">=": lowered >= wanted,
+            }[op]
+        if "*" in wanted or "?" in wanted:
+            hit = lowered.str.contains(glob_regex(wanted))
+        elif op == "~" or (op == ":" and not exact):
+            hit = lowered.str.contains(wanted, literal=True)
+        else:
+            hit = lowered == wanted
+        return hit.not_() if op == "!=" else hit
+
+    def tag(self, op: str, value: Value) -> pl.Expr:
+        import polars as pl
+
+        tags = self.col("tags", pl.List(pl.String))
+        wanted = value.text.lower()
+        if op in _ORDERING:
+            raise self.error(value.pos, "tags are compared with :, =, != or ~")
+        if op == "~" or "*" in wanted or "?" in wanted:
+            pattern = glob_regex(wanted) if "*" in wanted or "?" in wanted else None
+            element = pl.element().str.to_lowercase()
+            test = (
+                element.str.contains(pattern)
+                if pattern
+                else element.str.contains(wanted, literal=True)
+            )
+            hit = tags.list.eval(test).list.any()
+        else:
+            hit = tags.list.eval(pl.element().str.to_lowercase()).list.contains(wanted)
+        return hit.not_() if op == "!=" else hit
+
+    def created(self, fld: Field, op: str, value: Value) -> pl.Expr:
+        import polars as pl
+
+        col = self.col("created", pl.Int64)
+        if op == "~":
+            raise self.error(fld.pos, "'~' matches text; compare created with < or >")
+        if value.ago:
+            amount = seconds(value.text)
+            if amount is None:
+                raise self.error(value.pos, f"'{value.text}' is not a duration; use 2h, 3d, 1w")
+            return self.ordered(col, op, self.now_ns - amount * _NS, fld)
+        start, day = self.moment(value)
+        if day and op in (":", "=", "==", "!="):  # created = 2026-11-01: on that day
+            hit = (col >= start) & (col < start + 86400 * _NS)
+            return hit.not_() if op == "!=" else hit
+        if day and op in (">", "<="):
+            start += 86400 * _NS  # after a day means after its end
+        return self.ordered(col, op, start, fld)
+
+    def moment(self, value: Value) -> tuple[int, bool]:
+        """A date or time in ns (local time), and whether it names a whole day."""
+        text = value.text.strip().lower()
+        today = datetime.fromtimestamp(self.now_ns / _NS).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        if text in ("today", "yesterday"):
+            day = today - timedelta(days=1 if text == "yesterday" else 0)
+            return int(day.timestamp()) * _NS, True
+        if text == "now":
+            return self.now_ns, False
+        try:
+            moment = datetime.fromisoformat(value.text.strip())
+        except ValueError:
+            raise self.error(
+                value.pos,
+                f"'{value.text}' is not a time; use 2d ago, 2026-11-01, "
+                "'2026-11-01 14:30' or today",
+            ) from None
+        whole_day = len(text) == 10
+        return int(moment.timestamp() * 1e6) * 1000, whole_day
+
+
+def compile_query(
+    node: Node | None,
+    columns: Mapping[str, pl.DataType],
+    text: str = "",
+    now_ns: int | None = None,
+) -> pl.Expr | None:
+    """One boolean expression over a runs frame with these columns; None keeps every run."""
+    if node is None:
+        return None
+    now = time.time_ns() if now_ns is None else now_ns
+    return _Compiler(text, columns, now).node(node).fill_null(False)
+
+
+def compile_filter(
+    text: str, columns: Mapping[str, pl.DataType], now_ns: int | None = None
+) -> pl.Expr | None:
+    """Parse and compile in one go: what a front-end calls with the user's text.
+
+    Args:
+        text: the query.
+        columns: the runs frame's schema (query_frame.py's column names).
+        now_ns: the time ``2d ago`` counts back from; the clock when None.
+    """
+    return compile_query(parse(text), columns, text, now_ns)
+
+
+def sort_key(text: str, columns: Mapping[str, pl.DataType]) -> tuple[pl.Expr | None, bool]:
+    """The expression ``--sort`` orders by (None: no run has it) and whether descending."""
     import polars as pl
 
-    exprs = [_term_expr(term, columns).fill_null(False) for term in query.terms]
-    return pl.all_horizontal(exprs)
-
-
-def compile_filter(text: str, columns: Mapping[str, pl.DataType]) -> pl.Expr | None:
-    """Parse and compile in one go: what a front-end calls with the user's text."""
-    return compile_query(parse(text), columns)
+    fld, descending = parse_sort(text)
+    if fld.kind == "tag":
+        raise query_error(text, 0, f"cannot sort by '{fld.text}': it holds lists")
+    if fld.kind == "leaf":  # a bare key: the metric of that name, else the config value
+        candidates = [f"metrics.{fld.key}", f"config.{fld.key}"]
+    elif fld.kind in ("config", "metrics", "summary"):
+        candidates = [_Compiler(text, columns, 0).column_of(fld)]
+    else:
+        candidates = [fld.kind]
+    column = next((c for c in candidates if c in columns), None)
+    if column is None and fld.kind == "leaf":
+        raise query_error(
+            text, 0, f"cannot sort by '{fld.text}': no run has a metric or config key of that name"
+        )
+    if column is None:
+        return None, descending  # no run has that key: every value is missing
+    dtype = columns[column]
+    if isinstance(dtype, pl.List):
+        raise query_error(text, 0, f"cannot sort by '{fld.text}': it holds lists")
+    key = pl.col(column)
+    if dtype.is_float():
+        key = key.fill_nan(None)  # NaN last either way, like a missing value
+    return key, descending

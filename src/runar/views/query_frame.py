@@ -1,0 +1,145 @@
+"""The frame a query runs over, built from summaries with only the columns it refers to.
+
+``runar ls --where``, ``runar export``, ``frames.runs(where=)`` and the dashboard's
+filter all select runs here, so one query gives one run set everywhere. Column names
+are the query language's own (see views/query.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from runar.views.liveness import run_seconds
+from runar.views.query import Needs, compile_query, needs_of, sort_key
+from runar.views.query_syntax import parse, parse_sort
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from runar.views.summary import RunSummary
+
+ORDER_BY_CREATED = "created"
+
+
+def _typed(values: list[Any]) -> pl.Series:
+    """One column: whole numbers Int64, numbers Float64, flags Boolean, else text."""
+    import polars as pl
+
+    present = [v for v in values if v is not None]
+    if not present:
+        return pl.Series(values, dtype=pl.Null)
+    if all(isinstance(v, bool) for v in present):
+        return pl.Series(values, dtype=pl.Boolean)
+    if all(
+        isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63 for v in present
+    ):
+        return pl.Series(values, dtype=pl.Int64)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return pl.Series([None if v is None else float(v) for v in values], dtype=pl.Float64)
+    return pl.Series(
+        [None if v is None else v if isinstance(v, str) else _text(v) for v in values],
+        dtype=pl.String,
+    )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=repr)
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    return str(value)
+
+
+def query_frame(
+    runs: Sequence[tuple[RunSummary, str]],
+    needs: Needs,
+    now_ns: int | None = None,
+    default_project: str | None = None,
+) -> pl.DataFrame:
+    """One row per (summary, effective status), with the columns ``needs`` asks for.
+
+    Args:
+        runs: summaries and their effective status.
+        needs: the column families to build (views/query.py's needs_of()).
+        now_ns: the clock for the duration of running runs.
+        default_project: the project of runs that recorded none (the store's).
+    """
+    import polars as pl
+
+    now = time.time_ns() if now_ns is None else now_ns
+    n = len(runs)
+    data: dict[str, pl.Series] = {
+        "id": pl.Series([s.run_id for s, _ in runs], dtype=pl.String),
+        "name": pl.Series([s.display_name or None for s, _ in runs], dtype=pl.String),
+        "status": pl.Series([status for _, status in runs], dtype=pl.String),
+        "tags": pl.Series([s.tag_list() for s, _ in runs], dtype=pl.List(pl.String)),
+        "created": pl.Series([s.created_ts or None for s, _ in runs], dtype=pl.Int64),
+        "duration": pl.Series(
+            [run_seconds(s, status, now) for s, status in runs], dtype=pl.Float64
+        ),
+    }
+    projects = [getattr(s, "project", None) or default_project for s, _ in runs]
+    data["project"] = pl.Series(projects, dtype=pl.String)
+    data["sweep"] = pl.Series([getattr(s, "sweep", None) for s, _ in runs], dtype=pl.String)
+    if needs.git:
+        gits = [s.git for s, _ in runs]
+        data["git.branch"] = pl.Series([g.branch if g else None for g in gits], dtype=pl.String)
+        data["git.commit"] = pl.Series([g.commit if g else None for g in gits], dtype=pl.String)
+    columns: dict[str, list[Any]] = {}
+
+    def put(name: str, row: int, value: Any) -> None:
+        column = columns.get(name)
+        if column is None:
+            column = columns[name] = [None] * n
+        column[row] = value
+
+    for row, (summary, _) in enumerate(runs):
+        if needs.config:
+            for key, value in summary.config_values().items():
+                put(f"config.{key}", row, value)
+        if needs.metrics:
+            for key, value in summary.last_metrics().items():
+                put(f"metrics.{key}", row, value)
+        if needs.summary:
+            for key, register in summary.summary_values.items():
+                put(f"summary.{key}", row, register.value)
+        if needs.extrema:
+            for key, metric in summary.metrics.items():
+                put(f"min(metrics.{key})", row, metric.min)
+                put(f"max(metrics.{key})", row, metric.max)
+    for name, values in columns.items():
+        data[name] = _typed(values).alias(name)
+    return pl.DataFrame(data)
+
+
+def select_runs(
+    runs: Sequence[tuple[RunSummary, str]],
+    where: str | None = None,
+    sort: str | None = None,
+    now_ns: int | None = None,
+    default_project: str | None = None,
+) -> list[str]:
+    """Ids of the runs matching ``where``, in ``sort`` order (else as given)."""
+    node = parse(where) if where else None
+    sort_field = parse_sort(sort)[0] if sort else None
+    frame = query_frame(runs, needs_of(node, sort_field), now_ns, default_project)
+    lazy = frame.lazy()
+    expr = compile_query(node, frame.schema, where or "", now_ns)
+    if expr is not None:
+        lazy = lazy.filter(expr)
+    if sort:
+        key, descending = sort_key(sort, frame.schema)
+        if key is not None:
+            lazy = lazy.sort(key, descending=descending, nulls_last=True, maintain_order=True)
+    return lazy.select("id").collect()["id"].to_list()
+
+
+def matching_ids(frame: pl.DataFrame, where: str, now_ns: int | None = None) -> set[str]:
+    """The ids in a query frame that ``where`` keeps (the TUI filters its rows with this)."""
+    expr = compile_query(parse(where), frame.schema, where, now_ns)
+    kept = frame if expr is None else frame.filter(expr)
+    return set(kept["id"].to_list())

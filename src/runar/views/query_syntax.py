@@ -1,0 +1,377 @@
+"""The run query language's syntax: text → tokens → a tree of conditions. No Polars here.
+
+Grammar (``not`` binds tighter than ``and``, ``and`` tighter than ``or``; two conditions
+side by side mean ``and``)::
+
+    query      := or? EOF
+    or         := and ("or" and)*
+    and        := not (["and"] not)*
+    not        := "not" not | "(" or ")" | condition
+    condition  := field OP value | field ":" value | field "in" "[" value ("," value)* "]"
+                | value                                  # a bare word: name/id/tags/status
+    field      := KEY | ("min" | "max" | "best" | "last") "(" KEY ")"
+    value      := WORD | 'text' | "text" | DURATION "ago"
+    OP         := < <= > >= = == != ~
+
+A key is ``config.lr``, ``metrics.val/loss``, ``metrics."val loss"``, ``status``… or a bare
+``lr`` that matches any config or metric key ending in it. Every error names the column
+of the bad token. See docs/query.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from runar.errors import InvalidQuery
+
+TokenKind = Literal[
+    "word", "string", "op", "colon", "lparen", "rparen", "lbrack", "rbrack", "comma"
+]
+OPS: Final = ("<", "<=", ">", ">=", "=", "==", "!=", "~")
+KEYWORDS: Final = ("and", "or", "not")
+FUNCTIONS: Final = ("min", "max", "best", "last")
+PLAIN_FIELDS: Final = (
+    "status", "name", "id", "tag", "project", "sweep", "created", "duration",
+)  # fmt: skip
+GIT_FIELDS: Final = ("git.branch", "git.commit")
+PREFIXES: Final = ("config", "metrics", "summary", "git")
+SHORT_FIELDS: Final = (
+    "status", "tag", "name", "id", "project", "sweep", "git.branch", "git.commit",
+)  # fmt: skip
+ALIASES: Final = {"tags": "tag", "duration_s": "duration", "run_id": "id"}
+VALID_FIELDS: Final = (
+    "config.KEY, metrics.KEY, min(metrics.KEY), max(metrics.KEY), best(metrics.KEY), "
+    "summary.KEY, status, name, id, tag, project, sweep, git.branch, git.commit, created, "
+    "duration, or a bare key such as lr"
+)
+_TOKEN: Final = re.compile(
+    r"""(?P<space>\s+)
+      | (?P<op><=|>=|!=|==|<|>|=|~)
+      | (?P<colon>:)
+      | (?P<lparen>\()
+      | (?P<rparen>\))
+      | (?P<lbrack>\[)
+      | (?P<rbrack>\])
+      | (?P<comma>,)
+      | (?P<string>"[^"]*"|'[^']*')
+      | (?P<word>[\w.+\-/@%*?#]+)""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: TokenKind
+    text: str  # as typed
+    pos: int  # offset in the query text
+    value: str  # quotes removed; for a key, its quoted parts joined in
+
+    @property
+    def keyword(self) -> str | None:
+        lowered = self.text.lower()
+        return lowered if self.kind == "word" and lowered in KEYWORDS else None
+
+
+@dataclass(frozen=True)
+class Field:
+    """What a condition looks at: ``kind`` is config, metrics, summary, leaf or a plain field."""
+
+    kind: str
+    key: str = ""  # the config/metric/summary key, or a bare leaf such as ``lr``
+    agg: str = "last"  # metrics only: last, min, max or best
+    pos: int = field(default=0, compare=False)
+    text: str = field(default="", compare=False)  # as typed, for messages
+
+
+@dataclass(frozen=True)
+class Value:
+    """A literal as typed; what it means (number, date, duration) depends on the field."""
+
+    text: str
+    quoted: bool = False
+    ago: bool = False  # ``2d ago``
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Compare:
+    field: Field
+    op: str  # one of OPS, or ":" for the short form
+    value: Value
+
+
+@dataclass(frozen=True)
+class In:
+    field: Field
+    values: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Word:
+    """A bare word: a case-insensitive substring of the name, id, tags or status."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Not:
+    node: Node
+
+
+@dataclass(frozen=True)
+class And:
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    nodes: tuple[Node, ...]
+
+
+Node = Compare | In | Word | Not | And | Or
+
+
+def query_error(text: str, pos: int, problem: str) -> InvalidQuery:
+    """``invalid query at column N: problem in "text"``, with the caret line kept aside."""
+    error = InvalidQuery(f'invalid query at column {pos + 1}: {problem} in "{text}"')
+    error.query = text  # type: ignore[attr-defined]
+    error.column = pos + 1  # type: ignore[attr-defined]
+    error.caret = f"  {text}\n  {' ' * pos}^"  # type: ignore[attr-defined]
+    return error
+
+
+def tokenize(text: str) -> list[Token]:
+    """The query's tokens; a character outside the grammar raises InvalidQuery naming it."""
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            if text[pos] in "\"'":
+                raise query_error(text, pos, f"the quote {text[pos]} is never closed")
+            bad = text[pos:].split()[0][:20]
+            raise query_error(
+                text, pos, f"cannot read '{bad}'; quote text that holds it, e.g. \"a;b\""
+            )
+        kind = match.lastgroup
+        raw = match.group()
+        pos = match.end()
+        if kind == "space":
+            continue
+        value = raw[1:-1] if kind == "string" else raw
+        if kind == "word" and raw.endswith(".") and pos < len(text) and text[pos] in "\"'":
+            # metrics."val loss": a quoted part of a key, joined to the word before it
+            quoted = _TOKEN.match(text, pos)
+            if quoted is None or quoted.lastgroup != "string":
+                raise query_error(text, pos, f"the quote {text[pos]} is never closed")
+            raw, value, pos = raw + quoted.group(), value + quoted.group()[1:-1], quoted.end()
+        tokens.append(Token(kind, raw, match.start(), value))  # type: ignore[arg-type]
+    return tokens
+
+
+def resolve_field(token: Token, text: str) -> Field:
+    """The field a key token names; an unknown prefix is an error listing the valid ones."""
+    key = token.value
+    lowered = ALIASES.get(key.lower(), key.lower())
+    if lowered in PLAIN_FIELDS or lowered in GIT_FIELDS:
+        return Field(lowered, pos=token.pos, text=token.text)
+    prefix, dot, rest = key.partition(".")
+    if not dot:
+        if not re.fullmatch(r"[^\W\d][\w\-/@%]*", key):
+            raise query_error(text, token.pos, f"'{key}' is not a field; use {VALID_FIELDS}")
+        return Field("leaf", key, pos=token.pos, text=token.text)
+    if prefix.lower() == "git":
+        raise query_error(text, token.pos, f"unknown field '{key}'; use git.branch or git.commit")
+    if prefix.lower() not in PREFIXES:
+        hint = {"params": " (MLflow's params.* is config.*)", "tags": " (use tag:NAME)"}.get(
+            prefix.lower(), ""
+        )
+        raise query_error(text, token.pos, f"unknown field '{key}'{hint}; use {VALID_FIELDS}")
+    if not rest:
+        raise query_error(text, token.pos, f"'{key}' needs a key after the dot, e.g. {key}lr")
+    return Field(prefix.lower(), rest, pos=token.pos, text=token.text)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.i = 0
+
+    def peek(self, ahead: int = 0) -> Token | None:
+        j = self.i + ahead
+        return self.tokens[j] if j < len(self.tokens) else None
+
+    def take(self) -> Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def error(self, token: Token | None, problem: str) -> InvalidQuery:
+        return query_error(self.text, len(self.text) if token is None else token.pos, problem)
+
+    def parse(self) -> Node | None:
+        if not self.tokens:
+            return None
+        node = self.parse_or()
+        extra = self.peek()
+        if extra is not None:
+            raise self.error(extra, f"unexpected '{extra.text}'")
+        return node
+
+    def parse_or(self) -> Node:
+        nodes = [self.parse_and()]
+        while (t := self.peek()) is not None and t.keyword == "or":
+            self.take()
+            nodes.append(self.parse_and())
+        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
+
+    def parse_and(self) -> Node:
+        nodes = [self.parse_not()]
+        while (t := self.peek()) is not None and t.keyword != "or" and t.kind != "rparen":
+            if t.keyword == "and":
+                self.take()
+            nodes.append(self.parse_not())
+        return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
+
+    def parse_not(self) -> Node:
+        token = self.peek()
+        if token is None:
+            raise self.error(None, "expected a condition at the end")
+        if token.keyword == "not":
+            self.take()
+            return Not(self.parse_not())
+        if token.kind == "lparen":
+            self.take()
+            if (t := self.peek()) is not None and t.kind == "rparen":
+                raise self.error(t, "expected a condition inside '()'")
+            node = self.parse_or()
+            close = self.peek()
+            if close is None or close.kind != "rparen":
+                raise self.error(close, f"expected ')' to close the '(' at column {token.pos + 1}")
+            self.take()
+            return node
+        return self.parse_condition()
+
+    def parse_condition(self) -> Node:
+        token = self.take()
+        nxt = self.peek()
+        if token.keyword is not None:
+            raise self.error(token, f"expected a condition before '{token.text}'")
+        if token.kind in ("op", "colon"):
+            raise self.error(token, f"expected a field before '{token.text}'")
+        if token.kind not in ("word", "string"):
+            raise self.error(token, f"unexpected '{token.text}'")
+        if token.kind == "word" and nxt is not None and nxt.kind == "lparen":
+            fld = self.parse_function(token)
+            op = self.peek()
+            if op is None or op.kind != "op":
+                raise self.error(op, f"expected a comparison such as < after '{fld.text}'")
+            self.take()
+            return Compare(fld, op.text, self.parse_value(op))
+        if nxt is not None and nxt.kind in ("op", "colon"):
+            if token.kind == "string":
+                raise self.error(token, f"expected a field before '{nxt.text}', not text")
+            fld = resolve_field(token, self.text)
+            self.take()
+            if nxt.kind == "colon" and fld.kind not in SHORT_FIELDS:
+                raise self.error(
+                    token,
+                    f"'{token.text}:' is not a short form; use "
+                    + ", ".join(f"{f}:" for f in SHORT_FIELDS)
+                    + f", or {token.text} = VALUE",
+                )
+            return Compare(fld, nxt.text, self.parse_value(nxt))
+        after = self.peek(1)
+        if (
+            token.kind == "word"
+            and nxt is not None
+            and nxt.text.lower() == "in"
+            and after is not None
+            and after.kind == "lbrack"
+        ):
+            return In(resolve_field(token, self.text), self.parse_list())
+        if token.kind == "word" and token.text.startswith(("-", "+")) and len(token.text) == 1:
+            raise self.error(token, f"unexpected '{token.text}'")
+        return Word(token.value.lower())
+
+    def parse_function(self, name: Token) -> Field:
+        func = name.text.lower()
+        if func not in FUNCTIONS:
+            raise self.error(
+                name, f"unknown function '{name.text}('; use min(), max(), best() or last()"
+            )
+        self.take()  # (
+        key = self.peek()
+        if key is None or key.kind != "word":
+            raise self.error(key, f"expected a metric inside {func}(), e.g. {func}(metrics.loss)")
+        self.take()
+        inner = resolve_field(key, self.text)
+        if inner.kind == "leaf":
+            inner = Field("metrics", inner.key)
+        if inner.kind != "metrics":
+            raise self.error(key, f"{func}() takes a metric, e.g. {func}(metrics.loss)")
+        close = self.peek()
+        if close is None or close.kind != "rparen":
+            raise self.error(close, f"expected ')' after {func}({key.text}")
+        self.take()
+        text = f"{func}({key.text})"
+        return Field("metrics", inner.key, agg=func, pos=name.pos, text=text)
+
+    def parse_value(self, op: Token) -> Value:
+        token = self.peek()
+        if token is None or token.kind not in ("word", "string") or token.keyword is not None:
+            raise self.error(token, f"expected a value after '{op.text}'")
+        self.take()
+        ago = False
+        nxt = self.peek()
+        if token.kind == "word" and nxt is not None and nxt.text.lower() == "ago":
+            self.take()
+            ago = True
+        return Value(token.value, token.kind == "string", ago, token.pos)
+
+    def parse_list(self) -> tuple[Value, ...]:
+        opening = self.take()  # in
+        self.take()  # [
+        values: list[Value] = []
+        while True:
+            token = self.peek()
+            if token is not None and token.kind == "rbrack" and not values:
+                raise self.error(token, "expected a value inside '[]'")
+            values.append(self.parse_value(opening if not values else self.tokens[self.i - 1]))
+            sep = self.peek()
+            if sep is not None and sep.kind == "comma":
+                self.take()
+                continue
+            if sep is not None and sep.kind == "rbrack":
+                self.take()
+                return tuple(values)
+            raise self.error(sep, "expected ',' or ']' in the list")
+
+
+def parse(text: str) -> Node | None:
+    """The tree of a query; None for an empty one (every run)."""
+    return _Parser(text).parse()
+
+
+def parse_sort(text: str) -> tuple[Field, bool]:
+    """``-metrics.acc`` → (the field, descending); the same field syntax as queries."""
+    stripped = text.strip()
+    descending = stripped.startswith("-")
+    body = stripped[1:] if stripped[:1] in "-+" else stripped
+    parser = _Parser(body)
+    first = parser.peek()
+    if first is None or first.kind != "word":
+        raise query_error(text, 0, "expected a field to sort by, e.g. -metrics.acc")
+    parser.take()
+    nxt = parser.peek()
+    if nxt is not None and nxt.kind == "lparen":
+        fld = parser.parse_function(first)
+    else:
+        fld = resolve_field(first, body)
+    extra = parser.peek()
+    if extra is not None:
+        raise query_error(text, extra.pos + len(stripped) - len(body), "expected one field")
+    return fld, descending

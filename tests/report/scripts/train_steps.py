@@ -1,0 +1,31 @@
+"""A small logistic regression recorded the way users write it: steps, metrics, an image, a note."""
+
+import numpy as np
+from PIL import Image
+
+import runar
+
+rng = np.random.default_rng(0)
+runar.config({"lr": 0.5, "epochs": 30, "model": {"name": "logreg", "features": 8}})
+
+with runar.step("prepare data"):
+    x = rng.normal(size=(400, 8))
+    w_true = rng.normal(size=8)
+    y = (x @ w_true + 0.3 * rng.normal(size=400) > 0).astype(float)
+    x_train, y_train, x_val, y_val = x[:300], y[:300], x[300:], y[300:]
+
+w = np.zeros(8)
+with runar.step("train"):
+    for _ in range(30):
+        p = 1 / (1 + np.exp(-(x_train @ w)))
+        loss = -np.mean(y_train * np.log(p + 1e-9) + (1 - y_train) * np.log(1 - p + 1e-9))
+        w -= 0.5 * x_train.T @ (p - y_train) / len(y_train)
+        pv = 1 / (1 + np.exp(-(x_val @ w)))
+        val_loss = -np.mean(y_val * np.log(pv + 1e-9) + (1 - y_val) * np.log(1 - pv + 1e-9))
+        runar.log({"train/loss": loss, "val/loss": val_loss, "acc": np.mean((pv > 0.5) == y_val)})
+
+with runar.step("evaluate"):
+    weights = np.abs(w) / np.abs(w).max()
+    pixels = (np.outer(weights, weights) * 255).astype(np.uint8).repeat(16, 0).repeat(16, 1)
+    runar.save("weights_heatmap", Image.fromarray(pixels))
+    runar.note("validation accuracy is close to the noise ceiling")

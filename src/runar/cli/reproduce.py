@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
@@ -13,6 +14,11 @@ from runar.cli.access import current_store, existing_views
 from runar.errors import UsageError
 from runar.ids import short
 from runar.redact import redact_argv
+
+if TYPE_CHECKING:
+    from runar.store import Store
+
+REASONS_SHOWN: Final = 6
 
 
 def checkout(
@@ -41,14 +47,29 @@ def rerun(
     ] = None,
     name: Annotated[str | None, typer.Option("-n", "--name", help="The new run's name.")] = None,
     env: Annotated[
-        str, typer.Option("--env", help="current: this interpreter (recorded: not yet).")
+        str,
+        typer.Option(
+            "--env",
+            help="current: this interpreter; recorded: a virtualenv rebuilt from the run's "
+            "recorded Python and packages (cached under .runar/cache/envs/).",
+        ),
     ] = "current",
+    allow_missing: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing", help="With --env recorded: go on without pins the index lacks."
+        ),
+    ] = False,
+    times: Annotated[
+        int, typer.Option("--times", min=1, help="Rerun N times in a row to measure noise.")
+    ] = 1,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the command, folder and checkout; run nothing.")
     ] = False,
 ) -> None:
     """Run a run's recorded command again, on its exact code, as a new run linked to it."""
     from runar.runner.checkout import cached_checkout, code_record, ensure_cached
+    from runar.runner.recorded_env import ensure_env, needed_secrets, plan_env
     from runar.runner.rerun import check_env_mode, parse_sets, plan_rerun
 
     check_env_mode(env)
@@ -62,25 +83,100 @@ def rerun(
     record = code_record(store, run_id, started)
     folder = cached_checkout(store, run_id) if dry_run else ensure_cached(store, record)
     plan = plan_rerun(started, record, folder, overrides, os.environ)
+    secrets = _secrets_line(needed_secrets(started, os.environ))
+    if secrets and not dry_run:  # never reconstructed: the rerun inherits this environment's
+        _say(f"runar: {secrets}")
+    env_plan = plan_env(store, started, run_id, folder, plan.cwd) if env == "recorded" else None
     if dry_run:
+        if env_plan is not None:
+            plan = plan_rerun(
+                started, record, folder, overrides, os.environ, str(env_plan.python_path)
+            )
         print(f"command:  {shlex.join(redact_argv(plan.command))}")
         print(f"cwd:      {plan.cwd}")
         print(f"checkout: {plan.checkout}")
+        if env_plan is not None:
+            print(
+                f"env:      Python {env_plan.python} ({env_plan.interpreter}), "
+                f"{len(env_plan.pins)} package(s) with {env_plan.installer}"
+            )
+        if secrets:
+            print(f"secrets:  {secrets}")
         return
     from runar.runner.session import RunRequest, execute
 
-    # the note documents the variation; the new argv carries it into the config
-    varied = redact_argv([f"{key}={value}" for key, value in overrides.items()])
     request = RunRequest(
         command=plan.command,
         argv=plan.argv,
-        title=name or Path(plan.argv[0]).name,
-        name=name,
-        note=f"rerun of {short(run_id)}" + (f" with {', '.join(varied)}" if varied else ""),
+        title=Path(plan.argv[0]).name,
         parse_output=started.parse_output,
         rerun_of=run_id,
         rerun_code=(started.git, record.code_dir),
+        rerun_set=_redacted_sets(overrides),
         project=summary.project,  # a rerun stays in its original's project
     )
+    if env_plan is not None:
+        built = ensure_env(env_plan, started, allow_missing, _say)
+        if built.reused:
+            _say(f"runar: reusing the recorded environment {env_plan.folder}")
+        plan = plan_rerun(started, record, folder, overrides, os.environ, str(built.python))
+        request.command, request.argv = plan.command, plan.argv
+        request.env_python, request.env_packages = built.version, built.packages
+        request.env_variables = built.variables
+        request.import_paths = built.import_paths
+    # the note documents the variation; the new argv carries it into the config
+    varied = [f"{key}={value}" for key, value in request.rerun_set.items()]
+    note = f"rerun of {short(run_id)}" + (f" with {', '.join(varied)}" if varied else "")
     os.chdir(plan.cwd)  # the runner runs in, and records, its working folder
-    raise typer.Exit(execute(request, store))
+    code = 0
+    for turn in range(times):
+        request.name = f"{name}-{turn + 1}" if name and times > 1 else name
+        request.title = request.name or Path(plan.argv[0]).name
+        request.note = note + (f" ({turn + 1} of {times})" if times > 1 else "")
+        code = execute(request, store)
+        if code != 0:
+            if turn + 1 < times:
+                _say(f"runar: rerun {turn + 1} of {times} failed; the rest are not run")
+            break
+    _print_score(store, run_id)
+    raise typer.Exit(code)
+
+
+def _secrets_line(secrets: list[tuple[str, bool]]) -> str:
+    """Which redacted variables the rerun takes from this environment, and which are unset."""
+    if not secrets:
+        return ""
+    given = [name for name, ok in secrets if ok]
+    unset = [name for name, ok in secrets if not ok]
+    parts = ([f"set: {', '.join(given)}"] if given else []) + (
+        [f"NOT set: {', '.join(unset)}"] if unset else []
+    )
+    return "redacted variables come from this environment, never the record; " + "; ".join(parts)
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _redacted_sets(overrides: dict[str, str]) -> dict[str, str]:
+    """--set values as the record may hold them: a secret's value is never written."""
+    shown = redact_argv([f"--{key}={value}" for key, value in overrides.items()])
+    return {key: token.partition("=")[2] for key, token in zip(overrides, shown, strict=True)}
+
+
+def _print_score(store: Store, run_id: str) -> None:
+    """The family's score after the reruns, on stderr (the runs' own output is stdout)."""
+    from runar.views import open_views
+    from runar.views.reproducibility import report_for
+
+    with open_views(store) as views:
+        report = report_for(views, views.get(run_id))
+    if report is None or report.score is None:
+        return
+    reruns = len(report.runs) - 1
+    _say(
+        f"runar: reproducibility of {short(report.root)}: {report.score}/100 over "
+        f"{reruns} rerun{'s' if reruns != 1 else ''} (runar show {short(report.root)})"
+    )
+    for reason in report.reasons[:REASONS_SHOWN]:
+        _say(f"  {reason.text}")

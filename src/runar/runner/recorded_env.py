@@ -28,7 +28,6 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,13 +174,17 @@ def find_interpreter(run_id: str, recorded: str) -> str:
     )
 
 
+_PROJECT_NAME = re.compile(r"^\[project\][^\[]*?^name\s*=\s*[\"']([^\"']+)", re.M | re.S)
+
+
 def _project_name(folder: Path) -> str | None:
+    """``[project] name`` of a pyproject.toml (a pattern: tomllib is 3.11+, runar runs on 3.10)."""
     try:
-        data = tomllib.loads((folder / "pyproject.toml").read_text())
+        text = (folder / "pyproject.toml").read_text()
     except (OSError, ValueError):
         return None
-    name = data.get("project", {}).get("name")
-    return _normal(name) if isinstance(name, str) else None
+    found = _PROJECT_NAME.search(text)
+    return _normal(found.group(1)) if found else None
 
 
 def _project(checkout: Path, cwd: Path, pins: Mapping[str, str]) -> tuple[str, str] | None:
@@ -198,9 +201,7 @@ def _project(checkout: Path, cwd: Path, pins: Mapping[str, str]) -> tuple[str, s
         folder = folder.parent
 
 
-def plan_env(
-    store: Store, started: RunStarted, run_id: str, checkout: Path, cwd: Path
-) -> EnvPlan:
+def plan_env(store: Store, started: RunStarted, run_id: str, checkout: Path, cwd: Path) -> EnvPlan:
     """Interpreter, pins and cache folder for the run's recorded environment."""
     python = major_minor(started.python)
     interpreter = find_interpreter(run_id, started.python)
@@ -420,7 +421,7 @@ def ensure_env(
             why = f" ({', '.join(heavy)} pinned: pip finds local wheels, uv would download)"
             say(
                 f"runar: building a Python {plan.python} environment with {len(plan.pins)} "
-                f"packages using {plan.installer}{why if heavy else ''} in {plan.folder}"
+                f"package(s) using {plan.installer}{why if heavy else ''} in {plan.folder}"
             )
             marker = _build(plan, allow_missing, say)
             if SELF in {_normal(n) for n in plan.linked}:

@@ -3,7 +3,8 @@
 The runner recorded ``argv`` (what the user typed after runar's options) and ``command``
 (what it executed): ``[python, script, *args]`` for a script, ``[python, -m, module,
 *args]`` for a module, and the command itself after ``--``. The first two run again with
-the current interpreter; a command runs as recorded. ``--set key=value`` rewrites an
+the current interpreter (or the recorded environment's); a command runs as recorded, with
+a recorded environment first on its PATH. ``--set key=value`` rewrites an
 option's value or appends the option. A value redacted in the record is never guessed:
 it comes from ``--set`` or from an environment variable named like the option.
 """
@@ -50,12 +51,7 @@ def parse_sets(sets: list[str]) -> dict[str, str]:
 
 
 def check_env_mode(mode: str) -> None:
-    """Only the current interpreter for now; say so for the recorded environment."""
-    if mode == "recorded":
-        raise UsageError(
-            "--env recorded is not yet available (issue 14 plans a virtualenv rebuilt from the "
-            "recorded package versions); use --env current"
-        )
+    """current (this interpreter) or recorded (a venv rebuilt from the recorded pins)."""
     if mode not in ENV_MODES:
         raise UsageError(f"--env takes current or recorded, not {mode!r}")
 
@@ -128,8 +124,12 @@ def plan_rerun(
     checkout: Path,
     overrides: Mapping[str, str],
     environ: Mapping[str, str],
+    python: str = sys.executable,
 ) -> RerunPlan:
-    """The command, argv and working folder of the rerun inside ``checkout``."""
+    """The command, argv and working folder of the rerun inside ``checkout``.
+
+    ``python`` runs a script or module: this interpreter, or a recorded environment's.
+    """
     argv, command = list(started.argv), list(started.command)
     if not command:
         raise UsageError(
@@ -151,13 +151,13 @@ def plan_rerun(
                 f"run {short(record.run_id)}'s snapshot has no {argv[0]} (see 'skipped' in "
                 f"{record.code_dir / 'meta.json'}); there is nothing to rerun"
             )
-        command = [sys.executable, *argv]
+        command = [python, *argv]
     elif len(command) > 2 and command[1] == "-m" and command[2:] == argv:  # `runar -m module`
         argv = [
             argv[0],
             *fill_redacted(apply_overrides(argv[1:], overrides), record.run_id, environ),
         ]
-        command = [sys.executable, "-m", *argv]
+        command = [python, "-m", *argv]
     else:  # `runar -- command`, or an executable script: run as recorded
         program = _inside(command[0], record.origin, checkout)
         rest = fill_redacted(apply_overrides(command[1:], overrides), record.run_id, environ)

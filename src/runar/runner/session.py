@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from runar.events import (
     ArtifactAttached,
@@ -39,6 +39,9 @@ from runar.runner.option_hint import hint_for_run
 from runar.runner.recording import RecordingHealth
 from runar.runner.sampler import Sampler
 from runar.store import CODE_DIRNAME, ENV_STORE, Store
+
+if TYPE_CHECKING:
+    from runar.remote.live import LiveUploader
 
 ENV_RUN_ID: Final = "RUNAR_RUN_ID"
 # set by `runar sweep` for each point's runner; never passed on to the script, so a runar
@@ -70,6 +73,13 @@ class RunRequest:
     # are this run's too (its checkout lives in the store's cache, not in the user's tree)
     rerun_of: str | None = None
     rerun_code: tuple[GitState | None, Path] | None = None
+    rerun_set: dict[str, str] = field(default_factory=dict)  # its --set overrides, redacted
+    # `rerun --env recorded`: the child runs in a rebuilt venv, whose python and packages
+    # are recorded instead of runar's own; env_variables (VIRTUAL_ENV, PATH…) select it
+    env_python: str | None = None
+    env_packages: dict[str, str] | None = None
+    env_variables: dict[str, str] = field(default_factory=dict)
+    remote: str | None = None  # --remote / RUNAR_REMOTE: upload as it runs (remote/live.py)
 
 
 def child_environment(
@@ -115,16 +125,21 @@ def _started_event(request: RunRequest, run_id: str, git: GitCapture | None) -> 
         host=provenance.host_name(),
         pid=os.getpid(),
         user=provenance.user_name(),
-        python=provenance.python_version(),
+        python=request.env_python or provenance.python_version(),
         executable=provenance.resolve_executable(request.command),
         platform=provenance.platform_string(),
         git=git.state if git is not None else None,
-        env=provenance.redact_env(os.environ),
-        packages=provenance.installed_packages(),
+        env=provenance.redact_env({**os.environ, **request.env_variables}),
+        packages=(
+            provenance.installed_packages()
+            if request.env_packages is None
+            else request.env_packages
+        ),
         parse_output=request.parse_output,
         rerun_of=request.rerun_of,
         project=request.project,
         **_sweep_fields(),
+        rerun_set=request.rerun_set,
     )
 
 
@@ -167,6 +182,15 @@ def _print(lines: list[str]) -> None:
         pass  # a closed stderr must not stop the run from being recorded
 
 
+def _live_upload(store: Store, run_id: str, remote: str | None) -> LiveUploader | None:
+    """The background uploader of `--remote` (obstore loads only then); None without one."""
+    if not remote:
+        return None
+    from runar.remote.live import start_live_upload
+
+    return start_live_upload(store, run_id, remote, lambda line: _print([line]))
+
+
 def execute(request: RunRequest, store: Store | None = None) -> int:
     """Run the request as a new recorded run; the shell exit code to exit with."""
     store = store or Store.discover()
@@ -183,6 +207,7 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
     request.project = default_project(store.root, request.project, repo_root, Path.cwd())
     writer = JournalWriter(store.run_dir(run_id), run_id, role="runner", on_error=health.on_error)
     tail = OutputTail()
+    uploader = _live_upload(store, run_id, request.remote)
     try:
         writer.append(_started_event(request, run_id, git))
         if request.tags:
@@ -194,7 +219,7 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
             title=request.title,
             short_id=short(run_id),
             git=git.state if git is not None else None,
-            python=provenance.python_version(),
+            python=request.env_python or provenance.python_version(),
             args=redact_argv(request.argv)[1:],
             snapshot_skipped=tuple(git.skipped) if git is not None else (),
         )
@@ -213,6 +238,8 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
         return failed.code
     finally:
         writer.close()
+        if uploader is not None:
+            _print(uploader.finish())  # waits a bounded time; `runar push` does the rest
     _print(
         header.footer_lines(
             result,
@@ -245,7 +272,10 @@ def _launch(
     sampler = Sampler(emit_sample, adopter=os.getpid())
     job = Launch(
         command=request.command,
-        env=child_environment(store, run_id, request.import_paths, request.project),
+        env={
+            **child_environment(store, run_id, request.import_paths, request.project),
+            **request.env_variables,
+        },
         cwd=Path.cwd(),
         sink=sink,
         use_pty=wants_pty(1),

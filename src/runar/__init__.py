@@ -7,12 +7,14 @@ library modules; msgspec and the journal load on the first call that records.
 from runar.sdk.current import config, finish, init, log, note, save, step, tag
 from runar.sdk.experiment import experiment
 from runar.sdk.run import Run
+from runar.sdk.watch import alert, watch
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Run",
     "__version__",
+    "alert",
     "config",
     "experiment",
     "finish",
@@ -22,4 +24,5 @@ __all__ = [
     "save",
     "step",
     "tag",
+    "watch",
 ]

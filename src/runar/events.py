@@ -222,6 +222,28 @@ class SweepPoint(Event, tag="sweep_point"):
     run_id: str | None = None
 
 
+class WatchSet(Event, tag="watch"):
+    """How a metric key is watched for anomalies (``runar.watch``); unset fields keep defaults.
+
+    ``rules`` names the rules on (nonfinite, spike, divergence, plateau); ``[]`` turns the
+    key off. The thresholds are views/anomalies.py's ``WatchSpec`` fields.
+    """
+
+    key: str
+    mode: Literal["min", "max"] | None = None
+    rules: list[str] | None = None
+    thresholds: dict[str, float] = {}
+
+
+class AlertRaised(Event, tag="alert"):
+    """Something the script wants a person to see (``runar.alert``); shown as an anomaly."""
+
+    title: str
+    text: str = ""
+    level: Literal["info", "warn", "error"] = "warn"
+    step: int | None = None
+
+
 class Unknown(msgspec.Struct, kw_only=True):
     """An event this runar does not understand (newer type or damaged shape); kept raw."""
 
@@ -248,4 +270,6 @@ AnyEvent = (
     | SystemSampled
     | ProjectSet
     | SweepPoint
+    | WatchSet
+    | AlertRaised
 )

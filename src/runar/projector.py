@@ -21,6 +21,7 @@ from runar.ids import is_run_id
 from runar.journal.reader import read_segment
 from runar.journal.segment import list_segments, segment_stem
 from runar.store import Store
+from runar.views.anomaly_watch import fold_anomalies, store_watch
 from runar.views.batch import fold_many
 from runar.views.index import (
     FOLDER_STAMP,
@@ -139,6 +140,7 @@ def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpo
     """Fold every segment's new bytes into ``summary``; returns events read."""
     read = 0
     parse_output = summary.started is None or summary.started.parse_output
+    watch = store_watch(store)
     for seg in list_segments(store.run_dir(run_id)):
         stem = segment_stem(seg.writer, seg.number)
         known = cp.segments.get(stem)
@@ -152,10 +154,13 @@ def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpo
         outputs = fold_many(summary, fresh)
         if summary.started is not None:
             parse_output = summary.started.parse_output
+        printed: list[MetricsLogged] = []
         if parse_output:
             for event in outputs:
                 for derived in metrics_from_output(event, cp.output_state, stem):
                     _fold_derived(summary, derived)
+                    printed.append(derived)
+        fold_anomalies(summary, cp.anomalies, fresh, printed, watch)
         cp.segments[stem] = SegmentCheckpoint(got.end, seg.size, seg.sealed)
     return read
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from runar.ids import resolve
 from runar.projects import store_project
 from runar.store import Store
+from runar.views.anomalies import Anomaly
 from runar.views.liveness import effective_status
 from runar.views.summary import RunSummary
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
     from runar.views.index import Index
 
-__all__ = ["RunSummary", "Views", "open_views"]
+__all__ = ["Anomaly", "RunSummary", "Views", "open_views"]
 
 _RECORDED = ("completed", "failed", "killed", "crashed")
 
@@ -109,6 +110,12 @@ class Views:
             shown = project or store_project(self.store.root)
             counts[shown] = counts.get(shown, 0) + count
         return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+    def anomalies(self, ref: str | RunSummary) -> list[Anomaly]:
+        """A run's anomalies (rules, alerts, a stall), in step order; see views/anomaly_watch.py."""
+        from runar.views.anomaly_watch import anomalies_of
+
+        return anomalies_of(ref if isinstance(ref, RunSummary) else self.get(ref))
 
     def run_ids(self) -> list[str]:
         if self.index is None:

@@ -29,11 +29,12 @@ import lmdb
 import msgspec
 
 from runar.store import Store
+from runar.views.anomaly_watch import AnomalyState
 from runar.views.output_metrics import StreamState
 from runar.views.summary import RunSummary
 
-# 3: output parser state per stream, args; 4: by_project; 5: by_rerun
-INDEX_FORMAT: Final = b"runar-index-5"
+# 3: output parser state per stream, args; 4: by_project; 5: by_rerun; 6: anomalies
+INDEX_FORMAT: Final = b"runar-index-6"
 INITIAL_MAP_BYTES: Final = 256 << 20
 _DBS: Final = (
     "meta",
@@ -64,6 +65,7 @@ class RunCheckpoint(msgspec.Struct, kw_only=True):
     segments: dict[str, SegmentCheckpoint] = {}
     seen: dict[str, list[tuple[int, int]]] = {}
     output_state: dict[str, StreamState] = {}
+    anomalies: AnomalyState = msgspec.field(default_factory=AnomalyState)  # detector state
 
     @property
     def active(self) -> bool:

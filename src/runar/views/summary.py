@@ -35,6 +35,7 @@ from runar.events import (
     WriterOpened,
 )
 from runar.journal.edits import EDIT_ROLE
+from runar.views.anomalies import Anomaly
 from runar.views.script_args import ScriptArgs, from_argv
 
 Clock = tuple[int, str, int]
@@ -163,6 +164,7 @@ class RunSummary(msgspec.Struct, kw_only=True):
     script_args: ScriptArgs | None = None  # parsed once from started.argv; absent in old indexes
     writer_name: Register | None = None  # from segment headers: a name when RunStarted is lost
     project_set: Register | None = None  # ProjectSet: `runar set RUN project=NAME`, init(project=)
+    anomalies: list[Anomaly] = []  # folded by views/anomaly_watch.py; read anomalies_of()
 
     # -- derived fields: what front-ends read ------------------------------------
     @property

@@ -34,7 +34,9 @@ ALLOWED = {
     "runar.codec": {"runar.events"},
     "runar.journal": {"runar.codec"},
     "runar.sdk": {"runar.journal", "runar.codec"},
-    "runar.runner": {"runar.journal", "runar.codec"},
+    "runar.runner": {"runar.journal", "runar.codec", "runar.remote"},
+    # the team store: copies the log and files between a store and a bucket, as journal/sync
+    "runar.remote": {"runar.journal", "runar.codec"},
     # importers write runs as the SDK does (through the journal), storing files with its save()
     "runar.importers": {"runar.journal", "runar.codec", "runar.sdk"},
     "runar.views": {"runar.journal", "runar.codec", "runar.projector"},
@@ -55,6 +57,7 @@ ALLOWED = {
         "runar.compat",
         "runar.importers",
         "runar.report",
+        "runar.remote",
     },
     "runar.tui": {
         "runar.views",

@@ -39,10 +39,12 @@ VALUE_OPTIONS_LONG: Final = {
     "--note": "note",
     "--as": "as",
     "--project": "project",
+    "--remote": "remote",
 }
 FLAG_OPTIONS: Final = {"--no-parse": "no_parse"}
 OPTIONS_SUMMARY: Final = (
-    "-n/--name NAME, -t/--tag TAG, -p/--project NAME, --note TEXT, --no-parse, --as wandb|mlflow"
+    "-n/--name NAME, -t/--tag TAG, -p/--project NAME, --note TEXT, --no-parse, --as wandb|mlflow, "
+    "--remote NAME"
 )
 
 RUNNER_HELP: Final = (
@@ -72,6 +74,7 @@ class Invocation:
     module: str | None = None
     command: list[str] = field(default_factory=list)  # after `--`
     args: list[str] = field(default_factory=list)
+    remote: str | None = None  # --remote: upload the run as it goes (docs/sharing.md)
 
 
 def _take_option(argv: list[str], i: int, found: Invocation) -> int | None:
@@ -108,6 +111,8 @@ def _take_option(argv: list[str], i: int, found: Invocation) -> int | None:
         if not inline.strip():
             raise UsageError(f"option {key} needs a project name, e.g. {key} vision")
         found.project = inline.strip()
+    elif field_name == "remote":
+        found.remote = inline.strip() or None
     else:
         found.note = inline
     return after
@@ -211,6 +216,7 @@ def build_request(found: Invocation) -> RunRequest:
         project=found.project,
         parse_output=found.parse_output,
         import_paths=[shim_folder(name) for name in dict.fromkeys(found.shims)],
+        remote=found.remote or os.environ.get("RUNAR_REMOTE") or None,
     )
 
 

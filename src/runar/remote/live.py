@@ -1,0 +1,152 @@
+"""The runner's background uploader: `runar SCRIPT --remote NAME` (or RUNAR_REMOTE).
+
+A thread of the runner process (never the training process) looks at the run folder
+every LIVE_INTERVAL_S: each sealed segment, artifact and code file goes up once with a
+create-only PUT, each open segment's complete lines go up as the advisory
+``live/<writer>.<n>.jsonl`` tail (replaced as it grows, deleted once its sealed object is
+up). Every writer of the run is covered: the runner's, the SDK's, each DDP rank's.
+Failures never reach training: they are retried with exponential backoff and said
+once. At the end the runner waits at most FINAL_UPLOAD_WAIT_S for the last pass, then
+leaves the rest to `runar push`, which resumes from what is on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Final
+
+from runar.errors import RunarError
+from runar.journal.segment import PLAIN_SUFFIX
+from runar.remote.bucket import Bucket, ObjectExists, open_bucket
+from runar.remote.layout import key_for_local, sealed_key_of_live
+from runar.remote.push import local_files, whole_lines
+from runar.store import Store
+
+LIVE_INTERVAL_S: Final = 2.0
+FINAL_UPLOAD_WAIT_S: Final = 10.0
+FIRST_BACKOFF_S: Final = 2.0
+MAX_BACKOFF_S: Final = 60.0
+
+
+class LiveUploader:
+    """Mirror one run folder into a bucket while the run goes on."""
+
+    def __init__(
+        self,
+        store: Store,
+        run_id: str,
+        name: str,
+        url: str,
+        say: Callable[[str], None],
+        interval: float = LIVE_INTERVAL_S,
+    ) -> None:
+        self.store, self.run_id, self.name, self.url = store, run_id, name, url
+        self.say, self.interval = say, interval
+        self._bucket: Bucket | None = None
+        self._known: dict[str, int] | None = None  # key → size of what is up
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="runar-live-upload", daemon=True)
+        self._warned = False
+        self._backoff = 0.0
+        self.pending = 0
+        self.uploads = 0
+
+    def start(self) -> LiveUploader:
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        wait = self.interval
+        while not self._stop.wait(wait):
+            wait = self.interval if self._pass_safely() else self._backoff
+
+    def _pass_safely(self) -> bool:
+        """One pass; on failure warn once and back off (2 s, 4 s, … up to a minute)."""
+        try:
+            self._pass()
+        except (RunarError, OSError) as exc:
+            self._backoff = min(max(self._backoff * 2, FIRST_BACKOFF_S), MAX_BACKOFF_S)
+            if not self._warned:
+                self._warned = True
+                self.say(
+                    f"runar: uploading to {self.name} failed ({exc}); retrying in the background"
+                )
+            return False
+        self._backoff = 0.0
+        return True
+
+    def _pass(self) -> None:
+        if self._bucket is None:
+            self._bucket = open_bucket(self.url)
+        bucket = self._bucket
+        if self._known is None:
+            self._known = {o.key: o.size for o in bucket.list(f"runs/{self.run_id}/")}
+        known = self._known
+        pending = 0
+        for rel, path in local_files(self.store.run_dir(self.run_id)):
+            key = key_for_local(rel)
+            if key is None:
+                continue
+            if rel.endswith(PLAIN_SUFFIX):
+                if path.with_name(path.name + ".zst").exists() or sealed_key_of_live(key) in known:
+                    continue
+                data = whole_lines(path)
+                if data and len(data) > known.get(key, -1):
+                    pending += 1
+                    bucket.put_overwrite(key, data)
+                    known[key] = len(data)
+                    self.uploads += 1
+                continue
+            if key in known:
+                continue
+            pending += 1
+            size = path.stat().st_size
+            with contextlib.suppress(ObjectExists):  # already up: `runar push` compares bytes
+                bucket.put_create(key, path)
+                self.uploads += 1
+            known[key] = size
+            live = f"{key.rsplit('/', 1)[0]}/live/{path.name[: -len('.zst')]}"
+            if key.endswith(".zst") and live in known:
+                bucket.delete(live)  # the advisory tail's events are all in the sealed object
+                del known[live]
+        self.pending = pending
+
+    def finish(self, wait: float = FINAL_UPLOAD_WAIT_S) -> list[str]:
+        """Stop, upload what the end of the run left, at most ``wait`` seconds; lines to print."""
+        self._stop.set()
+        self._thread.join(timeout=wait)
+        done = threading.Event()
+        ok: list[bool] = []
+
+        def last_pass() -> None:
+            ok.append(self._pass_safely())
+            done.set()
+
+        started = time.monotonic()
+        if not self._thread.is_alive():
+            threading.Thread(target=last_pass, name="runar-final-upload", daemon=True).start()
+            done.wait(max(0.0, wait - (time.monotonic() - started)))
+        if ok and ok[0]:
+            return []
+        return [
+            f"runar: the run is not fully uploaded to {self.name} yet; "
+            f"'runar push {self.name}' finishes it (nothing is lost)"
+        ]
+
+
+def start_live_upload(
+    store: Store, run_id: str, remote: str, say: Callable[[str], None]
+) -> LiveUploader | None:
+    """The uploader for ``remote`` (a name or URL), started; None (and a line said) if not."""
+    from runar.remote.config import resolve_remote
+
+    try:
+        name, url = resolve_remote(store, remote)
+        open_bucket(url)  # obstore present and the URL valid; the network is tried in the thread
+    except RunarError as exc:
+        say(f"runar: not uploading to {remote}: {exc}")
+        return None
+    return LiveUploader(store, run_id, name, url, say).start()

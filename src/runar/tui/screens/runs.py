@@ -10,9 +10,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from runar.errors import InvalidQuery
 from runar.tui.catalog import RunEntry
 from runar.tui.messages import RunsChanged, RunsLoaded
-from runar.tui.query import Query, parse_query
 from runar.tui.screens.confirm import ConfirmScreen
 from runar.tui.widgets.filter_bar import FilterBar
 from runar.tui.widgets.run_table import FIXED_COLUMNS, TRAILING_COLUMNS, RunTable, sort_value
@@ -51,7 +51,8 @@ class RunsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.query_text = ""
-        self.parsed: Query = Query()
+        self.kept: set[str] | None = None  # ids the filter keeps; None: no filter
+        self.query_error: str | None = None
         self.selected: set[str] = set()
         self.sort_column: str | None = None
         self.sort_reverse = False
@@ -79,18 +80,21 @@ class RunsScreen(Screen[None]):
 
     # -- data -----------------------------------------------------------------------
     def on_runs_loaded(self, _: RunsLoaded) -> None:
+        self.apply_filter()
         self.refresh_rows()
         if self.runar.exit_after_first_paint:
             self.call_after_refresh(self.app.exit)
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         self.selected -= set(message.removed)
+        self.apply_filter()
         self.refresh_rows()
 
     def matching(self) -> list[RunEntry]:
         """Entries passing the filter, in the chosen order (newest first by default)."""
         app = self.runar
-        entries = [e for e in app.ordered() if self.parsed.empty or self.parsed.matches(e)]
+        kept = self.kept
+        entries = [e for e in app.ordered() if kept is None or e.run_id in kept]
         if self.sort_column is not None:
             now = app.clock()
             column = self.sort_column
@@ -133,8 +137,10 @@ class RunsScreen(Screen[None]):
         app = self.runar
         shown = len(self.shown_entries)
         parts = [f"{app.total} runs" if app.loaded else "loading…"]
-        if not self.parsed.empty:
+        if self.kept is not None:
             parts.append(f"{shown} shown")
+        if self.query_error:
+            parts.append(self.query_error)
         if self.selected:
             parts.append(f"{len(self.selected)} selected")
         self.sub_title = f"{app.store_label} · " + " · ".join(parts)
@@ -205,7 +211,7 @@ class RunsScreen(Screen[None]):
         ids = [e.run_id for e in self.shown_entries]
         if not ids:
             return
-        which = "all" if self.parsed.empty else "all shown"
+        which = "all" if self.kept is None else "all shown"
         question = f"Delete {which} [b]{len(ids)}[/b] runs?\nTheir logs and artifacts are removed."
         self._confirm(question, ids)
 
@@ -225,9 +231,39 @@ class RunsScreen(Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value
-        self.parsed = parse_query(event.value)
+        self.apply_filter()
         self.limit = PAGE_ROWS
         self.refresh_rows()
+
+    def apply_filter(self) -> None:
+        """Select runs with the query language of `runar ls --where` (views/query.py).
+
+        A query that does not parse yet (``lr<`` while typing) keeps the last selection
+        and shows why in the title and on the filter bar.
+        """
+        bar = self.query_one(FilterBar)
+        if not self.query_text.strip():
+            self.kept, self.query_error = None, None
+            bar.remove_class("-invalid")
+            return
+        from runar.projects import store_project
+        from runar.views.query_frame import select_runs
+
+        app = self.runar
+        runs = [(e.summary, e.status) for e in app.ordered()]
+        try:
+            ids = select_runs(
+                runs,
+                where=self.query_text,
+                now_ns=int(app.clock() * 1e9),
+                default_project=store_project(app.store.root),
+            )
+        except InvalidQuery as exc:
+            self.query_error = str(exc)
+            bar.add_class("-invalid")
+            return
+        self.kept, self.query_error = set(ids), None
+        bar.remove_class("-invalid")
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, _: Input.Submitted) -> None:

@@ -7,7 +7,7 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
-PLACEHOLDER = "filter: words match name/id/tag/status; lr<1e-3 acc>0.8 compare values"
+PLACEHOLDER = "filter: bert lr<1e-3 acc>0.8 tag:baseline, or config.lr < 1e-3 and (…)"
 
 
 class FilterBar(Input):

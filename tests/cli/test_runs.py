@@ -16,6 +16,7 @@ LS_KEYS = {
     "short_id",
     "name",
     "status",
+    "project",
     "failure",
     "error",
     "error_type",

@@ -1,5 +1,7 @@
 """`runar tag`, `runar rename`, `runar note`, `runar set`: edits after the fact, as new events.
 
+`runar set RUN project=NAME` moves a run to another project the same way.
+
 Each edit is appended to the run's log by a writer of its own (journal/edits.py), so
 `runar replay` shows it, `runar reindex` keeps it and `runar sync` carries it. Adding a
 tag twice, here or on another machine, still gives one tag; of two renames, the later
@@ -108,16 +110,26 @@ def note(
 def set_values(
     ref: Annotated[str, typer.Argument(help="The run (id, prefix or name).")],
     assignments: Annotated[
-        list[str], typer.Argument(help="summary.KEY=NUMBER, one or more.", show_default=False)
+        list[str],
+        typer.Argument(help="summary.KEY=NUMBER or project=NAME, one or more.", show_default=False),
     ],
 ) -> None:
-    """Set summary values of a run: runar set RUN summary.acc=0.91."""
-    values = dict(edits.parse_summary_assignment(a) for a in assignments)
+    """Set summary values of a run or move it: runar set RUN summary.acc=0.91 project=vision."""
+    projects = [p for p in map(edits.parse_project_assignment, assignments) if p is not None]
+    values = dict(
+        edits.parse_summary_assignment(a)
+        for a in assignments
+        if not a.startswith(edits.PROJECT_PREFIX)
+    )
     store = current_store()
     (summary,) = _resolve(store, [ref])
-    edits.set_summary(store, _targets([summary]), values)
-    shown = " ".join(f"summary.{k}={v:g}" for k, v in values.items())
-    print(f"{_label(summary)}: {shown}")
+    if values:
+        edits.set_summary(store, _targets([summary]), values)
+    if projects:
+        edits.move_runs(store, _targets([summary]), projects[-1])
+    shown = [f"summary.{k}={v:g}" for k, v in values.items()]
+    shown += [f"project={projects[-1]}"] if projects else []
+    print(f"{_label(summary)}: {' '.join(shown)}")
 
 
 def register(app: typer.Typer) -> None:

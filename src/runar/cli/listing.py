@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from runar.cli import render
 from runar.cli.access import NO_RUNS_HINT, current_store
 from runar.errors import UsageError
 from runar.ids import short
+from runar.projects import store_project
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from runar.store import Store
+    from runar.views import Views
     from runar.views.summary import RunSummary
 
 DEFAULT_LIMIT: Final = 50
@@ -21,8 +26,13 @@ CONFIG_CELL_CHARS: Final = 16
 STATUSES: Final = ("running", "completed", "failed", "killed", "crashed")
 
 
-def ls_record(summary: RunSummary, status: str, now_ns: int) -> dict[str, Any]:
-    """What `runar ls` shows about one run, as plain data."""
+def ls_record(
+    summary: RunSummary, status: str, now_ns: int, own_project: str | None = None
+) -> dict[str, Any]:
+    """What `runar ls` shows about one run, as plain data.
+
+    ``own_project``: the store's name, shown for runs that recorded no project.
+    """
     finished = summary.finished
     failed = status == "failed" and finished is not None
     return {
@@ -30,6 +40,7 @@ def ls_record(summary: RunSummary, status: str, now_ns: int) -> dict[str, Any]:
         "short_id": short(summary.run_id),
         "name": summary.display_name,
         "status": status,
+        "project": summary.project or own_project,
         "failure": summary.failure() if failed else None,
         "error": finished.error if failed and finished else None,
         "error_type": finished.error_type if failed and finished else None,
@@ -104,6 +115,41 @@ def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_n
     render.print_table(headers, rows, right=right, flexible=flexible)
 
 
+@dataclass(frozen=True)
+class ProjectScope:
+    """Which project `runar ls` lists (None: every run) and the line that says so."""
+
+    project: str | None = None
+    hint: str | None = None
+
+
+def current_project(store: Store) -> str:
+    """The project a run started here would join (RUNAR_PROJECT, git repository, store)."""
+    from runar.projects import default_project
+
+    return default_project(store.root)
+
+
+def project_scope(
+    store: Store, views: Views, project: str | None, all_projects: bool
+) -> ProjectScope:
+    """All runs when the store holds one project; else the asked-for or the current one."""
+    if all_projects:
+        return ProjectScope()
+    if project is not None:
+        return ProjectScope(project)
+    counts = views.projects()
+    if len(counts) <= 1:
+        return ProjectScope()
+    current = current_project(store)
+    total = sum(counts.values())
+    return ProjectScope(
+        current,
+        f"showing project {current} ({counts.get(current, 0)} of {total} runs); "
+        "--all-projects for all",
+    )
+
+
 def show_runs(
     status: str | None = None,
     tag: str | None = None,
@@ -112,26 +158,61 @@ def show_runs(
     as_json: bool = False,
     where: str | None = None,
     sort: str | None = None,
+    project: str | None = None,
+    all_projects: bool = False,
+    columns: str | None = None,
+    group_by: str | None = None,
+    as_csv: bool = False,
 ) -> None:
     """Print the runs table (or its JSON records); also what a bare `runar` shows."""
+    if as_json and as_csv:
+        raise UsageError("choose one of --json and --csv")
+    shaped = columns is not None or group_by is not None or as_csv
     store = current_store()
     now_ns = time.time_ns()
     records: list[dict[str, Any]] = []
     created_ns: list[int] = []
     total = 0
+    scope = ProjectScope()
+    frame: pl.DataFrame | None = None
+    found: list[RunSummary] = []
     if store.exists:
         from runar.views import open_views
 
-        order = _query_order(store, where, sort) if where or sort else None
+        order: list[str] | None = None
+        if shaped:
+            import runar.frames as frames
+
+            frame = frames.runs(store=store, where=where, sort=sort)
+            order = frame["run_id"].to_list()
+        elif where or sort:
+            order = _query_order(store, where, sort)
         with open_views(store, catch_up=order is None) as views:
+            scope = project_scope(store, views, project, all_projects)
+            chosen = {"status": status, "tag": tag, "name": name, "project": scope.project}
             if order is None:
-                found = views.runs(limit=limit, status=status, tag=tag, name=name)
+                found = views.runs(limit=limit, **chosen)
             else:
-                kept = {s.run_id: s for s in views.runs(status=status, tag=tag, name=name)}
-                found = [kept[i] for i in order if i in kept][:limit]
-            records = [ls_record(s, views.status(s), now_ns) for s in found]
+                kept = {s.run_id: s for s in views.runs(**chosen)}
+                found = [kept[i] for i in order if i in kept]
+                if not shaped or group_by is None:
+                    found = found[:limit]
+            own = store_project(store.root)
+            records = [ls_record(s, views.status(s), now_ns, own) for s in found]
+            if as_json:  # only runs in a rerun family carry a reproducibility field
+                from runar.views.reproducibility import listing_records
+
+                scores = listing_records(views, found)
+                for record in records:
+                    if record["id"] in scores:
+                        record["reproducibility"] = scores[record["id"]]
             created_ns = [s.created_ts for s in found]
             total = views.count()
+    if scope.hint:
+        print(scope.hint, file=sys.stderr)
+    if shaped:
+        _show_shaped(frame, found, records, columns, group_by, limit, as_json, as_csv, now_ns)
+        return
     if as_json:
         render.print_json(records)
         return
@@ -144,6 +225,78 @@ def show_runs(
     print_runs_table(records, created_ns, now_ns)
     if limit is not None and len(records) == limit and total > limit:
         print(f"showing the newest {limit} of {total} runs; --limit 0 shows all", file=sys.stderr)
+
+
+def _show_shaped(
+    frame: pl.DataFrame | None,
+    found: list[RunSummary],
+    records: list[dict[str, Any]],
+    columns: str | None,
+    group_by: str | None,
+    limit: int | None,
+    as_json: bool,
+    as_csv: bool,
+    now_ns: int,
+) -> None:
+    """--columns, --group-by, --csv: the chosen columns of the listed runs, maybe grouped."""
+    import polars as pl
+
+    from runar.cli import columns as shape
+
+    if frame is None:
+        frame = pl.DataFrame(schema={"run_id": pl.String})
+    frame = frame.filter(pl.col("run_id").is_in([s.run_id for s in found]))
+    if columns is not None:
+        names = columns.split(",")
+    else:
+        config_keys = differing_config([r["config"] for r in records]) if len(records) > 1 else []
+        keys = render.key_metrics(r["metrics"] for r in records)
+        names = shape.default_columns(frame, config_keys, keys)
+    by = [b.strip() for b in group_by.split(",") if b.strip()] if group_by is not None else []
+    chosen = shape.resolve(frame, [*by, *(n for n in names if n.strip() not in by)])
+    shown = shape.select(frame, chosen)
+    if by:
+        shown = shape.group(shown, by)
+        if limit is not None:
+            shown = shown.head(limit)
+    if as_json:
+        render.print_json(shape.records(shown))
+    elif as_csv:
+        shape.write_csv(shown)
+    elif shown.height == 0:
+        print("no runs match these filters", file=sys.stderr)
+    elif by:
+        shape.print_groups(shown, by)
+    else:
+        shape.print_shown(shown, now_ns)
+
+
+def show_projects(as_json: bool = False) -> None:
+    """`runar projects`: each project with its number of runs, the current one marked."""
+    store = current_store()
+    counts: dict[str, int] = {}
+    if store.exists:
+        from runar.views import open_views
+
+        with open_views(store) as views:
+            counts = views.projects()
+    current = current_project(store)
+    records = [
+        {"project": name, "runs": count, "current": name == current}
+        for name, count in counts.items()
+    ]
+    if as_json:
+        render.print_json(records)
+        return
+    if not records:
+        print(NO_RUNS_HINT, file=sys.stderr)
+        return
+    rows: list[list[render.Cell]] = [
+        [("*", "bold") if r["current"] else "", r["project"], str(r["runs"])] for r in records
+    ]
+    render.print_table(["", "PROJECT", "RUNS"], rows, right=[2], flexible=[1])
+    if current not in counts:
+        print(f"current project: {current} (no runs yet)", file=sys.stderr)
 
 
 def _query_order(store: Store, where: str | None, sort: str | None) -> list[str]:
@@ -173,7 +326,14 @@ FAST_OPTIONS: Final = {
     "--where": "where",
     "-w": "where",
     "--sort": "sort",
+    "--project": "project",
+    "-p": "project",
+    "--columns": "columns",
+    "-c": "columns",
+    "--group-by": "group_by",
+    "-g": "group_by",
 }
+FAST_FLAGS: Final = {"--json": "as_json", "--csv": "as_csv", "--all-projects": "all_projects"}
 
 
 def parse_fast(args: list[str]) -> dict[str, Any] | None:
@@ -184,13 +344,13 @@ def parse_fast(args: list[str]) -> dict[str, Any] | None:
     """
     if not args or args[0] != "ls":
         return None
-    found: dict[str, Any] = {"as_json": False}
+    found: dict[str, Any] = dict.fromkeys(FAST_FLAGS.values(), False)
     i = 1
     while i < len(args):
         token = args[i]
         key, _, inline = token.partition("=") if token.startswith("--") else (token, "", "")
-        if token == "--json":
-            found["as_json"] = True
+        if token in FAST_FLAGS:
+            found[FAST_FLAGS[token]] = True
             i += 1
             continue
         if key not in FAST_OPTIONS or key in found:
@@ -219,4 +379,9 @@ def run_fast(options: dict[str, Any]) -> None:
         as_json=options["as_json"],
         where=options.get("where"),
         sort=options.get("sort"),
+        project=options.get("project"),
+        all_projects=options["all_projects"],
+        columns=options.get("columns"),
+        group_by=options.get("group_by"),
+        as_csv=options["as_csv"],
     )

@@ -47,8 +47,39 @@ def list_runs(
             "--sort", help="Order by name, created, metrics.KEY, config.KEY; -KEY descending."
         ),
     ] = None,
+    project: Annotated[
+        str | None,
+        typer.Option("--project", "-p", help="Only runs of this project (see 'runar projects')."),
+    ] = None,
+    all_projects: Annotated[
+        bool,
+        typer.Option(
+            "--all-projects", help="Runs of every project (by default only the current one)."
+        ),
+    ] = False,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            "-c",
+            help="Columns to show, e.g. name,config.lr,metrics.acc (metrics.KEY: last value).",
+        ),
+    ] = None,
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by",
+            "-g",
+            help="One row per value of a column, e.g. config.model: count, mean ± std.",
+        ),
+    ] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the records as CSV.")] = False,
 ) -> None:
-    """List runs, newest first: id, name, status, key metrics, duration, created, tags."""
+    """List runs, newest first: id, name, status, key metrics, duration, created, tags.
+
+    When the store holds runs of several projects, only the current project's are listed
+    (RUNAR_PROJECT, else the git repository's name, else the store folder's name).
+    """
     validate(status, limit)
     show_runs(
         status=status,
@@ -58,7 +89,21 @@ def list_runs(
         as_json=as_json,
         where=where,
         sort=sort,
+        project=project,
+        all_projects=all_projects,
+        columns=columns,
+        group_by=group_by,
+        as_csv=as_csv,
     )
+
+
+def projects(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
+) -> None:
+    """List the store's projects with their number of runs; * marks the current one."""
+    from runar.cli.listing import show_projects
+
+    show_projects(as_json)
 
 
 def confirm(question: str) -> bool:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import Final
 
 from runar.errors import InvalidValue, StoreError, UsageError
-from runar.events import AnyEvent, NoteAdded, RunRenamed, SummarySet, TagsChanged
+from runar.events import AnyEvent, NoteAdded, ProjectSet, RunRenamed, SummarySet, TagsChanged
 from runar.journal import JournalWriter
 from runar.store import Store
 
 EDIT_ROLE: Final = "edit"
 SUMMARY_PREFIX: Final = "summary."
+PROJECT_PREFIX: Final = "project="
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ def parse_summary_assignment(text: str) -> tuple[str, float]:
     """``summary.key=value`` → (key, number); anything else is an InvalidValue naming it."""
     target, sep, raw = text.partition("=")
     if not sep or not target.startswith(SUMMARY_PREFIX) or target == SUMMARY_PREFIX:
-        raise InvalidValue(f"cannot set '{text}'; write summary.KEY=NUMBER, e.g. summary.acc=0.91")
+        raise InvalidValue(
+            f"cannot set '{text}'; write summary.KEY=NUMBER, e.g. summary.acc=0.91, or project=NAME"
+        )
     try:
         value = float(raw)
     except ValueError:
@@ -76,6 +79,16 @@ def parse_summary_assignment(text: str) -> tuple[str, float]:
             f"'{raw}' in '{text}' is not a number; summary values are numbers"
         ) from None
     return target[len(SUMMARY_PREFIX) :], value
+
+
+def parse_project_assignment(text: str) -> str | None:
+    """``project=NAME`` → NAME; None for any other assignment."""
+    if not text.startswith(PROJECT_PREFIX):
+        return None
+    project = text[len(PROJECT_PREFIX) :].strip()
+    if not project or any(not ch.isprintable() for ch in project):
+        raise InvalidValue(f"cannot set '{text}'; write project=NAME, e.g. project=vision")
+    return project
 
 
 def check_name(name: str) -> str:
@@ -139,6 +152,11 @@ def add_note(store: Store, runs: Targets, text: str) -> None:
     if not text.strip():
         raise InvalidValue('a note cannot be empty; e.g. runar note RUN "diverged after warmup"')
     append_edits(store, runs, [lambda: NoteAdded(text=text)])
+
+
+def move_runs(store: Store, runs: Targets, project: str) -> int:
+    """File every run under ``project``; of two moves, the later one wins everywhere."""
+    return append_edits(store, runs, [lambda: ProjectSet(project=project)])
 
 
 def set_summary(store: Store, runs: Targets, values: dict[str, float]) -> None:

@@ -1,0 +1,212 @@
+"""`runar ls --columns/--group-by/--csv`: the runs frame cut to chosen columns, or grouped.
+
+Columns are named as the query language names them: ``id``, ``name``, ``status``,
+``project``, ``created``, ``duration_s``, ``tags``, ``config.KEY`` and ``metrics.KEY``
+(the last value), or any other column of ``frames.runs()``. A group row holds the group's
+value, its number of runs and, for every numeric column shown, the mean and the sample
+standard deviation (``mean(metrics.acc)``, ``std(metrics.acc)``); the table shows them
+as ``0.912 ± 0.012``. The table, ``--json`` and ``--csv`` carry the same records.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from runar.cli import render
+from runar.errors import UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+# frames.runs() columns that are neither config nor metrics
+RUN_COLUMNS: Final = (
+    "run_id",
+    "name",
+    "status",
+    "project",
+    "created",
+    "ended",
+    "duration_s",
+    "tags",
+    "exit_code",
+    "error",
+    "command",
+    "args",
+)
+ALIASES: Final = {"id": "run_id", "duration": "duration_s"}
+METRICS_PREFIX: Final = "metrics."
+COUNT: Final = "count"
+MAX_SUGGESTIONS: Final = 8
+
+
+def metric_keys(frame: pl.DataFrame) -> dict[str, str]:
+    """Metric key → the frame column holding its last value (metrics are always floats)."""
+    keys: dict[str, str] = {}
+    for column, dtype in frame.schema.items():
+        if column in RUN_COLUMNS or column.startswith("config.") or not dtype.is_float():
+            continue
+        for prefix in (METRICS_PREFIX, "metric."):
+            if column.startswith(prefix):
+                keys[column[len(prefix) :]] = column
+                break
+        else:
+            keys.setdefault(column, column)
+    return keys
+
+
+def resolve(frame: pl.DataFrame, names: Sequence[str]) -> dict[str, str]:
+    """Shown name → frame column, for each name asked for; UsageError naming an unknown one."""
+    metrics = metric_keys(frame)
+    found: dict[str, str] = {}
+    for raw in names:
+        name = raw.strip()
+        if not name:
+            continue
+        if name.startswith(METRICS_PREFIX) and name[len(METRICS_PREFIX) :] in metrics:
+            column: str | None = metrics[name[len(METRICS_PREFIX) :]]
+        else:
+            column = ALIASES.get(name, name)
+            if column not in frame.columns:
+                column = None
+        if column is None:
+            raise UsageError(f"no column '{name}'; {_suggest(frame, name)}")
+        found[name] = column
+    if not found:
+        raise UsageError("name the columns to show, e.g. --columns name,config.lr,metrics.acc")
+    return found
+
+
+def _suggest(frame: pl.DataFrame, name: str) -> str:
+    if frame.height == 0:
+        return "there are no runs to take columns from"
+    kind = name.split(".", 1)[0] + "." if "." in name else ""
+    if kind == "config.":
+        pool = [c for c in frame.columns if c.startswith("config.")]
+    elif kind == METRICS_PREFIX:
+        pool = [METRICS_PREFIX + k for k in metric_keys(frame)]
+    else:
+        pool = ["id", *(c for c in RUN_COLUMNS if c in frame.columns and c != "run_id")]
+    shown = ", ".join(sorted(pool)[:MAX_SUGGESTIONS]) or "none"
+    more = ", …" if len(pool) > MAX_SUGGESTIONS else ""
+    return f"try one of: {shown}{more}"
+
+
+def default_columns(frame: pl.DataFrame, config_keys: list[str], keys: list[str]) -> list[str]:
+    """What the plain table shows: id, name, status, differing config, key metrics, times, tags."""
+    return [
+        "id",
+        "name",
+        "status",
+        *(f"config.{k}" for k in config_keys if f"config.{k}" in frame.columns),
+        *(f"{METRICS_PREFIX}{k}" for k in keys),
+        "duration_s",
+        "created",
+        "tags",
+    ]
+
+
+def select(frame: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
+    """The frame cut to the chosen columns, named as asked."""
+    import polars as pl
+
+    return frame.select(pl.col(column).alias(name) for name, column in columns.items())
+
+
+def _is_number(dtype: pl.DataType) -> bool:
+    import polars as pl
+
+    return dtype.is_numeric() and dtype != pl.Boolean
+
+
+def group(shown: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """One row per group, in order of first appearance: keys, count, mean and std of numbers."""
+    import polars as pl
+
+    numbers = [c for c, t in shown.schema.items() if c not in by and _is_number(t)]
+    aggregates = [pl.len().alias(COUNT)]
+    for column in numbers:
+        value = pl.col(column).cast(pl.Float64).fill_nan(None)
+        aggregates += [value.mean().alias(f"mean({column})"), value.std().alias(f"std({column})")]
+    keys = [
+        pl.col(c).list.join(",") if isinstance(shown.schema[c], pl.List) else pl.col(c) for c in by
+    ]
+    return shown.group_by(keys, maintain_order=True).agg(aggregates)
+
+
+def _iso_times(shown: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
+    times = [c for c, t in shown.schema.items() if isinstance(t, pl.Datetime)]
+    if not times:
+        return shown
+    return shown.with_columns(pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ") for c in times)
+
+
+def records(shown: pl.DataFrame) -> list[dict[str, Any]]:
+    """The rows as plain data, times in ISO 8601."""
+    return _iso_times(shown).to_dicts()
+
+
+def write_csv(shown: pl.DataFrame) -> None:
+    """The same records as CSV on stdout; lists as JSON text (CSV has no lists)."""
+    import json
+
+    import polars as pl
+
+    shown = _iso_times(shown)
+    nested = [c for c, t in shown.schema.items() if isinstance(t, pl.List | pl.Struct | pl.Array)]
+    if nested:
+        shown = shown.with_columns(
+            pl.col(c).map_elements(
+                lambda v: None if v is None else json.dumps(getattr(v, "to_list", lambda: v)()),
+                return_dtype=pl.String,
+            )
+            for c in nested
+        )
+    shown.write_csv(sys.stdout.buffer)
+    sys.stdout.buffer.flush()
+
+
+def _cell(value: Any, now_ns: int) -> render.Cell:
+    from datetime import datetime
+
+    if value is None:
+        return ("—", "dim")
+    if isinstance(value, float):
+        return render.number(value)
+    if isinstance(value, datetime):
+        return render.ago(int(value.timestamp() * 1e9), now_ns)
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def print_shown(shown: pl.DataFrame, now_ns: int) -> None:
+    """The chosen columns as a table; numbers aligned right."""
+    headers = [name.upper() for name in shown.columns]
+    rows = [[_cell(v, now_ns) for v in row] for row in shown.iter_rows()]
+    right = [i for i, t in enumerate(shown.dtypes) if _is_number(t)]
+    render.print_table(headers, rows, right=right, flexible=range(len(headers)))
+
+
+def print_groups(grouped: pl.DataFrame, by: list[str]) -> None:
+    """Group rows: the keys, the count, then ``mean ± std`` per numeric column."""
+    numbers = [c[len("mean(") : -1] for c in grouped.columns if c.startswith("mean(")]
+    headers = [*(b.upper() for b in by), "RUNS", *(n.upper() for n in numbers)]
+    rows: list[list[render.Cell]] = []
+    for row in grouped.iter_rows(named=True):
+        cells: list[render.Cell] = [_cell(row[b], 0) for b in by]
+        cells.append(str(row[COUNT]))
+        for name in numbers:
+            mean, std = row[f"mean({name})"], row[f"std({name})"]
+            if mean is None:
+                cells.append(("—", "dim"))
+            elif std is None:
+                cells.append(render.number(mean))
+            else:
+                cells.append(f"{render.number(mean)} ± {render.number(std)}")
+        rows.append(cells)
+    right = range(len(by), len(headers))
+    render.print_table(headers, rows, right=right, flexible=range(len(by)))

@@ -58,7 +58,11 @@ ALLOWED = {
         "runar.importers",
         "runar.report",
         "runar.remote",
+        "runar.sweep",
     },
+    # `runar sweep`: starts runners as child processes, writes its own record through the
+    # journal, reads points' outcomes from the views
+    "runar.sweep": {"runar.journal", "runar.codec", "runar.runner", "runar.views", "runar.projector"},
     "runar.tui": {
         "runar.views",
         "runar.projector",

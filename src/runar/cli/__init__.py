@@ -21,7 +21,7 @@ COMMANDS: Final = (
     "ls", "show", "logs", "diff", "rm", "clean", "replay", "export", "reindex", "sync", "doctor",
     "serve", "import", "tag", "rename", "note", "set", "checkout", "rerun", "token",
     "report", "remote", "push", "pull",
-    "projects",
+    "projects", "sweep",
 )  # fmt: skip
 HELP_FLAGS: Final = ("--help", "-h", "--version", "-V")
 

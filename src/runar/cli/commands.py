@@ -22,6 +22,7 @@ from runar.cli import (
     serve,
     share,
     show,
+    sweep,
     token,
 )
 
@@ -110,6 +111,7 @@ app.command("rerun")(reproduce.rerun)
 share.register(app)
 remote.register(app)
 edits.register(app)
+sweep.register(app)
 app.add_typer(importing.app, name="import")
 app.add_typer(report.app, name="report")
 app.add_typer(token.app, name="token")

@@ -111,3 +111,19 @@ def test_an_unknown_column_is_one_line_naming_it(cli: CliRunner, sweep: list[str
     ]
     code, _, err = invoke_main(cli, "ls", "--json", "--csv")
     assert code == 1 and "--json" in err
+
+
+def test_export_shapes_and_filters_the_same_way(
+    cli: CliRunner, store: Store, sweep: list[str], tmp_path
+) -> None:
+    grouped = invoke(cli, "export", "-g", "config.model", "-c", "metrics.acc", "-F", "csv").stdout
+    assert list(csv.DictReader(io.StringIO(grouped))) == list(
+        csv.DictReader(
+            io.StringIO(
+                invoke(cli, "ls", "--csv", "-g", "config.model", "-c", "metrics.acc").stdout
+            )
+        )
+    )
+    out = tmp_path / "none.csv"
+    invoke(cli, "export", "-p", "no-such-project", "-o", str(out))
+    assert out.read_text().count("\n") <= 1  # a header at most

@@ -99,6 +99,17 @@ def write_frame(frame: pl.DataFrame, fmt: Format, output: str | None) -> None:
         sys.stdout.buffer.flush()
 
 
+def _shaped(frame: pl.DataFrame, columns: str | None, group_by: str | None) -> pl.DataFrame:
+    """The runs frame cut to ``columns`` (all when None), maybe grouped, as `runar ls` does."""
+    from runar.cli import columns as shape
+
+    by = [b.strip() for b in (group_by or "").split(",") if b.strip()]
+    names = columns.split(",") if columns else [c for c in frame.columns if c not in by]
+    picked = shape.resolve(frame, [*by, *(n for n in names if n.strip() not in by)])
+    shown = shape.select(frame, picked)
+    return shape.group(shown, by) if by else shown
+
+
 def export(
     refs: Annotated[
         list[str] | None, typer.Argument(help="Runs to export (ids, prefixes, names); all if none.")
@@ -123,8 +134,24 @@ def export(
             "--sort", help="Order runs by name, created, metrics.KEY, config.KEY; -KEY descending."
         ),
     ] = None,
+    project: Annotated[
+        str | None,
+        typer.Option("--project", "-p", help="Only runs of this project (default: every project)."),
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", "-c", help="Run columns to keep, as in 'runar ls --columns'."),
+    ] = None,
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by", "-g", help="One row per value of a column: count, mean and std."
+        ),
+    ] = None,
 ) -> None:
     """Export runs or their metric points to Parquet, CSV or NDJSON."""
+    if what is What.metrics and (columns or group_by):
+        raise UsageError("--columns and --group-by shape the runs table; drop --what metrics")
     fmt = pick_format(fmt, output)
     store = current_store()
     run_ids: list[str] | None = None
@@ -136,14 +163,20 @@ def export(
     import runar.frames as frames
 
     if what is What.metrics:
-        if where:
-            chosen = frames.runs(store=store, where=where)["run_id"].to_list()
-            run_ids = [i for i in chosen if run_ids is None or i in run_ids]
+        if where or project:
+            chosen = frames.runs(store=store, where=where)
+            if project:
+                chosen = chosen.filter(pl.col("project") == project)
+            run_ids = [i for i in chosen["run_id"].to_list() if run_ids is None or i in run_ids]
         frame = frames.metrics(runs=run_ids, store=store)
     else:
         frame = frames.runs(store=store, where=where, sort=sort)
         if run_ids is not None:
             frame = frame.filter(pl.col("run_id").is_in(run_ids))
+        if project:
+            frame = frame.filter(pl.col("project") == project)
+        if columns or group_by:
+            frame = _shaped(frame, columns, group_by)
     write_frame(frame, fmt, output)
     if output and output != STDOUT:
         print(f"wrote {frame.height} {what.value} row(s) to {output}", file=sys.stderr)

@@ -41,6 +41,10 @@ def run_row(summary: RunSummary, status: str) -> Row:
         "metrics": json_value(summary.last_metrics()),
         "error": finished.error if finished else None,
         "parent_run": started.parent_run if started else None,
+        "project": summary.project,
+        "sweep": summary.sweep,
+        "summary": json_value({k: r.value for k, r in summary.summary_values.items()}),
+        "extrema": json_value({k: [m.min, m.max] for k, m in summary.metrics.items()}),
     }
 
 
@@ -78,4 +82,16 @@ def row_cells(row: Row) -> dict[str, Any]:
         cells[f"config.{key}"] = _config_cell(value)
     for key, value in row["metrics"].items():
         cells[f"metrics.{key}"] = _metric_cell(value)
+    # the query language's names (views/query.py), so a filter reads as in `runar ls --where`
+    cells["created"] = row["started_at_ns"]
+    cells["duration"] = row["duration_s"]
+    cells["git.branch"] = row["branch"]
+    cells["git.commit"] = row["commit_sha"]
+    cells["project"] = row.get("project")
+    cells["sweep"] = row.get("sweep")
+    for key, value in row.get("summary", {}).items():
+        cells[f"summary.{key}"] = _config_cell(value)
+    for key, (low, high) in row.get("extrema", {}).items():
+        cells[f"min(metrics.{key})"] = _metric_cell(low)
+        cells[f"max(metrics.{key})"] = _metric_cell(high)
     return cells

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from runar.errors import InvalidQuery, RunNotFound
 from runar.ids import resolve
-from runar.views.query import compile_filter
+from runar.views.query import compile_filter, sort_key
 from runar.web.rows import Row, row_cells
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def build_frame(rows: Iterable[Row]) -> pl.DataFrame:
             }
         )
     )
-    for plain in ("started_at", "ended_at"):
+    for plain in ("started_at", "ended_at", "created"):
         if plain in frame.columns and frame[plain].dtype != pl.Int64:
             frame = frame.with_columns(pl.col(plain).cast(pl.Int64, strict=False))
     return frame.sort(list(_ORDER), descending=True, nulls_last=True)
@@ -163,21 +163,17 @@ class RunTable:
             lazy = lazy.filter(expr)
         if sort:
             column = sort.removeprefix("-")
-            if column not in schema:
-                if not column.startswith(("config.", "metrics.")):
-                    raise InvalidQuery(
-                        f"cannot sort by '{column}'; use a column such as name, status, "
-                        "started_at, duration_s, config.KEY or metrics.KEY"
-                    )
-            elif isinstance(schema[column], pl.List):
-                raise InvalidQuery(f"cannot sort by '{column}': it holds lists")
+            if column in schema and not isinstance(schema[column], pl.List):
+                key: pl.Expr | None = pl.col(column)  # a column of the API's rows
+                descending = sort.startswith("-")
             else:
-                key = pl.col(column)
-                if schema[column].is_float():
+                key, descending = sort_key(sort, schema)  # a field, as in `runar ls --sort`
+            if key is not None:
+                if column in schema and schema[column].is_float():
                     key = key.fill_nan(None)  # NaN last either way, like a missing value
                 lazy = lazy.sort(
                     [key, *_ORDER],
-                    descending=[sort.startswith("-"), True, True],
+                    descending=[descending, True, True],
                     nulls_last=True,
                     maintain_order=True,
                 )

@@ -1,5 +1,5 @@
 // The Runs page: every run in a table, paged from the API as the user scrolls; sort by any
-// column, filter with the TUI's language, select runs to compare; rows change live.
+// column, filter with the query language of `runar ls --where`, select runs to compare; rows change live.
 
 import { html, useCallback, useEffect, useMemo, useRef, useState } from "./vendor/preact-htm.standalone.js";
 import { getJSON, live } from "./api.js";
@@ -205,7 +205,7 @@ export function RunsPage({ params }) {
           <input
             type="search"
             name="where"
-            placeholder="filter: lr<1e-3 acc>0.8 status:completed tag:baseline bert"
+            placeholder="filter: config.lr < 1e-3 and (metrics.acc > 0.9 or tag:baseline)"
             value=${draft}
             onInput=${(e) => setDraft(e.currentTarget.value)}
             aria-label="filter runs"

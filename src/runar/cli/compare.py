@@ -239,6 +239,10 @@ def print_diff(record: dict[str, Any], code: bool) -> None:
             out.print(f"  [dim]code: {render.escape(git['reason'])}[/]")
     _print_mapping(out, "Environment", record["environment"])
     _print_mapping(out, "Packages", record["packages"])
+    if record.get("reproducibility"):
+        from runar.cli.reproduce import print_pair
+
+        print_pair(out, record["reproducibility"])
 
 
 def diff(
@@ -254,8 +258,13 @@ def diff(
     store = current_store()
     with existing_views(store) as views:
         a, b = views.get(ref_a), views.get(ref_b)
+        from runar.views.reproducibility import pair_for
+
+        pair = pair_for(views, a, b)  # only when both are in one rerun family
     colour = not as_json and render.wants_colour()
     record = diff_record(a, b, code=code, stat=stat, colour=colour, store=store)
+    if pair is not None:
+        record["reproducibility"] = pair.record()
     if as_json:
         render.print_json(record)
     else:

@@ -6,16 +6,19 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
+from runar.cli import render
 from runar.cli.access import current_store, existing_views
 from runar.errors import UsageError
 from runar.ids import short
 from runar.redact import redact_argv
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from runar.store import Store
 
 REASONS_SHOWN: Final = 6
@@ -180,3 +183,44 @@ def _print_score(store: Store, run_id: str) -> None:
     )
     for reason in report.reasons[:REASONS_SHOWN]:
         _say(f"  {reason.text}")
+
+
+def print_reproducibility(out: Console, field: dict[str, Any], run_id: str) -> None:
+    """`runar show`'s Reproducibility section: the family's score, reasons and reruns."""
+    out.print("\n[bold]Reproducibility[/]")
+    reruns, variations = field["reruns"], field.get("variations", 0)
+    of = f"over {reruns - variations} rerun{'s' if reruns - variations != 1 else ''}"
+    of += f" (and {variations} with --set)" if variations else ""
+    root = short(field["root"]) + (" (this run)" if field["root"] == run_id else "")
+    score = "—" if field["score"] is None else f"{field['score']}/100"
+    _line(out, "score", f"{score} {of} of {root}")
+    own = field.get("this_run")
+    if own is not None:
+        _line(out, "this run", f"{own['score']}/100 against {short(own['original'])}")
+    for i, reason in enumerate(field["reasons"]):
+        _line(out, "reasons" if i == 0 else "", render.escape(reason))
+    for i, pair in enumerate(field["pairs"]):
+        kind = "variation (--set)" if pair["variation"] else ""
+        kind = kind or ("" if pair["finished"] else "running")
+        mark = " ← this run" if pair["rerun"] == run_id else ""
+        text = f"{short(pair['rerun'])}  {pair['score']:>3}  {kind}{mark}".rstrip()
+        _line(out, "reruns" if i == 0 else "", text)
+
+
+def _line(out: Console, label: str, value: str) -> None:
+    out.print(f"  [dim]{label:<13}[/]{value}")
+
+
+def print_pair(out: Console, pair: dict[str, Any]) -> None:
+    """`runar diff`'s Reproducibility section: how close B came to A, and why."""
+    out.print("\n[bold]Reproducibility[/]")
+    kind = " (a variation: --set)" if pair["variation"] else ""
+    _line(out, "score", f"{pair['score']}/100{kind}")
+    for label, same in (
+        ("code", pair["code_identical"]),
+        ("environment", pair["environment_identical"]),
+        ("config", pair["config_identical"]),
+    ):
+        _line(out, label, {True: "identical", False: "differs", None: "unknown"}[same])
+    for i, reason in enumerate(pair["reasons"]):
+        _line(out, "reasons" if i == 0 else "", render.escape(reason))

@@ -263,6 +263,10 @@ def print_show(rec: dict[str, Any], created_ns: int) -> None:
         _section(out, "Steps")
         _print_steps(out, rec["steps"])
     _print_measurements(out, rec)
+    if rec.get("reproducibility"):
+        from runar.cli.reproduce import print_reproducibility
+
+        print_reproducibility(out, rec["reproducibility"], rec["id"])
     if rec["corrupt"]:
         out.print(f"\n[yellow]{rec['corrupt']} damaged log line(s) were skipped[/]")
 
@@ -276,6 +280,9 @@ def show(
     with existing_views(store) as views:
         summary = views.get(ref)
         record = show_record(store, summary, views.status(summary))
+        from runar.views.reproducibility import show_field
+
+        record["reproducibility"] = show_field(views, summary)  # None outside a rerun family
     if as_json:
         render.print_json(record)
     else:

@@ -70,6 +70,8 @@ class Reason:
     kind: str  # code | environment | config | variation | status | metric | hint | info
     text: str
     penalty: int = 0
+    key: str = ""  # the metric a metric reason is about
+    distance: float = 0.0  # how far apart, in thresholds (> 1: beyond noise or tolerance)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class FamilyReport:
             "root": self.root,
             "runs": self.runs,
             "reruns": len(self.runs) - 1,
+            "variations": sum(p.variation for p in self.pairs),
             "score": self.score,
             "reasons": [r.text for r in self.reasons],
             "pairs": [p.record() for p in self.pairs],
@@ -206,7 +209,10 @@ def _config(a: RunSummary, b: RunSummary) -> list[Reason]:
     return reasons
 
 
-def _metrics(a: RunSummary, b: RunSummary, sigma: dict[str, float]) -> list[Reason]:
+Sigma = dict[str, dict[str, float]]  # "final" | "best" → metric → σ over reproductions
+
+
+def _metrics(a: RunSummary, b: RunSummary, sigma: Sigma) -> list[Reason]:
     reasons: list[Reason] = []
     budget = CAP_METRICS
     timing: list[str] = []
@@ -219,7 +225,7 @@ def _metrics(a: RunSummary, b: RunSummary, sigma: dict[str, float]) -> list[Reas
             where = "the original" if mb is None else "the rerun"
             cost = min(PENALTY_ONE_SIDED, budget)
             budget -= cost
-            reasons.append(Reason("metric", f"{key} logged only by {where}", cost))
+            reasons.append(Reason("metric", f"{key} logged only by {where}", cost, key, math.inf))
             continue
         worst: tuple[float, str] | None = None  # (how far, text)
         for label, va, vb in (
@@ -228,7 +234,7 @@ def _metrics(a: RunSummary, b: RunSummary, sigma: dict[str, float]) -> list[Reas
         ):
             if _same(va, vb):
                 continue
-            far, text = _distance(key, label, va, vb, sigma.get(key))
+            far, text = _distance(key, label, va, vb, sigma.get(label, {}).get(key))
             if worst is None or far > worst[0]:
                 worst = (far, text)
         if worst is None:
@@ -236,7 +242,7 @@ def _metrics(a: RunSummary, b: RunSummary, sigma: dict[str, float]) -> list[Reas
         beyond = worst[0] > 1.0
         cost = min(PENALTY_BEYOND if beyond else PENALTY_NOISE, budget)
         budget -= cost
-        reasons.append(Reason("metric", worst[1], cost))
+        reasons.append(Reason("metric", worst[1], cost, key, worst[0]))
     if timing:
         reasons.append(Reason("info", f"timings not compared: {', '.join(timing)}"))
     return reasons
@@ -269,28 +275,30 @@ def _hints(a: RunSummary, b: RunSummary) -> list[Reason]:
     seeds = {k: v for k, v in a.config_values().items() if _SEED.search(k)}
     if seeds:
         shown = ", ".join(f"{k}={v}" for k, v in sorted(seeds.items()))
-        hints.append(Reason("hint", f"seeded ({shown}), yet results differ"))
+        hints.append(Reason("hint", f"hint: seeded ({shown}), yet results differ"))
     else:
         hints.append(
             Reason(
                 "hint",
-                "no seed in the config (keys like seed, random_state, manual_seed): "
+                "hint: no seed in the config (keys like seed, random_state, manual_seed): "
                 "randomness is likely unseeded",
             )
         )
     if a.system.gpu_count or b.system.gpu_count:
         hints.append(
-            Reason("hint", "used a GPU: some CUDA kernels are nondeterministic by default")
+            Reason("hint", "hint: used a GPU: some CUDA kernels are nondeterministic by default")
         )
     if a.started is not None and "PYTHONHASHSEED" not in a.started.env:
-        hints.append(Reason("hint", "PYTHONHASHSEED not set: set and dict-of-str order varies"))
+        hints.append(
+            Reason("hint", "hint: PYTHONHASHSEED not set: set and dict-of-str order varies")
+        )
     return hints
 
 
 def compare(
     a: RunSummary,
     b: RunSummary,
-    sigma: dict[str, float] | None = None,
+    sigma: Sigma | None = None,
     related: bool = False,
 ) -> PairReport:
     """The pair ``b`` (a rerun) against ``a`` (what it re-ran). Pure: no I/O."""
@@ -324,18 +332,21 @@ def compare(
     )
 
 
-def spread(reruns: Iterable[RunSummary]) -> dict[str, float]:
-    """σ of each metric's final value over reproductions of one run (two or more)."""
-    finals: dict[str, list[float]] = {}
+def spread(reruns: Iterable[RunSummary]) -> Sigma:
+    """σ of each metric's final and best value over reproductions of one run (two or more)."""
+    seen: dict[str, dict[str, list[float]]] = {"final": {}, "best": {}}
     for run in reruns:
         for key, metric in run.metrics.items():
-            if math.isfinite(metric.last):
-                finals.setdefault(key, []).append(metric.last)
-    sigma: dict[str, float] = {}
-    for key, values in finals.items():
-        if len(values) >= 2:
-            mean = sum(values) / len(values)
-            sigma[key] = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+            for label, value in (("final", metric.last), ("best", metric.best(key))):
+                if value is not None and math.isfinite(value):
+                    seen[label].setdefault(key, []).append(value)
+    sigma: Sigma = {"final": {}, "best": {}}
+    for label, by_key in seen.items():
+        for key, values in by_key.items():
+            if len(values) >= 2:
+                mean = sum(values) / len(values)
+                variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+                sigma[label][key] = math.sqrt(variance)
     return sigma
 
 
@@ -359,18 +370,31 @@ def assess(members: list[RunSummary]) -> FamilyReport:
             pairs.append(compare(by_id[parent_id], kid, sigma, related=True))
     scored = [p for p in pairs if not p.variation and p.finished]
     score = round(sum(p.score for p in scored) / len(scored)) if scored else None
-    reasons: list[Reason] = []
-    seen: set[str] = set()
-    for pair in scored:
-        for reason in pair.reasons:
-            if reason.text not in seen:
-                seen.add(reason.text)
-                reasons.append(reason)
+    reasons = _family_reasons(scored)
     if not scored:
         reasons.append(
             Reason("info", "no finished rerun without --set yet: 'runar rerun RUN' measures it")
         )
     return FamilyReport(members[0].run_id, [m.run_id for m in members], score, reasons, pairs)
+
+
+_ORDER: Final = ("code", "environment", "config", "status", "metric", "variation", "hint", "info")
+
+
+def _family_reasons(pairs: list[PairReport]) -> list[Reason]:
+    """Each reason once; of a metric, only the pair where it strayed furthest."""
+    worst: dict[str, Reason] = {}
+    others: dict[str, Reason] = {}
+    for pair in pairs:
+        for reason in pair.reasons:
+            if reason.kind == "metric":
+                held = worst.get(reason.key)
+                if held is None or reason.distance > held.distance:
+                    worst[reason.key] = reason
+            else:
+                others.setdefault(reason.text, reason)
+    found = [*others.values(), *worst.values()]
+    return sorted(found, key=lambda r: (_ORDER.index(r.kind), r.key))
 
 
 def family(
@@ -435,3 +459,46 @@ def summary_record(report: FamilyReport, run_id: str) -> dict[str, Any]:
     own = next((p for p in report.pairs if p.rerun == run_id), None)
     record["this_run"] = own.record() if own is not None else None
     return record
+
+
+def in_family(views: Views, run: RunSummary) -> bool:
+    """True when the run is a rerun or has one: one index seek, no summary decoded."""
+    if run.started is not None and run.started.rerun_of:
+        return True
+    if views.index is None:
+        return False
+    with views.index.read() as txn:
+        return bool(views.index.ids_with(txn, "rerun", run.run_id))
+
+
+def listing_records(views: Views, runs: list[RunSummary]) -> dict[str, dict[str, Any]]:
+    """run id → the `reproducibility` field of `ls --json`, for the runs in a family only."""
+    by_root: dict[str, FamilyReport] = {}
+    fields: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        if not in_family(views, run):
+            continue
+        members = family_of(views, run)
+        root = members[0].run_id
+        if root not in by_root:
+            by_root[root] = assess(members)
+        report = by_root[root]
+        own = next((p for p in report.pairs if p.rerun == run.run_id), None)
+        fields[run.run_id] = {
+            "root": report.root,
+            "reruns": len(report.runs) - 1,
+            "score": report.score,
+            "reasons": [r.text for r in report.reasons],
+            "this_run": None
+            if own is None
+            else {"score": own.score, "reasons": [r.text for r in own.reasons]},
+        }
+    return fields
+
+
+def show_field(views: Views, run: RunSummary) -> dict[str, Any] | None:
+    """`runar show`'s and the web API's `reproducibility`: None outside a rerun family."""
+    if not in_family(views, run):
+        return None
+    report = report_for(views, run)
+    return summary_record(report, run.run_id) if report is not None else None

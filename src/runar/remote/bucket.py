@@ -142,14 +142,38 @@ class Bucket:
         why = reason(exc)
         return RemoteError(f"cannot {action} {self.url}: {why}; {advice(why)}")
 
-    def list(self, under: str = "") -> Iterator[ObjectInfo]:
-        """Every object under a store-relative prefix, one paginated listing."""
+    def list(self, under: str = "") -> list[ObjectInfo]:
+        """Every object under a store-relative prefix, one paginated listing.
+
+        A key with ``..``, an empty part or similar makes obstore refuse the whole listing;
+        junk beside the store's folders is then skipped by listing ``runs/`` and ``deleted/``
+        alone, and junk inside them is a RemoteError naming the key to delete.
+        """
+        from obstore.exceptions import InvalidPathError
+
+        try:
+            return [*self._list(under)]
+        except InvalidPathError as exc:
+            if under:
+                bad = re.search(r'[Pp]ath "([^"]*)"', str(exc))
+                shown = repr(bad.group(1)) if bad else "a key with '..' or an empty part"
+                raise RemoteError(
+                    f"cannot list {self.url}: it holds {shown}, a name no store may hold; "
+                    "delete that object"
+                ) from None
+            return [info for top in ("deleted/", "runs/") for info in self.list(top)]
+
+    def _list(self, under: str) -> Iterator[ObjectInfo]:
+        from obstore.exceptions import InvalidPathError
+
         try:
             stream = self._ob.list(self.store, under or None, chunk_size=LIST_CHUNK)  # type: ignore[attr-defined]
             for chunk in stream:
                 for meta in chunk:
                     etag = (meta.get("e_tag") or "").strip('"')
                     yield ObjectInfo(meta["path"], int(meta["size"]), etag)
+        except InvalidPathError:
+            raise
         except Exception as exc:
             raise self.fail("list", exc) from None
 

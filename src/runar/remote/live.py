@@ -26,6 +26,7 @@ from runar.remote.push import local_files, whole_lines
 from runar.store import Store
 
 LIVE_INTERVAL_S: Final = 2.0
+FIRST_PASS_S: Final = 0.5
 FINAL_UPLOAD_WAIT_S: Final = 10.0
 FIRST_BACKOFF_S: Final = 2.0
 MAX_BACKOFF_S: Final = 60.0
@@ -59,7 +60,7 @@ class LiveUploader:
         return self
 
     def _loop(self) -> None:
-        wait = self.interval
+        wait = FIRST_PASS_S  # the run shows up for teammates as soon as it starts
         while not self._stop.wait(wait):
             wait = self.interval if self._pass_safely() else self._backoff
 

@@ -15,7 +15,7 @@ checked by ``require_extra`` so a missing one is one line, not a traceback.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from typing import Final
 
 from runar.errors import UsageError
@@ -29,6 +29,9 @@ class ReportExtraMissing(UsageError):
 
 
 def require_extra(modules: tuple[str, ...] = EXTRA_MODULES) -> None:
-    """Raise ReportExtraMissing unless every module of the report extra can be imported."""
-    if any(importlib.util.find_spec(name) is None for name in modules):
-        raise ReportExtraMissing(EXTRA_MESSAGE)
+    """Raise ReportExtraMissing unless every module of the report extra imports."""
+    for name in modules:
+        try:
+            importlib.import_module(name)  # the report needs it right after: nothing is wasted
+        except ImportError:
+            raise ReportExtraMissing(EXTRA_MESSAGE) from None

@@ -12,7 +12,7 @@ from runar.report.table import Cell, Number, ResultTable, format_number
 
 ARROWS: Final = ("↑", "↓")
 EMPTY_CELL: Final = "—"
-_MARKDOWN_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]<>|#~$])")
+_MARKDOWN_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]<>|#~$&])")
 
 
 def plain(number: Number) -> str:

@@ -27,7 +27,7 @@ ValueKind = Literal["last", "best"]
 MISSING: Final = "—"
 SIGNIFICANT: Final = 3  # digits of a mean shown without a spread (n = 1 or a zero std)
 MAX_DECIMALS: Final = 8
-SCIENTIFIC_ABOVE: Final = 1e5  # |mean| from here on, or below the next one, shares a 10^k
+SCIENTIFIC_ABOVE: Final = 1e5  # a |mean| (or std) from here on, or below the next, shares a 10^k
 SCIENTIFIC_BELOW: Final = 1e-3
 RUN_COLUMN: Final = "run"  # the first column's title when runs are not grouped
 
@@ -239,8 +239,9 @@ def _fixed(value: float, decimals: int) -> str:
 def format_number(mean: float, std: float | None) -> Number:
     """Round a mean and its std to the same decimals; a shared 10^k for large or tiny means."""
     exponent = None
-    if mean != 0 and not SCIENTIFIC_BELOW <= abs(mean) < SCIENTIFIC_ABOVE:
-        exponent = math.floor(math.log10(abs(mean)))
+    scale = max(abs(mean), std if std is not None and math.isfinite(std) else 0.0)
+    if scale != 0 and not SCIENTIFIC_BELOW <= scale < SCIENTIFIC_ABOVE:
+        exponent = math.floor(math.log10(scale))
         mean, std = mean / 10**exponent, None if std is None else std / 10**exponent
     decimals = _decimals(std, mean)
     return Number(_fixed(mean, decimals), None if std is None else _fixed(std, decimals), exponent)

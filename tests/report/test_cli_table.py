@@ -1,0 +1,76 @@
+"""`runar report table` from the command line: formats, files, selection, errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from runar.cli import main
+from runar.store import Store
+
+
+def run_main(*args: str) -> tuple[int, str, str]:
+    """Through main(), the error boundary: exit code, stdout, stderr."""
+    with CliRunner().isolation() as (out, err, _):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return code, out.getvalue().decode(), err.getvalue().decode()
+
+
+def test_latex_is_the_default_on_stdout(seeded: Store) -> None:
+    code, out, _ = run_main(
+        "report", "table", "-m", "acc,val/loss", "-g", "config.model", "--label", "tab:r"
+    )
+    assert code == 0
+    assert out.startswith(r"\begin{table}") and r"\label{tab:r}" in out
+    assert r"vit \& co & 3 & \textbf{" in out
+
+
+@pytest.mark.parametrize(
+    ("suffix", "start"),
+    [(".tex", r"\begin{table}"), (".md", "| model |"), (".csv", "model,runs"), (".html", "<table")],
+)
+def test_the_file_suffix_picks_the_format(seeded: Store, tmp_path: Path, suffix, start) -> None:
+    target = tmp_path / f"results{suffix}"
+    code, out, err = run_main("report", "table", "-m", "acc", "-g", "model", "-o", str(target))
+    assert code == 0 and out == "" and f"wrote {target}" in err
+    assert target.read_text().startswith(start)
+
+
+def test_refs_where_and_best_values_select_what_is_shown(seeded: Store) -> None:
+    code, out, _ = run_main(
+        "report", "table", "resnet_18-s0", "resnet_18-s1", "vit & co-s0",
+        "-m", "acc", "-g", "model", "-F", "csv", "--where", "seed<1", "--value", "best",
+    )  # fmt: skip
+    assert code == 0
+    lines = out.splitlines()
+    assert [line.split(",")[:2] for line in lines[1:]] == [["resnet_18", "1"], ["vit & co", "1"]]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-m", "nope", "-g", "model"], "no selected run has a metric 'nope'"),
+        (["-m", "acc", "-o", "x.docx"], "cannot tell the format of 'x.docx'"),
+        (["-m", "acc", "--where", "acc>2"], "no run is selected"),
+        (["-m", "acc", "no-such-run"], "no run matches 'no-such-run'"),
+    ],
+)
+def test_mistakes_are_one_line(seeded: Store, args: list[str], message: str) -> None:
+    code, out, err = run_main("report", "table", *args)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_an_empty_store_says_how_to_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNAR_DIR", str(tmp_path / "none" / ".runar"))
+    code, _, err = run_main("report", "table", "-m", "acc")
+    assert code == 1 and "no runs yet" in err

@@ -90,6 +90,10 @@ def run(request: Request) -> Response:
     summary = _summary(api, request.path_params["ref"])
     record = show_record(api.store, summary, effective_status(summary))
     record["parent_run"] = summary.started.parent_run if summary.started else None
+    from runar.views.reproducibility import show_field
+
+    with api.access.views() as views:  # a score and its reasons, in a rerun family only
+        record["reproducibility"] = show_field(views, summary)
     for artifact in record["artifacts"]:
         artifact["url"] = artifact_url(summary.run_id, artifact["name"])
     return json_response(json_value(record))

@@ -21,6 +21,7 @@ from runar.tui.series import Series, split
 from runar.tui.widgets.artifact_preview import preview
 from runar.tui.widgets.metric_chart import Line, MetricChart, View
 from runar.tui.widgets.overview import overview
+from runar.tui.widgets.reproducibility import reproducibility
 
 if TYPE_CHECKING:
     from runar.tui.app import RunarApp
@@ -82,6 +83,7 @@ class RunDetailScreen(Screen[None]):
         with TabbedContent(id="tabs"):
             with TabPane("Overview", id="overview"), VerticalScroll():
                 yield Static(id="overview-text")
+                yield Static(id="reproducibility-text")
             with TabPane("Metrics", id="metrics"):
                 yield Static(self.view.describe, id="chart-view", classes="bar")
                 yield VerticalScroll(id="charts")
@@ -153,6 +155,8 @@ class RunDetailScreen(Screen[None]):
     def _show_entry(self) -> None:
         now = self.runar.clock()
         self.query_one("#overview-text", Static).update(overview(self._entry, now, self.deleted))
+        family = reproducibility(self.runar.entries, self.run_id)  # empty outside a rerun family
+        self.query_one("#reproducibility-text", Static).update(family)
         self._fill_steps()
         self._fill_artifacts()
 

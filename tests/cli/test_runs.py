@@ -25,6 +25,7 @@ LS_KEYS = {
     "config",
     "metrics",
     "tags",
+    "anomalies",
 }
 
 

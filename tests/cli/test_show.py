@@ -13,7 +13,7 @@ SHOW_KEYS = {
     "rerun_of",
     "cwd", "host", "user", "pid", "python",
     "executable", "platform", "git", "env", "packages", "config", "tags", "notes", "steps",
-    "metrics", "summary", "artifacts", "system", "events", "corrupt",
+    "metrics", "summary", "artifacts", "system", "events", "corrupt", "anomalies",
 }  # fmt: skip
 
 

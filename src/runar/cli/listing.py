@@ -49,7 +49,25 @@ def ls_record(
         "config": summary.config_values(),
         "metrics": summary.last_metrics(),
         "tags": summary.tag_list(),
+        "anomalies": _anomaly_records(summary, now_ns),
     }
+
+
+def _anomaly_records(summary: RunSummary, now_ns: int) -> list[dict[str, Any]]:
+    """The run's warnings and errors (views/anomaly_watch.py); a plateau is left to show."""
+    if not summary.anomalies and summary.finished is not None:
+        return []  # a finished run without folded anomalies has none: no import needed
+    from runar.views.anomaly_watch import alarming, anomalies_of, to_record
+
+    return [to_record(a) for a in alarming(anomalies_of(summary, now_ns))]
+
+
+def _anomaly_cell(record: dict[str, Any]) -> render.Cell:
+    found = record["anomalies"]
+    if not found:
+        return ""
+    style = "red" if any(a["level"] == "error" for a in found) else "yellow"
+    return (f"⚠ {len(found)}", style)
 
 
 def differing_config(configs: list[dict[str, Any]], limit: int = MAX_CONFIG_COLUMNS) -> list[str]:
@@ -84,10 +102,12 @@ def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_n
     """The runs table: id, name, status, differing config, metrics, duration, created, tags."""
     keys = render.key_metrics(r["metrics"] for r in records)
     config_keys = differing_config([r["config"] for r in records]) if len(records) > 1 else []
+    marked = any(r.get("anomalies") for r in records)  # the ⚠ column only when it says something
     headers = [
         "ID",
         "NAME",
         "STATUS",
+        *(["⚠"] if marked else []),
         *(k.upper() for k in config_keys),
         *(k.upper() for k in keys),
         "DURATION",
@@ -99,6 +119,7 @@ def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_n
             (r["short_id"], "dim"),
             r["name"] or ("—", "dim"),
             _status(r),
+            *([_anomaly_cell(r)] if marked else []),
             *(config_cell(r["config"].get(k)) for k in config_keys),
             *(render.number(r["metrics"].get(k)) for k in keys),
             render.duration(r["duration_s"]),
@@ -107,10 +128,11 @@ def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_n
         ]
         for r, created in zip(records, created_ns, strict=True)
     ]
-    first_metric = 3 + len(config_keys)
+    first_config = 4 if marked else 3
+    first_metric = first_config + len(config_keys)
     right = range(first_metric, first_metric + len(keys) + 2)  # numbers align right
     last = len(headers) - 1
-    config_columns = range(3, first_metric)
+    config_columns = range(first_config, first_metric)
     flexible = (last, 1, 2, *config_columns, *range(first_metric, first_metric + len(keys)))
     render.print_table(headers, rows, right=right, flexible=flexible)
 
@@ -163,8 +185,12 @@ def show_runs(
     columns: str | None = None,
     group_by: str | None = None,
     as_csv: bool = False,
+    anomalous: bool = False,
 ) -> None:
-    """Print the runs table (or its JSON records); also what a bare `runar` shows."""
+    """Print the runs table (or its JSON records); also what a bare `runar` shows.
+
+    ``anomalous``: only runs with a warning or error anomaly (views/anomaly_watch.py).
+    """
     if as_json and as_csv:
         raise UsageError("choose one of --json and --csv")
     shaped = columns is not None or group_by is not None or as_csv
@@ -190,11 +216,15 @@ def show_runs(
         with open_views(store, catch_up=order is None) as views:
             scope = project_scope(store, views, project, all_projects)
             chosen = {"status": status, "tag": tag, "name": name, "project": scope.project}
-            if order is None:
+            if order is None and not anomalous:
                 found = views.runs(limit=limit, **chosen)
+            elif order is None:
+                found = [s for s in views.runs(**chosen) if _anomaly_records(s, now_ns)][:limit]
             else:
                 kept = {s.run_id: s for s in views.runs(**chosen)}
                 found = [kept[i] for i in order if i in kept]
+                if anomalous:
+                    found = [s for s in found if _anomaly_records(s, now_ns)]
                 if not shaped or group_by is None:
                     found = found[:limit]
             own = store_project(store.root)
@@ -333,7 +363,12 @@ FAST_OPTIONS: Final = {
     "--group-by": "group_by",
     "-g": "group_by",
 }
-FAST_FLAGS: Final = {"--json": "as_json", "--csv": "as_csv", "--all-projects": "all_projects"}
+FAST_FLAGS: Final = {
+    "--json": "as_json",
+    "--csv": "as_csv",
+    "--all-projects": "all_projects",
+    "--anomalous": "anomalous",
+}
 
 
 def parse_fast(args: list[str]) -> dict[str, Any] | None:
@@ -384,4 +419,5 @@ def run_fast(options: dict[str, Any]) -> None:
         columns=options.get("columns"),
         group_by=options.get("group_by"),
         as_csv=options["as_csv"],
+        anomalous=options["anomalous"],
     )

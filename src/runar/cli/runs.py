@@ -74,6 +74,12 @@ def list_runs(
         ),
     ] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print the records as CSV.")] = False,
+    anomalous: Annotated[
+        bool,
+        typer.Option(
+            "--anomalous", help="Only runs with an anomaly: NaN, spike, divergence, stall, alert."
+        ),
+    ] = False,
 ) -> None:
     """List runs, newest first: id, name, status, key metrics, duration, created, tags.
 
@@ -94,6 +100,7 @@ def list_runs(
         columns=columns,
         group_by=group_by,
         as_csv=as_csv,
+        anomalous=anomalous,
     )
 
 

@@ -11,6 +11,7 @@ import typer
 from runar.cli import render
 from runar.cli.access import current_store, existing_views
 from runar.ids import short
+from runar.views.anomaly_watch import anomalies_of, to_record
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -116,6 +117,7 @@ def show_record(store: Store, summary: RunSummary, status: str) -> dict[str, Any
         "system": msgspec.to_builtins(summary.system),
         "events": summary.events,
         "corrupt": summary.corrupt,
+        "anomalies": [to_record(a) for a in anomalies_of(summary)],
     }
 
 
@@ -212,6 +214,22 @@ def _print_steps(out: Console, steps: list[dict[str, Any]]) -> None:
         )
 
 
+_LEVEL_STYLE = {"error": "red", "warn": "yellow", "info": "dim"}
+
+
+def _print_anomalies(out: Console, anomalies: list[dict[str, Any]]) -> None:
+    _section(out, "Anomalies")
+    for a in anomalies:
+        style = _LEVEL_STYLE.get(a["level"], "yellow")
+        glyph = "ℹ" if a["level"] == "info" else "⚠"
+        first, last = a["first_step"], a["last_step"]
+        steps = "" if first is None else str(first)
+        if steps and last not in (None, first):
+            steps += f"–{last}"
+        where = f"[dim]step {steps}[/]  " if steps else ""
+        out.print(f"  [{style}]{glyph} {a['rule']:<10}[/] {where}{render.escape(a['message'])}")
+
+
 def _print_measurements(out: Console, rec: dict[str, Any]) -> None:
     if rec["metrics"]:
         _section(out, "Metrics")
@@ -262,6 +280,8 @@ def print_show(rec: dict[str, Any], created_ns: int) -> None:
     if rec["steps"]:
         _section(out, "Steps")
         _print_steps(out, rec["steps"])
+    if rec.get("anomalies"):
+        _print_anomalies(out, rec["anomalies"])
     _print_measurements(out, rec)
     if rec.get("reproducibility"):
         from runar.cli.reproduce import print_reproducibility

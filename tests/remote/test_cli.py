@@ -17,7 +17,9 @@ from runar.views import open_views
 from tests.remote.conftest import make_store, write_run
 
 
-def runar(*args: str, store: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def runar(
+    *args: str, store: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     full = {**os.environ, "RUNAR_DIR": str(store), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "runar", *args], capture_output=True, text=True, env=full, timeout=60
@@ -64,9 +66,7 @@ def test_sync_goes_both_ways_with_a_url(tmp_path: Path, bucket_url: str) -> None
     assert run_count(tmp_path / "c" / ".runar") == 1
 
 
-def test_wrong_credentials_give_one_line_and_lose_nothing(
-    tmp_path: Path, bucket_url: str
-) -> None:
+def test_wrong_credentials_give_one_line_and_lose_nothing(tmp_path: Path, bucket_url: str) -> None:
     from moto.core.authorization import enable_iam_authentication
 
     a = make_store(tmp_path / "a")

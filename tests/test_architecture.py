@@ -93,6 +93,8 @@ ALLOWED = {
         "runar.codec",
         "runar.display",
         "runar.cli.show",
+        # the write API stores uploaded files exactly as save() does: same names, same checks
+        "runar.sdk.artifacts",
     },
 }
 LIGHT = [

@@ -34,9 +34,17 @@ def serve(
             "comma-separate; '*' allows any).",
         ),
     ] = None,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="Also accept writes (POST /api/runs…) from clients holding a write token "
+            "('runar token create'); see docs/api.md.",
+        ),
+    ] = False,
 ) -> None:
     """Serve a live web dashboard and a read-only REST API of the runs (see docs/api.md)."""
     from runar.web.serve import serve as run_server
 
     hosts = [h.strip() for item in allowed_hosts or [] for h in item.split(",") if h.strip()]
-    run_server(current_store(), host, port, open_browser, token or None, hosts)
+    run_server(current_store(), host, port, open_browser, token or None, hosts, write)

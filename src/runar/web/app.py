@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,6 +25,10 @@ from runar.web.security import Guard, SecurityMiddleware
 from runar.web.store_access import StoreAccess
 from runar.web.stream import LIVENESS_S, PING_S, Hub, StoreWatcher
 from runar.web.table import RunTable
+from runar.web.tokens import TokenBook
+
+if TYPE_CHECKING:
+    from runar.web.write import WriteApi
 
 STATIC_DIR: Final = Path(__file__).resolve().parent / "static"
 ERROR_STATUS: Final[dict[type[RunarError], int]] = {
@@ -65,9 +70,13 @@ def create_app(
     guard: Guard | None = None,
     ping_s: float = PING_S,
     liveness_s: float = LIVENESS_S,
+    writes: WriteApi | None = None,
 ) -> Starlette:
-    """The dashboard server for one store; read-only."""
+    """The dashboard server for one store; read-only unless ``writes`` (runar serve --write)."""
     guard = guard or Guard.for_bind("127.0.0.1", None)
+    if guard.accepts is None:  # where a token is needed, `runar token` ones open the reads
+        book = TokenBook(store)
+        guard = dataclasses.replace(guard, accepts=lambda secret: book.check(secret) is not None)
     access = StoreAccess(store)
     table = RunTable()
     hub = Hub(ping_s)
@@ -80,10 +89,14 @@ def create_app(
             access, table, lambda d: loop.call_soon_threadsafe(hub.publish, d), liveness_s
         )
         watcher.start()
+        if writes is not None:
+            writes.start()
         try:
             yield
         finally:
             hub.close()
+            if writes is not None:
+                await asyncio.to_thread(writes.close)  # seals every HTTP writer's segment
             await asyncio.to_thread(watcher.stop)
 
     routes = [
@@ -99,6 +112,7 @@ def create_app(
         Route("/api/metrics", api.overlay),
         Route("/api/stream", _stream),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+        *(writes.routes() if writes is not None else []),
     ]
     app = Starlette(
         routes=routes,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Final
@@ -66,6 +66,8 @@ class Guard:
 
     allowed_hosts: frozenset[str]
     token: str | None = None
+    # where a token is needed, also a `runar token` one sent as a Bearer (web/tokens.py)
+    accepts: Callable[[str], bool] | None = None
 
     @classmethod
     def for_bind(cls, host: str, token: str | None, extra_hosts: Iterable[str] = ()) -> Guard:
@@ -126,7 +128,13 @@ class SecurityMiddleware:
             bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
             query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])
             in_query = _same(query[-1], token)
-            if not (_same(cookie, token) or _same(bearer, token) or in_query):
+            named = bearer is not None and self.guard.accepts is not None
+            if not (
+                _same(cookie, token)
+                or _same(bearer, token)
+                or in_query
+                or (named and self.guard.accepts(bearer))  # type: ignore[misc]
+            ):
                 await _reply(
                     send,
                     401,

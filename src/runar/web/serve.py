@@ -68,6 +68,7 @@ def serve(
     open_browser: bool = False,
     token: str | None = None,
     allowed_hosts: Sequence[str] = (),
+    write: bool = False,
 ) -> None:
     """Serve the store until Ctrl-C; beyond loopback, only with a token."""
     import uvicorn
@@ -86,7 +87,14 @@ def serve(
             "runar: anyone who can reach this address and has the token sees every run",
             file=sys.stderr,
         )
-    server = uvicorn.Server(_config(create_app(store, guard), sock))  # type: ignore[arg-type]
+    writes = None
+    if write:
+        from runar.web.write import WriteApi
+
+        writes = WriteApi(store)
+        print("runar: the write API is on; every write needs a 'runar token' of write scope")
+    app = create_app(store, guard, writes=writes)
+    server = uvicorn.Server(_config(app, sock))  # type: ignore[arg-type]
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
     server.run(sockets=[sock])

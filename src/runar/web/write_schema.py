@@ -1,0 +1,229 @@
+"""What the write API accepts: strict msgspec shapes, decoded whole before anything is written.
+
+Unknown fields, wrong types, strings where numbers belong (``"nan"``), numbers JSON
+cannot hold as a double (``1e999``) and steps past 2**63 are refused with the field at
+fault. JSON has no NaN or infinity, so a metric value is always a finite number.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, Literal
+
+import msgspec
+
+MAX_BODY_BYTES: Final = 16 << 20  # a JSON or NDJSON body; artifacts have their own limit
+MAX_ARTIFACT_BYTES: Final = 1 << 30
+MAX_BATCH_POINTS: Final = 10_000  # metric points in one request
+MAX_KEYS_PER_POINT: Final = 1_000
+MAX_KEY_CHARS: Final = 256
+MAX_NAME_CHARS: Final = 256
+MAX_TEXT_CHARS: Final = 64 * 1024  # a note, an error
+MAX_TAGS: Final = 100
+MAX_COMMAND_ITEMS: Final = 1_000
+MAX_CONFIG_DEPTH: Final = 32
+MAX_STEP: Final = 2**63 - 1
+MAX_TS: Final = 2**63 - 1
+IDEMPOTENCY_KEY_CHARS: Final = 200
+
+Key = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=MAX_KEY_CHARS, pattern=r"^[^\x00-\x1f]+$")
+]
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
+Name = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=MAX_NAME_CHARS, pattern=r"^[^\x00-\x1f]+$")
+]
+StepId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Step = Annotated[int, msgspec.Meta(ge=0, le=MAX_STEP)]
+Ts = Annotated[int, msgspec.Meta(ge=0, le=MAX_TS)]
+Word = Annotated[str, msgspec.Meta(max_length=4096)]
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Every request shape refuses fields it does not know."""
+
+
+class NewRun(Strict):
+    name: Name | None = None
+    project: Name | None = None
+    tags: Annotated[list[Name], msgspec.Meta(max_length=MAX_TAGS)] = []
+    config: dict[str, Any] = {}
+    command: Annotated[list[Word], msgspec.Meta(max_length=MAX_COMMAND_ITEMS)] | Word = []
+    host: Name | None = None
+    user: Name | None = None
+    parent_run: Name | None = None
+
+
+class Finish(Strict):
+    status: Literal["completed", "failed", "killed", "crashed"] = "completed"
+    exit_code: Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)] | None = None
+    error: Text | None = None
+    error_type: Name | None = None
+
+
+class Point(Strict):
+    values: Annotated[dict[Key, float], msgspec.Meta(min_length=1, max_length=MAX_KEYS_PER_POINT)]
+    step: Step | None = None
+    workflow_step: StepId | None = None  # a step id from POST /steps: the point belongs to it
+    ts: Ts | None = None  # when it was measured (ns since the epoch), if not now
+
+
+class Tags(Strict):
+    add: Annotated[list[Name], msgspec.Meta(max_length=MAX_TAGS)] = []
+    remove: Annotated[list[Name], msgspec.Meta(max_length=MAX_TAGS)] = []
+
+
+class Note(Strict):
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_CHARS)]
+
+
+class NewStep(Strict):
+    name: Name
+    parent: StepId | None = None
+
+
+class StepFailure(Strict):
+    error: Text | None = None
+    error_type: Name | None = None
+
+
+class EmptyBody(Strict):
+    """``.../complete`` takes no fields; an empty body is fine too."""
+
+
+@dataclass
+class BadRequest(Exception):
+    """A refused request: the status, one line saying why, and the field at fault."""
+
+    status: int
+    error: str
+    field: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        return {"error": self.error, "field": self.field}
+
+
+_FIELD: Final = re.compile(r" - at `\$\.?([^`]*)`$")
+_UNKNOWN: Final = re.compile(r"unknown field `([^`]*)`")
+_KEY_IN: Final = re.compile(r" - at `key` in `\$\.?([^`]*)`$")
+
+
+def _bad(exc: msgspec.MsgspecError, where: str = "") -> BadRequest:
+    message = str(exc)
+    if isinstance(exc, msgspec.ValidationError):
+        found = _KEY_IN.search(message)
+        if found:
+            field = found.group(1) + " key"
+        else:
+            match = _FIELD.search(message)
+            field = match.group(1) if match else None
+            unknown = _UNKNOWN.search(message)
+            if unknown:
+                field = ".".join(p for p in (field, unknown.group(1)) if p)
+        text = message.split(" - at ", 1)[0]
+        field = f"{where}{field}" if field else (where.rstrip(". :") or None)
+        return BadRequest(422, f"{text}" + (f" at '{field}'" if field else ""), field)
+    return BadRequest(400, f"the body is not valid JSON ({message})", where.rstrip(".") or None)
+
+
+def decode(body: bytes, shape: type[Any], *, empty_ok: bool = False) -> Any:
+    """The body as ``shape``, or a BadRequest naming the field at fault."""
+    if not body.strip():
+        if empty_ok:
+            return shape()
+        raise BadRequest(400, "the body is empty; send a JSON object")
+    try:
+        return msgspec.json.decode(body, type=shape)
+    except msgspec.MsgspecError as exc:
+        raise _bad(exc) from None
+
+
+_points: Final = msgspec.json.Decoder(Point | list[Point])
+_list_of_points: Final = msgspec.json.Decoder(list[Point])
+_point: Final = msgspec.json.Decoder(Point)
+
+
+def _culprit_key(raw: bytes, bad: BadRequest) -> BadRequest:
+    """``values[...]`` → ``values.loss``: msgspec does not name the key of a bad value."""
+    if bad.field is None or not bad.field.endswith("values[...]"):
+        return bad
+    try:
+        found = msgspec.json.decode(raw)
+    except msgspec.MsgspecError:
+        return bad
+    points = found if isinstance(found, list) else [found]
+    for point in points:
+        values = point.get("values") if isinstance(point, dict) else None
+        for key, value in (values or {}).items() if isinstance(values, dict) else ():
+            number = type(value) in (int, float) and math.isfinite(value)
+            if not number:
+                field = bad.field[: -len("[...]")] + f".{key}"
+                return BadRequest(bad.status, f"{bad.error.split(' at ')[0]} at '{field}'", field)
+    return bad
+
+
+def decode_points(body: bytes, ndjson: bool) -> list[Point]:
+    """One point, a JSON list of them, or NDJSON (one point per line); all or nothing."""
+    if not body.strip():
+        raise BadRequest(400, 'the body is empty; send {"step": 0, "values": {"loss": 0.5}}')
+    if ndjson:
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        _check_batch(len(lines))
+        try:  # one decode of the whole batch; per line only to name the culprit
+            points = _list_of_points.decode(b"[" + b",".join(lines) + b"]")
+        except msgspec.MsgspecError:
+            for number, line in enumerate(lines, start=1):
+                try:
+                    _point.decode(line)
+                except msgspec.MsgspecError as exc:
+                    bad = _culprit_key(line, _bad(exc))
+                    raise BadRequest(bad.status, f"line {number}: {bad.error}", bad.field) from None
+            raise BadRequest(400, "the NDJSON body is not one JSON object per line") from None
+    else:
+        try:
+            decoded = _points.decode(body)
+        except msgspec.MsgspecError as exc:
+            raise _culprit_key(body, _bad(exc)) from None
+        points = decoded if isinstance(decoded, list) else [decoded]
+        _check_batch(len(points))
+    return points
+
+
+def _check_batch(count: int) -> None:
+    if count == 0:
+        raise BadRequest(400, "the batch holds no point")
+    if count > MAX_BATCH_POINTS:
+        raise BadRequest(
+            413, f"{count} points in one request; send at most {MAX_BATCH_POINTS}", "values"
+        )
+
+
+def check_config(values: dict[str, Any]) -> dict[str, Any]:
+    """A config as decoded, refused if it nests too deeply or holds a non-finite number."""
+    _check_value(values, "config", 0)
+    return values
+
+
+def _check_value(value: Any, where: str, depth: int) -> None:
+    if depth > MAX_CONFIG_DEPTH:
+        raise BadRequest(422, f"config nests deeper than {MAX_CONFIG_DEPTH} levels", where)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadRequest(422, "a config number is out of range", where)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_value(item, f"{where}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_value(item, f"{where}[{i}]", depth + 1)
+
+
+def clean_tags(tags: list[str], field: str) -> list[str]:
+    """Tags stripped of surrounding spaces; a blank one is refused."""
+    out = []
+    for i, tag in enumerate(tags):
+        if not tag.strip():
+            raise BadRequest(422, "a tag is blank", f"{field}[{i}]")
+        out.append(tag.strip())
+    return out

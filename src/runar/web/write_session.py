@@ -1,0 +1,192 @@
+"""The write API's state: one journal writer per (token, run), what it knows of each run,
+remembered replies for ``Idempotency-Key`` and a request budget per token.
+
+Writers stay open while clients keep writing (one segment per token and run, not one
+per request) and are closed, which seals their segment, after ``WRITER_IDLE_S`` without
+a write and when the server stops. Their role is ``http:<token name>``, so every event
+they append is attributed: its writer's header names the token.
+
+Idempotency: a reply is remembered per (token, key) in a bounded LRU held in memory, so
+a retry within ``IDEMPOTENCY_TTL_S`` (and among the last ``IDEMPOTENCY_KEYS`` keys) gets
+the same reply and writes nothing. A restarted server has forgotten them: a retry that
+crosses a restart is written again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from runar.events import ProjectSet, RunFinished, RunStarted, StepFinished, StepStarted
+from runar.journal import JournalWriter, read_run
+
+WRITER_IDLE_S: Final = 300.0
+SWEEP_INTERVAL_S: Final = 30.0
+IDEMPOTENCY_KEYS: Final = 100_000
+IDEMPOTENCY_TTL_S: Final = 24 * 3600.0
+RATE_PER_S: Final = 2_000.0  # requests per second and token, sustained
+RATE_BURST: Final = 4_000.0
+HTTP_ROLE: Final = "http"
+
+
+def role_for(token_name: str) -> str:
+    return f"{HTTP_ROLE}:{token_name}"
+
+
+@dataclass
+class RunFacts:
+    """What the server knows of one run: its project, steps and whether it finished."""
+
+    project: str | None = None
+    project_clock: tuple[int, str, int] = (-1, "", 0)
+    steps: dict[str, str] = field(default_factory=dict)  # step id → running|completed|failed
+    finished: bool = False
+
+    def fold(self, event: object) -> None:
+        match event:
+            case RunStarted(project=project) if project and self.project_clock[0] < 0:
+                self.project = project
+            case ProjectSet(project=project, ts=ts, writer=writer, seq=seq):
+                if (ts, writer, seq) > self.project_clock:
+                    self.project, self.project_clock = project, (ts, writer, seq)
+            case StepStarted(step_id=step_id):
+                self.steps.setdefault(step_id, "running")
+            case StepFinished(step_id=step_id, status=status):
+                self.steps[step_id] = status
+            case RunFinished():
+                self.finished = True
+
+
+def read_facts(run_dir: Path) -> RunFacts:
+    """The facts of a run, from its whole log (once per run and server)."""
+    facts = RunFacts()
+    for event in read_run(run_dir).events:
+        facts.fold(event)
+    return facts
+
+
+class Writers:
+    """Open journal writers, one per (token name, run id), closed when idle."""
+
+    def __init__(self, runs_dir: Path, idle_s: float = WRITER_IDLE_S) -> None:
+        self.runs_dir = runs_dir
+        self.idle_s = idle_s
+        self._open: dict[tuple[str, str], tuple[JournalWriter, float]] = {}
+        self._lock = threading.Lock()
+        self._warned = False
+
+    def get(self, token_name: str, run_id: str) -> JournalWriter:
+        key = (token_name, run_id)
+        with self._lock:
+            found = self._open.get(key)
+            writer = found[0] if found is not None else None
+            if writer is None:
+                writer = JournalWriter(
+                    self.runs_dir / run_id, run_id, role=role_for(token_name), on_error=self._warn
+                )
+            self._open[key] = (writer, time.monotonic())
+            return writer
+
+    def close(self, token_name: str, run_id: str) -> None:
+        with self._lock:
+            found = self._open.pop((token_name, run_id), None)
+        if found is not None:
+            found[0].close()
+
+    def sweep(self) -> int:
+        """Close the writers idle for longer than ``idle_s``; how many were closed."""
+        cutoff = time.monotonic() - self.idle_s
+        with self._lock:
+            idle = [k for k, (_, used) in self._open.items() if used < cutoff]
+            closing = [self._open.pop(k)[0] for k in idle]
+        for writer in closing:
+            writer.close()
+        return len(closing)
+
+    def close_all(self) -> None:
+        with self._lock:
+            closing = [w for w, _ in self._open.values()]
+            self._open.clear()
+        for writer in closing:
+            writer.close()
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    def _warn(self, exc: OSError) -> None:
+        # the writer keeps the events and retries; the operator should know why
+        print(f"runar serve: cannot write the run log ({exc.strerror or exc})", file=sys.stderr)
+
+
+@dataclass
+class Reply:
+    """A reply as sent: replayed as is for a repeated Idempotency-Key."""
+
+    status: int
+    body: bytes
+    fingerprint: str
+    at: float
+
+
+class Replies:
+    """Remembered replies per (token, Idempotency-Key): a bounded LRU with a time limit."""
+
+    def __init__(self, capacity: int = IDEMPOTENCY_KEYS, ttl_s: float = IDEMPOTENCY_TTL_S) -> None:
+        self.capacity = capacity
+        self.ttl_s = ttl_s
+        self._replies: OrderedDict[tuple[str, str], Reply] = OrderedDict()
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def lock(self, key: tuple[str, str]) -> asyncio.Lock:
+        """One request per key at a time: a concurrent retry waits for the first reply."""
+        found = self._locks.get(key)
+        if found is None:
+            found = self._locks[key] = asyncio.Lock()
+        return found
+
+    def release(self, key: tuple[str, str]) -> None:
+        lock = self._locks.get(key)
+        if lock is not None and not lock.locked():
+            del self._locks[key]
+
+    def get(self, key: tuple[str, str]) -> Reply | None:
+        reply = self._replies.get(key)
+        if reply is None:
+            return None
+        if time.monotonic() - reply.at > self.ttl_s:
+            del self._replies[key]
+            return None
+        self._replies.move_to_end(key)
+        return reply
+
+    def put(self, key: tuple[str, str], reply: Reply) -> None:
+        self._replies[key] = reply
+        self._replies.move_to_end(key)
+        while len(self._replies) > self.capacity:
+            self._replies.popitem(last=False)
+
+
+class RateLimit:
+    """A token bucket per API token: ``rate`` requests a second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float = RATE_PER_S, burst: float = RATE_BURST) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}  # name → (tokens, at)
+
+    def take(self, name: str) -> float:
+        """0 when the request may go ahead, else the seconds to wait before a retry."""
+        now = time.monotonic()
+        tokens, at = self._buckets.get(name, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        if tokens >= 1.0:
+            self._buckets[name] = (tokens - 1.0, now)
+            return 0.0
+        self._buckets[name] = (tokens, now)
+        return (1.0 - tokens) / self.rate

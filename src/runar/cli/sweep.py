@@ -146,7 +146,7 @@ def parse(argv: list[str]) -> Any:
         else:
             request.args.append(token)
         i += 1
-    if request.resume is not None and (request.script or request.file):
+    if request.resume is not None and (request.script or request.file or request.args):
         raise UsageError("--resume takes the sweep as it was planned; give no script or file")
     for tag in tags:
         request.runner_options += ["-t", tag]

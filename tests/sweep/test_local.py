@@ -1,0 +1,168 @@
+"""A real local sweep: runner subprocesses, the record, Ctrl-C and --resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from runar.journal import read_run
+from runar.sweep.record import find_sweep, fold_record
+from runar.views import open_views
+
+
+def sweep_runs(store, name):
+    with open_views(store) as views:
+        return [s for s in views.runs() if s.sweep == name]
+
+
+def test_a_two_worker_sweep_runs_every_point_as_a_tagged_run(store, sweep_cli):
+    done = sweep_cli("train.py", "--lr", "1e-3,1e-2", "--seed", "0..2", "-j", "2", "-n", "grid")
+    assert done.returncode == 0, done.stderr
+    runs = sweep_runs(store, "grid")
+    assert len(runs) == 6
+    configs = sorted((s.config_values()["lr"], s.config_values()["seed"]) for s in runs)
+    assert configs == [(lr, seed) for lr in (1e-3, 1e-2) for seed in (0, 1, 2)]
+    sweep_id = find_sweep(store, "grid")
+    for s in runs:
+        assert "sweep:grid" in s.tag_list()
+        assert s.started.sweep_id == sweep_id and s.started.sweep_point in range(6)
+        assert s.recorded_status == "completed"
+    assert sorted(s.display_name for s in runs) == [f"grid-{i}" for i in range(6)]
+    # lr 1e-2 at seed 0 ends with the lowest loss: the best is reported
+    assert "best: point 3" in done.stderr and "loss=0.01\n" in done.stderr
+
+
+def test_the_sweep_record_is_in_the_log_and_hidden_from_ls(store, sweep_cli):
+    assert sweep_cli("train.py", "--seed", "0..1", "-n", "rec").returncode == 0
+    sweep_id = find_sweep(store, "rec")
+    state = fold_record(store, sweep_id)
+    assert state.status == "completed" and state.config["space"] == {"--seed": "0..1"}
+    assert [p.status for p in state.points.values()] == ["completed", "completed"]
+    assert all(p.run_id for p in state.points.values())
+    listed = subprocess.run(
+        [sys.executable, "-m", "runar", "ls", "--json"], capture_output=True, text=True, check=True
+    )
+    ids = {r["id"] for r in json.loads(listed.stdout)}
+    assert sweep_id not in ids and len(ids) == 2
+
+
+def test_the_script_does_not_see_the_sweep_variables(store, sweep_cli):
+    assert sweep_cli("train.py", "--seed", "0,1", "-n", "env").returncode == 0
+    run = sweep_runs(store, "env")[0]
+    output = "".join(
+        e.content() for e in read_run(store.run_dir(run.run_id)).events if hasattr(e, "stream")
+    )
+    assert "script sees RUNAR_SWEEP: None" in output
+
+
+def test_show_and_ls_list_points_with_the_best_marked(store, sweep_cli):
+    sweep_cli("train.py", "--lr", "1e-3,1e-2", "-n", "shown", "--metric", "loss")
+    shown = sweep_cli("show", "shown", "--json")
+    detail = json.loads(shown.stdout)
+    assert [p["params"]["--lr"] for p in detail["points"]] == ["1e-3", "1e-2"]
+    assert [p["best"] for p in detail["points"]] == [False, True]
+    table = sweep_cli("show", "shown", "--sort", "-loss").stdout
+    assert table.index("1e-3") < table.index("1e-2")  # descending loss: the worse first
+    assert "★" in table
+    listed = json.loads(sweep_cli("ls", "--json").stdout)
+    assert [(r["name"], r["points"], r["status"]) for r in listed] == [("shown", 2, "completed")]
+
+
+def test_a_taken_name_and_a_bad_spec_are_one_line_each(store, sweep_cli):
+    assert sweep_cli("train.py", "--seed", "0,1", "-n", "taken").returncode == 0
+    again = sweep_cli("train.py", "--seed", "0,1", "-n", "taken")
+    assert again.returncode == 1 and "--resume taken" in again.stderr
+    bad = sweep_cli("train.py", "--lr", "0:1:log:3")
+    assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1
+    assert "option --lr" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_max_failures_starts_no_new_point(store, sweep_cli, project):
+    (project / "train.py").write_text("import sys; sys.exit(3)\n")
+    done = sweep_cli("train.py", "--seed", "0..5", "--max-failures", "2", "-n", "broken")
+    assert done.returncode == 1
+    state = fold_record(store, find_sweep(store, "broken"))
+    assert state.status == "failed"
+    statuses = [p.status for p in state.points.values()]
+    assert statuses.count("failed") == 2 and statuses.count("queued") == 4
+
+
+def _sweep_processes(script: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and str(script) in " ".join(
+                proc.info["cmdline"] or []
+            ):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def test_ctrl_c_stops_the_running_points_keeps_the_queued_and_resume_runs_the_rest(
+    store, sweep_cli, project
+):
+    script = project / "train.py"
+    (project / "hang.flag").write_text("")
+    sweep = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "runar",
+            "sweep",
+            str(script),
+            "--seed",
+            "0..4",
+            "-j",
+            "2",
+            "-n",
+            "cut",
+            "--grace",
+            "3",
+        ],
+        cwd=project,
+        env={**os.environ, "HANG_FROM": "2"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert sweep.stderr is not None
+    started: set[str] = set()
+    deadline = time.monotonic() + 60
+    while len(started) < 2 and time.monotonic() < deadline:  # points 2 and 3 hang
+        line = sweep.stderr.readline()
+        for point in ("point 2 ", "point 3 "):
+            if f"▶ {point}" in line:
+                started.add(point)
+    time.sleep(1.0)  # both runners have started their scripts
+    sweep.send_signal(signal.SIGINT)
+    _, rest = sweep.communicate(timeout=60)
+    assert sweep.returncode == 130, rest
+    assert "runar sweep --resume cut" in rest
+    time.sleep(0.3)
+    assert _sweep_processes(script) == []  # no runner, no script left behind
+    state = fold_record(store, find_sweep(store, "cut"))
+    assert state.status == "killed"
+    assert [state.points[i].status for i in range(5)] == [
+        *("completed", "completed", "killed", "killed", "queued")
+    ]
+    with open_views(store) as views:
+        killed = [views.status(views.get(state.points[i].run_id)) for i in (2, 3)]
+    assert killed == ["killed", "killed"]
+
+    (project / "hang.flag").unlink()
+    resumed = sweep_cli("--resume", "cut", env={"HANG_FROM": "2"})
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming 3 of 5" in resumed.stderr
+    state = fold_record(store, find_sweep(store, "cut"))
+    assert state.status == "completed"
+    assert all(p.status == "completed" for p in state.points.values())
+    assert [len(state.points[i].runs) for i in range(5)] == [1, 1, 2, 2, 1]
+    assert len(sweep_runs(store, "cut")) == 7  # 2 + 2 killed + 3 resumed

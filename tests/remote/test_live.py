@@ -1,0 +1,58 @@
+"""`runar SCRIPT --remote`: a teammate pulling sees the running run within seconds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from runar.remote.bucket import open_bucket
+from runar.remote.pull import pull
+from runar.views import open_views
+from tests.remote.conftest import make_store
+
+SCRIPT = """
+import time, runar
+for i in range(60):
+    runar.log({"loss": 1 / (i + 1)}, step=i)
+    time.sleep(0.1)
+"""
+
+
+def test_a_running_run_shows_up_for_a_puller_within_5_s(tmp_path: Path, bucket_url: str) -> None:
+    a, b = make_store(tmp_path / "a"), make_store(tmp_path / "b")
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "RUNAR_DIR": str(a.root), "RUNAR_REMOTE": bucket_url}
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runar", str(script)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    bucket = open_bucket(bucket_url)
+    seen_running: float | None = None
+    try:
+        while time.monotonic() - started < 20 and seen_running is None:
+            pull(b, bucket)
+            with open_views(b) as views:
+                runs = views.runs()
+                if runs and views.status(runs[0]) == "running" and runs[0].metrics:
+                    seen_running = time.monotonic() - started
+            time.sleep(0.2)
+    finally:
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    print(f"FIGURE live_visible_s={seen_running:.2f}")
+    assert seen_running is not None and seen_running < 5.0, seen_running
+    pull(b, bucket)
+    with open_views(b) as views:
+        (run,) = views.runs()
+        assert views.status(run) == "completed"
+        assert run.metrics["loss"].count == 60
+    assert not [o.key for o in bucket.list() if "/live/" in o.key]  # tails gave way
+    assert not [n for n in os.listdir(b.run_dir(run.run_id)) if n.endswith(".jsonl")]

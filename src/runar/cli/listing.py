@@ -330,10 +330,13 @@ def show_projects(as_json: bool = False) -> None:
 
 
 def _query_order(store: Store, where: str | None, sort: str | None) -> list[str]:
-    """Run ids matching ``where`` in ``sort`` order, through the same path as frames.runs()."""
-    import runar.frames as frames
+    """Run ids matching ``where`` in ``sort`` order: frames.runs()'s choice, without its frame."""
+    from runar.views import open_views
+    from runar.views.query_frame import select_runs
 
-    return frames.runs(store=store, where=where, sort=sort)["run_id"].to_list()
+    with open_views(store) as views:
+        runs = [(s, views.status(s)) for s in views.runs()]
+    return select_runs(runs, where, sort, default_project=store_project(store.root))
 
 
 def validate(status: str | None, limit: int) -> None:

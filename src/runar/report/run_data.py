@@ -228,6 +228,16 @@ def _failure(summary: RunSummary) -> dict[str, str] | None:
     return {"error": reason, "error_type": finished.error_type or "", "traceback": "\n".join(lines)}
 
 
+def _anomalies(summary: RunSummary) -> list[dict[str, str]]:
+    """What the anomaly rules (views/anomalies.py), alerts and a stall found, in step order."""
+    from runar.views.anomaly_watch import anomalies_of
+
+    return [
+        {"rule": a.rule, "key": a.key, "level": a.level, "steps": a.steps, "text": a.message}
+        for a in anomalies_of(summary)
+    ]
+
+
 def run_report(store: Store, summary: RunSummary, points: pl.DataFrame) -> Report:
     """Everything `runar report run` shows about one run."""
     from runar.report.charts import Series
@@ -253,6 +263,7 @@ def run_report(store: Store, summary: RunSummary, points: pl.DataFrame) -> Repor
         artifacts=_artifacts(store, summary, report),
         notes=[{"time": display.clock(ts), "text": text} for ts, text in summary.notes],
         failure=_failure(summary),
+        anomalies=_anomalies(summary),
         generated=display.clock(time.time_ns()),
     )
     report.data = data
@@ -281,6 +292,7 @@ def compare_report(store: Store, summaries: Sequence[RunSummary], points: pl.Dat
                 "duration": header["duration"],
                 "created": header["created"],
                 "commit": (git["commit"][:7] + ("+" if git["dirty"] else "")) if git else "",
+                "anomalies": len(_anomalies(s)),
             }
         )
     configs = [s.config_values() for s in summaries]

@@ -16,10 +16,12 @@ MIME: Final = {
     ".jpeg": "image/jpeg",
     ".gif": "image/gif",
 }
+LEVEL_CLASS: Final = {"error": "failed", "warn": "warn", "info": "muted"}
 STYLE: Final = """
 body{font:14px/1.45 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
 h1{font-size:1.7em;margin:0 0 .2em}h2{font-size:1.15em;margin:1.6em 0 .5em}
-.muted{color:#777}.badge{font-size:.8em;font-weight:600;padding:2px 6px;border-radius:4px}
+.muted{color:#777}.warn{color:#ef6c00}
+.badge{font-size:.8em;font-weight:600;padding:2px 6px;border-radius:4px}
 .completed{color:#2e7d32;background:#e8f5e9}.running{color:#1565c0;background:#e3f2fd}
 .failed,.killed,.crashed{color:#c62828;background:#ffebee}
 table{border-collapse:collapse;margin:.3em 0}th,td{padding:3px 8px;text-align:left;
@@ -119,9 +121,12 @@ def run_page(report: Report) -> str:
     d = report.data
     body = _run_header(d)
     if d.get("anomalies"):
-        rows = [[escape(a["rule"]), escape(a["key"]), escape(a["steps"]), escape(a["text"])]
-                for a in d["anomalies"]]  # fmt: skip
-        body += ["<h2>Anomalies</h2>", _table(["rule", "metric", "steps", "what"], rows)]
+        rows = [
+            [f'<span class="{LEVEL_CLASS.get(a["level"], "")}">{escape(a["level"])}</span>']
+            + [escape(a[k]) for k in ("rule", "key", "steps", "text")]
+            for a in d["anomalies"]
+        ]
+        body += ["<h2>Anomalies</h2>", _table(["level", "rule", "metric", "steps", "what"], rows)]
     if d["steps"]:
         body += _steps(d["steps"])
     if d["charts"] or d["metrics"]:
@@ -166,13 +171,13 @@ def compare_page(report: Report) -> str:
     labels = [r["label"] for r in d["runs"]]
     runs = [
         [escape(r["label"]), escape(r["short_id"]), _badge(r["status"]), escape(r["duration"]),
-         escape(r["commit"]), escape(r["created"])]
+         escape(r["commit"]), str(r["anomalies"]), escape(r["created"])]
         for r in d["runs"]
     ]  # fmt: skip
     body = [
         f"<h1>{escape(d['title'])}</h1>",
         "<h2>Runs</h2>",
-        _table(["run", "id", "status", "duration", "commit", "started"], runs),
+        _table(["run", "id", "status", "duration", "commit", "anomalies", "started"], runs),
         "<h2>Config that differs</h2>",
     ]
     if d["config_diff"]:

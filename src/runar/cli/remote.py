@@ -76,14 +76,31 @@ def push(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    follow: Annotated[
+        str | None,
+        typer.Option(
+            "--follow",
+            help="Keep uploading this run id as it is written, until Ctrl-C or SIGTERM "
+            "(the other nodes of a multi-node job; see docs/sharing.md).",
+        ),
+    ] = None,
 ) -> None:
     """Upload the runs, artifacts and code the remote lacks; never overwrite anything there."""
     from runar.remote.bucket import open_bucket
     from runar.remote.config import resolve_remote
     from runar.remote.push import push as run_push
 
-    store = _existing_store()
-    _, url = resolve_remote(store, remote)
+    store = current_store() if follow else _existing_store()
+    name, url = resolve_remote(store, remote)
+    if follow is not None:
+        from runar.errors import UsageError
+        from runar.ids import is_run_id
+        from runar.remote.live import follow_run
+
+        if not is_run_id(follow):
+            raise UsageError(f"--follow takes a full run id (16 characters), not {follow!r}")
+        follow_run(store, follow, name, url, lambda line: print(line, file=sys.stderr))
+        return
     _show(run_push(store, open_bucket(url), everywhere=everywhere), as_json)
 
 

@@ -13,6 +13,7 @@ leaves the rest to `runar push`, which resumes from what is on disk.
 from __future__ import annotations
 
 import contextlib
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -151,3 +152,22 @@ def start_live_upload(
         say(f"runar: not uploading to {remote}: {exc}")
         return None
     return LiveUploader(store, run_id, name, url, say).start()
+
+
+def follow_run(store: Store, run_id: str, name: str, url: str, say: Callable[[str], None]) -> None:
+    """Upload one run as it is written until SIGINT/SIGTERM (`runar push --follow RUN`).
+
+    For the nodes of a multi-node job that log into a run another node's runner owns.
+    """
+    stopped = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    uploader = LiveUploader(store, run_id, name, url, say).start()
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    for line in uploader.finish():
+        say(line)

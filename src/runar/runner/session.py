@@ -41,6 +41,8 @@ from runar.runner.sampler import Sampler
 from runar.store import CODE_DIRNAME, ENV_STORE, Store
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from runar.remote.live import LiveUploader
 
 ENV_RUN_ID: Final = "RUNAR_RUN_ID"
@@ -51,6 +53,9 @@ ENV_SWEEP_ID: Final = "RUNAR_SWEEP_ID"  # the sweep's record
 ENV_SWEEP_POINT: Final = "RUNAR_SWEEP_POINT"  # the point's index
 ENV_SWEEP_RUN_ID: Final = "RUNAR_SWEEP_RUN_ID"  # the run id the sweep chose for the point
 SWEEP_ENV: Final = (ENV_SWEEP, ENV_SWEEP_ID, ENV_SWEEP_POINT, ENV_SWEEP_RUN_ID)
+# one run for every node of a multi-node job: node 0's runner takes this id, the other
+# nodes' ranks log into it through RUNAR_RUN_ID (docs/sharing.md, "Multi-node jobs")
+ENV_JOB_RUN_ID: Final = "RUNAR_JOB_RUN_ID"
 EXIT_CANNOT_EXECUTE: Final = 126
 EXIT_NOT_FOUND: Final = 127
 
@@ -80,6 +85,9 @@ class RunRequest:
     env_packages: dict[str, str] | None = None
     env_variables: dict[str, str] = field(default_factory=dict)
     remote: str | None = None  # --remote / RUNAR_REMOTE: upload as it runs (remote/live.py)
+    # started once the child runs, given the store and run id; returns what stops it. The
+    # CLI passes the live anomaly notices (views/anomaly_live.py): the runner imports no views
+    live: Callable[[Store, str], Callable[[], None]] | None = None
 
 
 def child_environment(
@@ -198,6 +206,7 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
     health.check(store)  # a store that cannot be written costs the record, not the run
     _print(health.start_lines())
     chosen = os.environ.get(ENV_SWEEP_RUN_ID, "")  # a sweep names its points' runs up front
+    chosen = chosen or os.environ.get(ENV_JOB_RUN_ID, "")  # so does a multi-node job
     run_id = chosen if is_run_id(chosen) and not store.run_dir(chosen).exists() else new_run_id()
     if request.rerun_code is None:
         git = capture_git(Path.cwd(), run_id)
@@ -285,6 +294,7 @@ def _launch(
         on_tick=recorder.tick,
         on_orphans=lambda: _print([header.WAITING_FOR_GROUP]),
     )
+    stop_live = request.live(store, run_id) if request.live is not None else None
     try:
         result = run_child(job)
     except OSError as exc:
@@ -296,6 +306,9 @@ def _launch(
     finally:
         sampler.stop()
         recorder.close()
+        if stop_live is not None:
+            writer.flush()  # the last output lines, so the final check sees them
+            stop_live()
     return result
 
 

@@ -1,19 +1,25 @@
-"""Home screen: every run, newest first, live; filter, select, compare, delete."""
+"""Home screen: every run, newest first, live; filter, select, compare, delete, edit.
+
+``t``, ``R`` and ``n`` tag, rename and annotate runs through journal/edits.py (as the
+CLI does); ``p`` steps through the store's projects and "all".
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Final
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from runar.errors import InvalidQuery
+from runar.errors import InvalidQuery, RunarError
+from runar.tui import edits
 from runar.tui.catalog import RunEntry
 from runar.tui.messages import RunsChanged, RunsLoaded
 from runar.tui.screens.confirm import ConfirmScreen
+from runar.tui.screens.prompt import PromptScreen
 from runar.tui.widgets.filter_bar import FilterBar
 from runar.tui.widgets.run_table import FIXED_COLUMNS, TRAILING_COLUMNS, RunTable, sort_value
 
@@ -45,6 +51,10 @@ class RunsScreen(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("s", "sort", "Sort"),
         Binding("r", "reverse", "Reverse", show=False),
+        Binding("t", "tag", "Tag: +add -remove", show=False),
+        Binding("R", "rename", "Rename", show=False),
+        Binding("n", "note", "Note", show=False),
+        Binding("p", "next_project", "Switch project", show=False),
         Binding("escape", "clear", "Clear", show=False),
     ]
 
@@ -58,6 +68,8 @@ class RunsScreen(Screen[None]):
         self.sort_reverse = False
         self.limit = PAGE_ROWS
         self.shown_entries: list[RunEntry] = []
+        self.project: str | None = None  # the project shown; None: every project
+        self.project_chosen = False  # set once, when all runs are known or the user picks
 
     @property
     def runar(self) -> RunarApp:
@@ -79,7 +91,11 @@ class RunsScreen(Screen[None]):
         return self.query_one(RunTable)
 
     # -- data -----------------------------------------------------------------------
-    def on_runs_loaded(self, _: RunsLoaded) -> None:
+    def on_runs_loaded(self, message: RunsLoaded) -> None:
+        if message.complete and not self.project_chosen:
+            app = self.runar
+            counts = edits.project_counts(app.entries.values(), app.store)
+            self.project, self.project_chosen = edits.initial_project(counts, app.store), True
         self.apply_filter()
         self.refresh_rows()
         if self.runar.exit_after_first_paint:
@@ -93,8 +109,13 @@ class RunsScreen(Screen[None]):
     def matching(self) -> list[RunEntry]:
         """Entries passing the filter, in the chosen order (newest first by default)."""
         app = self.runar
-        kept = self.kept
-        entries = [e for e in app.ordered() if kept is None or e.run_id in kept]
+        kept, project, store = self.kept, self.project, app.store
+        entries = [
+            e
+            for e in app.ordered()
+            if (kept is None or e.run_id in kept)
+            and (project is None or edits.project_of(e, store) == project)
+        ]
         if self.sort_column is not None:
             now = app.clock()
             column = self.sort_column
@@ -137,7 +158,9 @@ class RunsScreen(Screen[None]):
         app = self.runar
         shown = len(self.shown_entries)
         parts = [f"{app.total} runs" if app.loaded else "loading…"]
-        if self.kept is not None:
+        if self.project is not None:
+            parts.append(f"project {self.project}")
+        if self.kept is not None or self.project is not None:
             parts.append(f"{shown} shown")
         if self.query_error:
             parts.append(self.query_error)
@@ -286,6 +309,71 @@ class RunsScreen(Screen[None]):
         nxt = columns[(columns.index(current) + 1) % len(columns)] if current else columns[1]
         self.sort_column, self.sort_reverse = nxt, nxt not in ("name", "tags")
         self.notify(f"sorted by {nxt}", timeout=1.5)
+        self.refresh_rows()
+
+    # -- edits and projects -------------------------------------------------------------
+    def _edit_targets(self, selected_too: bool) -> list[RunEntry]:
+        """The selected runs (when the edit allows several), else the run under the cursor."""
+        entries = self.runar.entries
+        if selected_too and self.selected:
+            return [entries[i] for i in sorted(self.selected) if i in entries]
+        entry = entries.get(self.table.current_run_id or "")
+        return [entry] if entry is not None else []
+
+    def _ask(
+        self, kind: edits.EditKind, targets: list[RunEntry], question: str, value: str = ""
+    ) -> None:
+        if not targets:
+            self.notify("no run under the cursor", severity="warning")
+            return
+
+        def answered(text: str | None) -> None:
+            if text is not None and text.strip():
+                self._write_edit(kind, targets, text)
+
+        placeholder = "+best -baseline" if kind == "tag" else ""
+        self.app.push_screen(PromptScreen(question, value, placeholder), answered)
+
+    def action_tag(self) -> None:
+        targets = self._edit_targets(selected_too=True)
+        label = self._label(targets)
+        self._ask("tag", targets, f"Tags for {label} ([b]+tag[/b] adds, [b]-tag[/b] removes)")
+
+    def action_rename(self) -> None:
+        targets = self._edit_targets(selected_too=False)
+        name = targets[0].summary.display_name if targets else ""
+        self._ask("rename", targets, f"New name for {self._label(targets)}", name)
+
+    def action_note(self) -> None:
+        targets = self._edit_targets(selected_too=False)
+        self._ask("note", targets, f"Note for {self._label(targets)}")
+
+    @staticmethod
+    def _label(targets: list[RunEntry]) -> str:
+        if len(targets) == 1:
+            return f"[b]{targets[0].summary.display_name or targets[0].run_id}[/b]"
+        return f"[b]{len(targets)} selected runs[/b]"
+
+    @work(thread=True, group="edit")
+    def _write_edit(self, kind: edits.EditKind, targets: list[RunEntry], text: str) -> None:
+        app = self.runar
+        try:
+            done = edits.apply_edit(app.store, targets, kind, text)
+        except RunarError as exc:
+            app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        app.sync()  # the edited runs come back through RunsChanged
+        app.call_from_thread(self.notify, done, timeout=2)
+
+    def action_next_project(self) -> None:
+        app = self.runar
+        counts = edits.project_counts(app.entries.values(), app.store)
+        self.project = edits.next_project(self.project, counts)
+        self.project_chosen = True
+        shown = "all projects" if self.project is None else f"project {self.project}"
+        count = len(app.entries) if self.project is None else counts.get(self.project, 0)
+        self.notify(f"{shown} ({count} runs)", timeout=1.5)
+        self.limit = PAGE_ROWS
         self.refresh_rows()
 
     def action_reverse(self) -> None:

@@ -1,0 +1,76 @@
+"""`runar sweep` end to end: help, sweep files, --dry-run, --stop."""
+
+from __future__ import annotations
+
+from runar.sweep.record import find_sweep, fold_record
+from runar.views import open_views
+
+SLOW_LOSS = """\
+import argparse, time
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float)
+a = p.parse_args()
+loss = 1.0
+for epoch in range(40):
+    loss *= 1 - min(a.lr * 100, 0.9)
+    print(f"Epoch {epoch}: loss={loss:.4f}", flush=True)
+    time.sleep(0.05)
+"""
+
+
+def test_help_lists_the_spec_forms_and_options(sweep_cli):
+    shown = sweep_cli("--help")
+    assert shown.returncode == 0
+    for text in ("0..4", "1e-4:1e-2:log:5", "loguniform", "--resume", "--on ray", "-j, --jobs"):
+        assert text in shown.stdout
+
+
+def test_a_sweep_file_with_dry_run_prints_every_point_and_runs_nothing(store, sweep_cli, project):
+    (project / "sweep.toml").write_text(
+        'script = "train.py"\nname = "from-file"\n[fixed]\nepochs = 1\n'
+        '[space]\nlr = [1e-3, 1e-2]\nseed = "0..2"\n'
+    )
+    shown = sweep_cli("-f", "sweep.toml", "--dry-run")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == "sweep from-file: 6 point(s) on this machine"
+    assert lines[1].split()[1:] == (
+        [
+            "runar",
+            "-n",
+            "from-file-0",
+            "-t",
+            "sweep:from-file",
+            "train.py",
+            "--epochs",
+            "1",
+            "--lr",
+            "0.001",
+            "--seed",
+            "0",
+        ]
+    )
+    assert not any(store.runs_dir.iterdir())
+
+
+def test_random_sampling_from_the_command_line_is_repeatable(sweep_cli):
+    args = ("train.py", "--lr", "loguniform(1e-5,1e-1)", "--random", "3", "--seed-sweep", "5")
+    first = sweep_cli(*args, "-n", "r", "--dry-run").stdout
+    assert first == sweep_cli(*args, "-n", "r", "--dry-run").stdout
+    assert len(first.splitlines()) == 4
+
+
+def test_a_stop_rule_stops_the_unpromising_point_only(store, sweep_cli, project):
+    (project / "train.py").write_text(SLOW_LOSS)
+    done = sweep_cli(
+        "train.py", "--lr", "1e-4,1e-2", "-j", "2", "-n", "early",
+        "--stop", "metrics.loss > 0.5 at step 3", "--grace", "2",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "meets --stop" in done.stderr
+    state = fold_record(store, find_sweep(store, "early"))
+    assert [state.points[0].status, state.points[1].status] == ["stopped", "completed"]
+    with open_views(store) as views:
+        stopped = views.get(state.points[0].run_id)
+        assert views.status(stopped) == "killed"
+        assert stopped.metrics["loss"].count < 40

@@ -15,6 +15,7 @@ segments are advisory ``runs/<run_id>/live/<writer>.<n>.jsonl`` objects.
     live.py     the runner's background uploader (`runar SCRIPT --remote NAME`)
     cache.py    read a remote through a local cache store (`runar ls --remote`)
     verify.py   `runar doctor --remote`: checksums, conflicts, orphans
+    report.py   what a push or pull did (the folder sync's report, extended)
 
 Nothing here is imported by ``import runar``; obstore loads on first use.
 """

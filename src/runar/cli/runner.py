@@ -7,6 +7,7 @@ Parsed by hand because argparse would take the script's options for its own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -19,8 +20,14 @@ from runar.compat import SHIMS, shim_folder
 from runar.errors import RunarError, UsageError
 
 if TYPE_CHECKING:
-    from runar.runner.session import RunRequest
+    from collections.abc import Callable
 
+    from runar.runner.session import RunRequest
+    from runar.store import Store
+    from runar.views.anomalies import Anomaly
+
+ENV_WATCH: Final = "RUNAR_WATCH"  # 0: no live anomaly notices from the runner
+_OFF: Final = ("0", "false", "no", "off")
 EXIT_USAGE: Final = 2
 EXIT_ERROR: Final = 1
 # names reserved for commands, today's and likely ones, so a script can never shadow them
@@ -217,7 +224,34 @@ def build_request(found: Invocation) -> RunRequest:
         parse_output=found.parse_output,
         import_paths=[shim_folder(name) for name in dict.fromkeys(found.shims)],
         remote=found.remote or os.environ.get("RUNAR_REMOTE") or None,
+        live=None if os.environ.get(ENV_WATCH, "1").strip() in _OFF else start_live_notices,
     )
+
+
+def start_live_notices(store: Store, run_id: str) -> Callable[[], None]:
+    """Print a line on stderr when an anomaly first shows in the run; returns the stopper."""
+    from runar.runner.header import use_colour
+    from runar.views.anomaly_live import LiveNotices, notice_line
+
+    colour = use_colour(sys.stderr)
+
+    def say(anomaly: Anomaly) -> None:
+        try:
+            sys.stderr.write(notice_line(anomaly, colour) + "\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass  # a closed stderr must not stop the run
+
+    notices = LiveNotices(store, run_id, say).start()
+
+    def stop() -> None:
+        notices.stop()
+        if notices.failed:
+            say_plain = f"runar: live anomaly notices stopped ({notices.failed})"
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write(say_plain + "\n")
+
+    return stop
 
 
 def main_runner(argv: list[str]) -> int:

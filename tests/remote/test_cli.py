@@ -145,3 +145,20 @@ def test_an_unknown_remote_name_is_one_line(tmp_path: Path, ref: str) -> None:
     a = make_store(tmp_path / "a")
     done = runar("push", ref, store=a.root)
     assert done.returncode == 1 and "runar remote ls" in done.stderr
+
+
+def test_ls_remote_reads_through_a_local_cache(tmp_path: Path, bucket_url: str) -> None:
+    a, b = make_store(tmp_path / "a"), make_store(tmp_path / "b")
+    theirs = write_run(a, 5)
+    runar("push", bucket_url, store=a.root)
+    runar("remote", "add", "origin", bucket_url, store=b.root)
+    listed = runar("ls", "--remote", "origin", "--json", "--all-projects", store=b.root)
+    assert listed.returncode == 0, listed.stderr
+    assert theirs in listed.stdout
+    assert not b.run_dir(theirs).exists()  # our own store holds only our runs
+    cache = b.root / "cache" / "remotes" / "origin" / ".runar"
+    assert (cache / "runs" / theirs).is_dir()
+    import runar.frames as frames
+    from runar.store import Store
+
+    assert frames.runs(store=Store(cache))["run_id"].to_list() == [theirs]

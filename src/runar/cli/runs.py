@@ -80,6 +80,12 @@ def list_runs(
             "--anomalous", help="Only runs with an anomaly: NaN, spike, divergence, stall, alert."
         ),
     ] = False,
+    remote: Annotated[
+        str | None,
+        typer.Option(
+            "--remote", help="List a remote's runs (pulled into .runar/cache/remotes/NAME first)."
+        ),
+    ] = None,
 ) -> None:
     """List runs, newest first: id, name, status, key metrics, duration, created, tags.
 
@@ -87,6 +93,10 @@ def list_runs(
     (RUNAR_PROJECT, else the git repository's name, else the store folder's name).
     """
     validate(status, limit)
+    if remote is not None:
+        from runar.cli.remote import use_remote_cache
+
+        use_remote_cache(remote)  # this command then reads the remote's local cache store
     show_runs(
         status=status,
         tag=tag,

@@ -42,9 +42,20 @@ def serve(
             "('runar token create'); see docs/api.md.",
         ),
     ] = False,
+    remote: Annotated[
+        str | None,
+        typer.Option(
+            "--remote", help="Serve a remote's runs (pulled into .runar/cache/remotes/NAME first)."
+        ),
+    ] = None,
 ) -> None:
     """Serve a live web dashboard and a read-only REST API of the runs (see docs/api.md)."""
     from runar.web.serve import serve as run_server
+
+    if remote is not None:
+        from runar.cli.remote import use_remote_cache
+
+        use_remote_cache(remote)  # a snapshot: 'runar pull' or a restart brings newer runs
 
     hosts = [h.strip() for item in allowed_hosts or [] for h in item.split(",") if h.strip()]
     run_server(current_store(), host, port, open_browser, token or None, hosts, write)

@@ -98,6 +98,8 @@ def test_the_report_holds_the_steps_charts_and_the_image(store: Store) -> None:
     data = report.data
     assert [s["name"] for s in data["steps"]] == list(STEPS)
     assert all(s["status"] == "completed" for s in data["steps"])
+    first, last = data["steps"][0], data["steps"][-1]
+    assert first["offset"] == 0 and last["offset"] + last["width"] == pytest.approx(1, abs=0.01)
     assert [c["title"] for c in data["charts"]] == ["acc", "loss"]  # train/ and val/loss together
     assert data["artifacts"][0]["image"] in report.files
     assert report.files[data["artifacts"][0]["image"]].startswith(b"\x89PNG")

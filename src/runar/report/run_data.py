@@ -108,8 +108,13 @@ def _environment(summary: RunSummary) -> tuple[list[list[str]], list[list[str]]]
 
 
 def _steps(summary: RunSummary) -> list[dict[str, Any]]:
-    """The steps timeline: depth, status, duration and the bar's place within the run."""
-    start, end = summary.created_ts, _run_end(summary)
+    """The steps timeline: depth, status, duration and where each bar sits."""
+    # the axis runs from the first step's start to the last one's end, not over the whole
+    # run: a second of interpreter start-up would squeeze a few short steps into slivers
+    run_end = _run_end(summary)
+    began_at = [s.started_ts for s in summary.steps.values() if s.started_ts]
+    start = min(began_at, default=summary.created_ts)
+    end = max((s.ended_ts or run_end for s in summary.steps.values()), default=run_end)
     span = max(end - start, 1)
     ordered = sorted(summary.steps.values(), key=lambda s: (s.started_ts or 0, s.step_id))
     depth: dict[str, int] = {}
@@ -118,7 +123,7 @@ def _steps(summary: RunSummary) -> list[dict[str, Any]]:
         level = depth.get(step.parent or "", -1) + 1
         depth[step.step_id] = level
         began = step.started_ts or start
-        ended = step.ended_ts or end
+        ended = step.ended_ts or run_end
         offset = min(max((began - start) / span, 0.0), 1.0)
         rows.append(
             {

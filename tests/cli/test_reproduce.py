@@ -293,3 +293,74 @@ def test_a_script_the_snapshot_left_out_is_named(store, repo):
     assert done.returncode == 1
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"error: run {store.run_ids()[0][:8]}'s snapshot has no monkey.py")
+
+
+NOISY = """\
+import random, sys
+seeded = "--seed" in sys.argv
+if seeded:
+    random.seed(int(sys.argv[sys.argv.index("--seed") + 1]))
+for epoch in range(3):
+    loss, took = 1 / (epoch + 1) + random.random() / 100, random.random()
+    print(f"Epoch {epoch}: loss={loss:.6f}, time_ms={took:.3f}")
+"""
+
+
+@pytest.fixture
+def noisy(repo: Path) -> Path:
+    write_script(repo / "exp", NOISY, "noisy.py")
+    return repo / "exp"
+
+
+def family_field(store: Store, cwd: Path) -> dict[str, dict[str, object]]:
+    import json
+
+    listed = json.loads(run_runar(["ls", "--json", "--all-projects"], cwd=cwd).stdout)
+    return {r["id"]: r.get("reproducibility") for r in listed}
+
+
+def test_a_seeded_script_reruns_to_100(store, noisy):
+    assert run_runar(["-n", "seeded", "noisy.py", "--seed", "7"], cwd=noisy).returncode == 0
+    (run_id,) = store.run_ids()
+    done = run_runar(["rerun", "seeded", "--times", "2"], cwd=noisy)
+    assert done.returncode == 0, done.stderr
+    assert f"runar: reproducibility of {run_id[:8]}: 100/100 over 2 reruns" in done.stderr
+    assert "timings not compared: time_ms" in done.stderr
+    reruns = [i for i in store.run_ids() if i != run_id]
+    assert len(reruns) == 2
+    assert {started_of(store, i).rerun_of for i in reruns} == {run_id}
+
+
+def test_unseeded_randomness_scores_lower_and_says_why(store, noisy):
+    assert run_runar(["-n", "noisy", "noisy.py"], cwd=noisy).returncode == 0
+    assert run_runar(["-n", "bystander", "noisy.py"], cwd=noisy).returncode == 0
+    original = next(i for i in store.run_ids() if started_of(store, i).name == "noisy")
+    done = run_runar(["rerun", "noisy", "--times", "2"], cwd=noisy)
+    assert done.returncode == 0, done.stderr
+    shown = run_runar(["show", "noisy"], cwd=noisy)
+    section = shown.stdout[shown.stdout.index("Reproducibility") :]
+    score = int(section.split("score", 1)[1].split("/100")[0])
+    assert score < 100
+    assert "loss differs by" in section and "σ" in section
+    assert "hint: no seed in the config" in section
+    assert "hint: PYTHONHASHSEED not set" in section
+    fields = family_field(store, noisy)
+    members = [i for i, f in fields.items() if f is not None]
+    assert len(members) == 3 and original in members
+    assert all(fields[i]["score"] == score for i in members)  # type: ignore[index]
+    bystander = next(i for i in store.run_ids() if started_of(store, i).name == "bystander")
+    assert fields[bystander] is None
+    rerun = next(i for i in members if i != original)
+    diffed = run_runar(["diff", original, rerun], cwd=noisy)
+    assert diffed.returncode == 0, diffed.stderr
+    pair = diffed.stdout[diffed.stdout.index("Reproducibility") :]
+    assert "code         identical" in pair and "loss differs by" in pair
+
+
+def test_times_stops_at_the_first_failed_rerun(store, repo):
+    write_script(repo / "exp", "import sys\nsys.exit(3)\n", "fails.py")
+    run_runar(["-n", "failing", "fails.py"], cwd=repo / "exp")
+    done = run_runar(["rerun", "failing", "--times", "3"], cwd=repo)
+    assert done.returncode == 3
+    assert "runar: rerun 1 of 3 failed; the rest are not run" in done.stderr
+    assert len(store.run_ids()) == 2

@@ -170,7 +170,8 @@ def test_precedence(text: str, expected: list[str]) -> None:
 
 def test_fields_missing_from_the_frame_are_null() -> None:
     bare = FRAME.select("id", "name", "status", "tags")
-    expr = compile_filter("project:x or sweep:y or created > 1d ago or git.branch=main", bare.schema)
+    query = "project:x or sweep:y or created > 1d ago or git.branch=main"
+    expr = compile_filter(query, bare.schema)
     assert bare.filter(expr).height == 0
     expr = compile_filter("not project:x", bare.schema)
     assert bare.filter(expr).height == 3

@@ -171,7 +171,7 @@ class _Compiler:
     def col(self, name: str, dtype: pl.DataType | None = None) -> pl.Expr:
         import polars as pl
 
-        if name in self.columns:
+        if name in self.columns and self.columns[name] != pl.Null:
             return pl.col(name)
         return pl.lit(None, dtype or pl.String)  # a column no run has: null, so no match
 

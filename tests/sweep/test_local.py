@@ -166,3 +166,16 @@ def test_ctrl_c_stops_the_running_points_keeps_the_queued_and_resume_runs_the_re
     assert all(p.status == "completed" for p in state.points.values())
     assert [len(state.points[i].runs) for i in range(5)] == [1, 1, 2, 2, 1]
     assert len(sweep_runs(store, "cut")) == 7  # 2 + 2 killed + 3 resumed
+
+
+def test_with_gpus_each_worker_owns_one_through_cuda_visible_devices(store, sweep_cli):
+    # two GPUs, as CUDA_VISIBLE_DEVICES announces them (this machine has none to find by NVML)
+    done = sweep_cli(
+        "train.py", "--seed", "0..3", "-n", "gpus", env={"CUDA_VISIBLE_DEVICES": "0,1"}
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 local workers, GPUs 0,1" in done.stderr  # -j defaults to one per GPU
+    runs = sweep_runs(store, "gpus")
+    pinned = {s.started.sweep_point: s.started.env["CUDA_VISIBLE_DEVICES"] for s in runs}
+    assert {pinned[0], pinned[1]} == {"0", "1"}  # the first two start together, one per GPU
+    assert set(pinned.values()) == {"0", "1"}

@@ -41,7 +41,7 @@ class SweepRequest:
     max_failures: int | None = None
     dry_run: bool = False
     verbose: bool = False
-    on: str = LOCAL
+    on: str | None = None  # local, ray or ray://HOST:PORT; --resume: as recorded
     gpus_per_run: float | None = None
     cpus_per_run: float | None = None
     runner_options: list[str] = field(default_factory=list)
@@ -110,6 +110,7 @@ def run(request: SweepRequest, store: Store | None = None) -> int:
     store = store or Store.discover()
     if request.resume is not None:
         return _resume(request, store)
+    request.on = request.on or LOCAL
     plan, file_name, file_jobs, file_failures = _plan(request)
     stop = _stop_rule(request)
     name = (
@@ -151,6 +152,7 @@ def _recorded_settings(request: SweepRequest, settings: SweepSettings) -> dict[s
         "jobs": settings.jobs,
         "on": request.on,
         "runner_options": settings.runner_options,
+        "env": settings.env,  # RUNAR_REMOTE: where --resume records too
         "max_failures": settings.max_failures,
         "stop": request.stop,
         "gpus_per_run": request.gpus_per_run,
@@ -197,11 +199,17 @@ def _resume(request: SweepRequest, store: Store) -> int:
         raise UsageError(f"sweep {state.name} is still running; wait for it or stop it first")
     config = state.config
     pending = state.pending()
+    request.on = request.on or config.get("on") or LOCAL
+    if request.cpus_per_run is None:
+        request.cpus_per_run = config.get("cpus_per_run")
+    if request.gpus_per_run is None:
+        request.gpus_per_run = config.get("gpus_per_run")
     name = state.name
     settings = SweepSettings(
         name=name,
         script=str(config.get("script", "")),
         runner_options=request.runner_options or list(config.get("runner_options") or []),
+        env=request.extra_env or dict(config.get("env") or {}),
         max_failures=request.max_failures
         if request.max_failures is not None
         else config.get("max_failures"),

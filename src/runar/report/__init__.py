@@ -7,7 +7,7 @@ run_data.py   what a run report or a comparison shows, gathered from the views a
 charts.py     metric curves drawn with matplotlib's Agg backend → SVG
 typeset.py    plain data → PDF through typst (templates/*.typ read it as JSON: no user
               text is ever parsed as typst markup)
-html.py       plain data → one self-contained HTML file (images inline as data: URLs)
+webpage.py    plain data → one self-contained HTML file (images inline as data: URLs)
 
 The tables need only polars; run reports need the ``report`` extra (typst, matplotlib),
 checked by ``require_extra`` so a missing one is one line, not a traceback.

@@ -73,6 +73,8 @@ class Catalog:
                             summary = views.get(run_id)
                         except RunarError:
                             continue  # deleted between the fold and now
+                        if summary.is_sweep_record:
+                            continue  # a `runar sweep`'s own record is not a run to list
                         changed[run_id] = RunEntry(summary, views.status(summary))
         return Changes(changed, list(report.runs_removed))
 

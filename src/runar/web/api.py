@@ -79,8 +79,20 @@ def runs(request: Request) -> Response:
         sort=q.get("sort", ""),
         limit=_int_param(request, "limit", DEFAULT_LIMIT),
         cursor=q.get("cursor", ""),
+        project=q.get("project", ""),
     )
     return json_response({"runs": page.rows, "total": page.total, "next_cursor": page.next_cursor})
+
+
+def projects(request: Request) -> Response:
+    """Every project with its number of runs, and the one `runar ls` would show from here."""
+    from runar.projects import default_project
+
+    api = _api(request)
+    counts = api.table.projects()
+    current = default_project(api.store.root) if len(counts) > 1 else None
+    listed = [{"project": name, "runs": count} for name, count in counts.items()]
+    return json_response({"projects": listed, "current": current if current in counts else None})
 
 
 def run(request: Request) -> Response:

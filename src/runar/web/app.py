@@ -102,6 +102,7 @@ def create_app(
     routes = [
         Route("/", _index),
         Route("/api/runs", api.runs),
+        Route("/api/projects", api.projects),
         Route("/api/runs/{ref}", api.run),
         Route("/api/runs/{ref}/metrics", api.run_metrics),
         Route("/api/runs/{ref}/steps", api.steps),

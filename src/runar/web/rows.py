@@ -16,8 +16,11 @@ from runar.web.encoding import json_value
 Row = dict[str, Any]
 
 
-def run_row(summary: RunSummary, status: str) -> Row:
-    """What `GET /api/runs` says about a run; non-finite metrics spelled out."""
+def run_row(summary: RunSummary, status: str, own_project: str | None = None) -> Row:
+    """What `GET /api/runs` says about a run; non-finite metrics spelled out.
+
+    ``own_project``: the store's name, the project of runs that recorded none.
+    """
     started = summary.started
     finished = summary.finished
     git = summary.git
@@ -41,7 +44,7 @@ def run_row(summary: RunSummary, status: str) -> Row:
         "metrics": json_value(summary.last_metrics()),
         "error": finished.error if finished else None,
         "parent_run": started.parent_run if started else None,
-        "project": summary.project,
+        "project": summary.project or own_project,
         "sweep": summary.sweep,
         "summary": json_value({k: r.value for k, r in summary.summary_values.items()}),
         "extrema": json_value({k: [m.min, m.max] for k, m in summary.metrics.items()}),

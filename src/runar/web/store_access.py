@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from runar.projects import store_project
 from runar.store import Store
 from runar.views.liveness import effective_status
 from runar.web.rows import Row, run_row
@@ -55,7 +56,8 @@ class StoreAccess:
             if self.store.exists:
                 catch_up(self.store)
         with self.views() as views:
-            return [run_row(s, effective_status(s)) for s in views.runs()]
+            own = store_project(self.store.root)
+            return [run_row(s, effective_status(s), own) for s in views.runs()]
 
     def catch_up(self) -> Delta:
         """Fold what is new in the log; the rows of the runs that changed."""
@@ -78,7 +80,8 @@ class StoreAccess:
                 for run_id in run_ids:
                     summary = index.summary(txn, run_id)
                     if summary is not None:
-                        rows.append(run_row(summary, effective_status(summary)))
+                        own = store_project(self.store.root)
+                        rows.append(run_row(summary, effective_status(summary), own))
         return rows
 
     def summary(self, run_id: str) -> RunSummary | None:

@@ -127,6 +127,16 @@ class RunTable:
         with self._lock:
             return list(self._rows.values())
 
+    def projects(self) -> dict[str, int]:
+        """Project → number of runs, most runs first."""
+        counts: dict[str, int] = {}
+        with self._lock:
+            rows = list(self._rows.values())
+        for row in rows:
+            name = row.get("project") or ""
+            counts[name] = counts.get(name, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
     def running(self) -> list[str]:
         """Ids of runs shown as running: their status can change without an event."""
         with self._lock:
@@ -147,9 +157,14 @@ class RunTable:
         return resolve(ref, rows.keys(), names)
 
     def page(
-        self, where: str = "", sort: str = "", limit: int = DEFAULT_LIMIT, cursor: str = ""
+        self,
+        where: str = "",
+        sort: str = "",
+        limit: int = DEFAULT_LIMIT,
+        cursor: str = "",
+        project: str = "",
     ) -> Page:
-        """Runs matching ``where``, ordered by ``sort`` (``-`` = descending), one page."""
+        """Runs of ``project`` (all when empty) matching ``where``, ordered by ``sort``."""
         import polars as pl
 
         with self._lock:
@@ -158,6 +173,10 @@ class RunTable:
             return Page([], 0, None)
         schema = dict(frame.schema)
         lazy = frame.lazy()
+        if project:
+            if "project" not in schema:
+                return Page([], 0, None)
+            lazy = lazy.filter(pl.col("project") == project)
         expr = compile_filter(where, schema)
         if expr is not None:
             lazy = lazy.filter(expr)

@@ -60,8 +60,18 @@ function SortHeader({ column, label, sort, onSort, numeric }) {
   </th>`;
 }
 
+/** The project in the URL: a name, "all" for every project, or null to take the server's default. */
+function projectParam(params) {
+  if (!params.has("project")) return null;
+  const value = params.get("project");
+  return value === "all" ? "" : value;
+}
+
 export function RunsPage({ params }) {
   const [where, setWhere] = useState(params.get("where") || "");
+  // "" = every project; null = not decided yet (the server says which one `runar ls` would show)
+  const [project, setProject] = useState(() => projectParam(params));
+  const [projects, setProjects] = useState([]);
   const [draft, setDraft] = useState(params.get("where") || "");
   const [sort, setSort] = useState(params.get("sort") || "-started_at");
   const [rows, setRows] = useState([]);
@@ -76,11 +86,26 @@ export function RunsPage({ params }) {
   rowsRef.current = rows;
   const sentinel = useRef(null);
 
+  const fetchProjects = useCallback(async () => {
+    try {
+      const answer = await getJSON("/api/projects");
+      setProjects(answer.projects);
+      setProject((current) => (current === null ? answer.current || "" : current));
+    } catch {
+      setProject((current) => (current === null ? "" : current));
+    }
+  }, []);
+
+  useEffect(() => {
+    fetchProjects();
+  }, [fetchProjects]);
+
   const fetchFirst = useCallback(
     async (limit = PAGE) => {
+      if (project === null) return;
       const mine = ++generation.current;
       try {
-        const page = await getJSON("/api/runs", { where, sort, limit });
+        const page = await getJSON("/api/runs", { where, sort, limit, project });
         if (mine !== generation.current) return;
         setRows(page.runs);
         setTotal(page.total);
@@ -98,25 +123,27 @@ export function RunsPage({ params }) {
         if (mine === generation.current) setLoading(false);
       }
     },
-    [where, sort],
+    [where, sort, project],
   );
 
   useEffect(() => {
+    if (project === null) return;
     setLoading(true);
     fetchFirst();
     const hash = new URLSearchParams();
     if (where) hash.set("where", where);
+    if (projects.length > 1 || project) hash.set("project", project || "all");
     if (sort !== "-started_at") hash.set("sort", sort);
     const qs = hash.toString();
     history.replaceState(null, "", `#/${qs ? `?${qs}` : ""}`);
-  }, [fetchFirst]);
+  }, [fetchFirst, projects.length]);
 
   const loadMore = useCallback(async () => {
     if (!cursor || loading) return;
     const mine = generation.current;
     setLoading(true);
     try {
-      const page = await getJSON("/api/runs", { where, sort, limit: PAGE, cursor });
+      const page = await getJSON("/api/runs", { where, sort, limit: PAGE, cursor, project });
       if (mine !== generation.current) return;
       const seen = new Set(rowsRef.current.map((r) => r.id));
       setRows([...rowsRef.current, ...page.runs.filter((r) => !seen.has(r.id))]);
@@ -127,7 +154,7 @@ export function RunsPage({ params }) {
     } finally {
       setLoading(false);
     }
-  }, [cursor, loading, where, sort]);
+  }, [cursor, loading, where, sort, project]);
 
   // Scrolling near the end of the table loads the next page.
   useEffect(() => {
@@ -148,6 +175,7 @@ export function RunsPage({ params }) {
       timer = setTimeout(() => {
         timer = null;
         fetchFirst(Math.min(MAX_REFRESH_ROWS, Math.max(PAGE, rowsRef.current.length)));
+        fetchProjects(); // a new run may start a new project
       }, 250);
     };
     const unsubscribe = live.subscribe((message) => {
@@ -165,7 +193,7 @@ export function RunsPage({ params }) {
       unsubscribe();
       if (timer) clearTimeout(timer);
     };
-  }, [fetchFirst]);
+  }, [fetchFirst, fetchProjects]);
 
   const columns = useMemo(() => autoColumns(rows), [rows]);
   const shown = chosen || columns.auto;
@@ -213,6 +241,16 @@ export function RunsPage({ params }) {
           <button type="submit">Filter</button>
           ${where && html`<button type="button" class="ghost" onClick=${() => { setDraft(""); setWhere(""); }}>Clear</button>`}
         </form>
+        ${(projects.length > 1 || project) && html`<select
+          class="project"
+          aria-label="project"
+          value=${project || ""}
+          onChange=${(e) => { setSelected(new Set()); setProject(e.currentTarget.value); }}
+        >
+          <option value="">All projects</option>
+          ${projects.map((p) => html`<option key=${p.project} value=${p.project}>${p.project} (${p.runs})</option>`)}
+          ${project && !projects.some((p) => p.project === project) && html`<option value=${project}>${project} (0)</option>`}
+        </select>`}
         <span class="count">${total === null ? "" : `${rows.length.toLocaleString()} of ${total.toLocaleString()} runs`}</span>
         <details class="columns">
           <summary>Columns</summary>

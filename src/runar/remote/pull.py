@@ -62,6 +62,7 @@ class Puller:
         self.store, self.bucket, self.root = store, bucket, store.root
         self.state = SyncState.load(store, str(bucket.url))
         self.report = RemoteReport(str(bucket.url), str(store.root))
+        self.touched: set[Path] = set()  # folders whose new entries are fsynced at the end
 
     def _tmp(self, dest: Path) -> Path:
         return dest.with_name(f"{dest.name}.pull-{os.getpid()}-{next(_counter)}.tmp")
@@ -120,7 +121,7 @@ class Puller:
             self.state.record(rk.key, info.size, info.etag)
         finally:
             tmp.unlink(missing_ok=True)
-        fsync_dir(dest.parent)
+        self.touched.add(dest.parent)
 
     def _drop_pulled_tail(self, rk: RemoteKey, sealed: Path) -> None:
         """Remove the plain copy a pull made of the live tail, now that the sealed one is here."""
@@ -166,7 +167,7 @@ class Puller:
             self.report.bytes_copied += size
         finally:
             tmp.unlink(missing_ok=True)
-        fsync_dir(dest.parent)
+        self.touched.add(dest.parent)
 
     def keep_aside(self, rk: RemoteKey, tmp: Path) -> None:
         """Theirs differs from ours: ours stays, theirs goes to conflicts/<run>/<name>.<sha>."""
@@ -229,5 +230,7 @@ def pull(store: Store, bucket: Bucket) -> RemoteReport:
     try:
         run_all(tasks, PULL_WORKERS, puller.report)
     finally:
+        for folder in puller.touched:
+            fsync_dir(folder)  # once per folder, not per file: the links are durable on return
         puller.state.save()
     return puller.report

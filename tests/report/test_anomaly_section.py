@@ -26,6 +26,8 @@ def test_a_nan_at_step_200_is_listed(store: Store, tmp_path) -> None:
     report = run_data.run_report(store, summary, frames.metrics(store=store))
     found = [(a["rule"], a["key"], a["steps"], a["level"]) for a in report.data["anomalies"]]
     assert ("nonfinite", "loss", "200", "error") in found
+    chart = report.files[report.data["charts"][0]["file"]]
+    assert b"stroke-dasharray" in chart and chart.count(b"stroke: #c62828") == 3  # x marks + line
     target = tmp_path / "r.pdf"
     target.write_bytes(typeset.pdf(report, "run"))
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(target).pages)
@@ -40,4 +42,6 @@ def test_a_healthy_run_has_no_anomalies_section(store: Store) -> None:
         summary = views.get("fine")
     report = run_data.run_report(store, summary, frames.metrics(store=store))
     assert report.data["anomalies"] == []
+    chart = report.files[report.data["charts"][0]["file"]]
+    assert b"#c62828" not in chart and b"stroke-dasharray" not in chart
     assert "Anomalies" not in webpage.run_page(report)

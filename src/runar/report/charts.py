@@ -15,6 +15,7 @@ PALETTE: Final = (
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
 NON_FINITE_COLOUR: Final = "#c62828"
+MARK_COLOURS: Final = {"error": "#c62828", "warn": "#ef6c00", "info": "#9e9e9e"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,15 @@ class Series:
     label: str
     x: Sequence[float]
     y: Sequence[float]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An anomaly on the chart: a line at its first step, shaded to its last, by level."""
+
+    first: float
+    last: float
+    level: str
 
 
 def downsample(
@@ -49,7 +59,9 @@ def downsample(
     return xs, ys
 
 
-def line_chart(title: str, series: Sequence[Series], x_label: str = "step") -> bytes:
+def line_chart(
+    title: str, series: Sequence[Series], x_label: str = "step", marks: Sequence[Mark] = ()
+) -> bytes:
     """An SVG chart of one or more lines; non-finite points marked in red on the x axis."""
     import matplotlib
 
@@ -69,6 +81,11 @@ def line_chart(title: str, series: Sequence[Series], x_label: str = "step") -> b
         if bad:
             on_axis = ax.get_xaxis_transform()  # y in axes units: the marks sit on the x axis
             ax.plot(bad, [0] * len(bad), "x", color=NON_FINITE_COLOUR, transform=on_axis)
+    for mark in marks:
+        colour = MARK_COLOURS.get(mark.level, MARK_COLOURS["warn"])
+        ax.axvline(mark.first, color=colour, linewidth=0.8, linestyle="--", alpha=0.8)
+        if mark.last > mark.first:
+            ax.axvspan(mark.first, mark.last, color=colour, alpha=0.12, linewidth=0)
     ax.set_title(title, fontsize=9)
     ax.set_xlabel(x_label, fontsize=8)
     ax.tick_params(labelsize=7)

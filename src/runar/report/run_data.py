@@ -23,7 +23,7 @@ from runar.views.summary import lower_is_better
 if TYPE_CHECKING:
     import polars as pl
 
-    from runar.report.charts import Series
+    from runar.report.charts import Mark, Series
     from runar.store import Store
     from runar.views.summary import RunSummary
 
@@ -181,13 +181,19 @@ def chart_groups(keys: Sequence[str]) -> list[tuple[str, list[str]]]:
     return sorted(groups, key=lambda g: g[1][0])
 
 
-def _draw(groups: list[tuple[str, list[Series]]], report: Report, prefix: str) -> list[dict]:
+def _draw(
+    groups: list[tuple[str, list[Series]]],
+    report: Report,
+    prefix: str,
+    marks: dict[str, list[Mark]] | None = None,
+) -> list[dict]:
     from runar.report.charts import line_chart
 
     charts = []
     for i, (title, series) in enumerate(groups[:MAX_CHARTS]):
         name = f"{prefix}{i}.svg"
-        report.files[name] = line_chart(title, series)
+        on_chart = [m for s in series for m in (marks or {}).get(s.label, [])]
+        report.files[name] = line_chart(title, series, marks=on_chart)
         charts.append({"title": title, "file": name})
     return charts
 
@@ -233,22 +239,36 @@ def _failure(summary: RunSummary) -> dict[str, str] | None:
     return {"error": reason, "error_type": finished.error_type or "", "traceback": "\n".join(lines)}
 
 
-def _anomalies(summary: RunSummary) -> list[dict[str, str]]:
+def _anomalies(summary: RunSummary) -> list[dict[str, Any]]:
     """What the anomaly rules (views/anomalies.py), alerts and a stall found, in step order."""
     from runar.views.anomaly_watch import anomalies_of
 
     return [
-        {"rule": a.rule, "key": a.key, "level": a.level, "steps": a.steps, "text": a.message}
+        {
+            "rule": a.rule,
+            "key": a.key,
+            "level": a.level,
+            "steps": a.steps,
+            "text": a.message,
+            "first": a.first_step,
+            "last": a.last_step,
+        }
         for a in anomalies_of(summary)
     ]
 
 
 def run_report(store: Store, summary: RunSummary, points: pl.DataFrame) -> Report:
     """Everything `runar report run` shows about one run."""
-    from runar.report.charts import Series
+    from runar.report.charts import Mark, Series
 
     report = Report({})
     environment, packages = _environment(summary)
+    anomalies = _anomalies(summary)
+    marks: dict[str, list[Mark]] = {}
+    for a in anomalies:
+        if a["first"] is not None:
+            last = a["last"] if a["last"] is not None else a["first"]
+            marks.setdefault(a["key"], []).append(Mark(a["first"], last, a["level"]))
     data = _header(summary)
     by_key = curves(points, summary.run_id)
     drawable = [k for k, (xs, _) in by_key.items() if len(xs) > 1]
@@ -263,12 +283,12 @@ def run_report(store: Store, summary: RunSummary, points: pl.DataFrame) -> Repor
         steps=_steps(summary),
         metrics=_metric_rows(summary),
         summary=[[k, display.number(r.value)] for k, r in sorted(summary.summary_values.items())],
-        charts=_draw(groups, report, "chart"),
+        charts=_draw(groups, report, "chart", marks),
         charts_omitted=max(len(groups) - MAX_CHARTS, 0),
         artifacts=_artifacts(store, summary, report),
         notes=[{"time": display.clock(ts), "text": text} for ts, text in summary.notes],
         failure=_failure(summary),
-        anomalies=_anomalies(summary),
+        anomalies=anomalies,
         generated=display.clock(time.time_ns()),
     )
     report.data = data

@@ -19,7 +19,7 @@ from runar.tui.messages import RunsChanged
 from runar.tui.run_log import LogDelta, RunLog
 from runar.tui.series import Series, split
 from runar.tui.widgets.artifact_preview import preview
-from runar.tui.widgets.metric_chart import Line, MetricChart, View
+from runar.tui.widgets.metric_chart import Line, MetricChart, View, anomaly_marks
 from runar.tui.widgets.overview import overview
 from runar.tui.widgets.reproducibility import reproducibility
 
@@ -171,13 +171,17 @@ class RunDetailScreen(Screen[None]):
         for placeholder in box.query(".placeholder"):
             placeholder.remove()
         charts = {c.chart_title: c for c in box.query(MetricChart)}
+        flagged = [a for a in self._entry.summary.anomalies if a.level != "info"]
         for key in keys:
             chart = charts.get(key)
             if chart is None:
                 chart = MetricChart(key, classes="chart")
                 box.mount(chart)
             s = self.series[key]
-            chart.draw([Line(key, s.xs(self.view.by_time), s.values)], self.view)
+            xs = s.xs(self.view.by_time)
+            at = [a.first_step for a in flagged if a.key == key and a.first_step is not None]
+            marks = anomaly_marks(s.steps, xs, s.values, at) if at else []
+            chart.draw([Line(key, xs, s.values, marks)], self.view)
 
     def _fill_steps(self) -> None:
         table = self.query_one("#steps-table", DataTable)

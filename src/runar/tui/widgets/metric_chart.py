@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from bisect import bisect_left
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from textual_plotext import PlotextPlot
@@ -11,6 +13,7 @@ from runar.tui.series import downsample, finite, last_n, smooth
 
 PALETTE: Final = ("cyan", "orange", "green", "magenta", "yellow", "blue", "red", "white")
 MARKER: Final = "braille"  # 2x4 dots per cell: the finest line a terminal can draw
+ANOMALY_MARKER: Final = "✗"  # where an anomaly (NaN, spike, divergence…) begins
 
 
 @dataclass
@@ -20,6 +23,7 @@ class Line:
     label: str
     xs: list[float]
     ys: list[float]
+    marks: list[tuple[float, float]] = field(default_factory=list)  # anomalies, drawn as ✗
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,28 @@ class MetricChart(PlotextPlot):
                 continue
             label = line.label if legend else None
             plt.plot(xs, ys, marker=MARKER, color=colour(i), label=label)
+            marks = [(x, y) for x, y in line.marks if xs[0] <= x <= xs[-1]]
+            if marks:
+                plt.scatter([x for x, _ in marks], [y for _, y in marks], marker=ANOMALY_MARKER)
             drawn += 1
         if not drawn:
             plt.title(f"{self.chart_title} (no finite points)")
         self.refresh()
+
+
+def anomaly_marks(
+    steps: list[float], xs: list[float], ys: list[float], at_steps: list[int]
+) -> list[tuple[float, float]]:
+    """Where to mark anomalies that begin at these steps: on the curve, or at the last
+    finite value before a NaN (a NaN has no height)."""
+    marks: list[tuple[float, float]] = []
+    for step in at_steps:
+        i = bisect_left(steps, step)
+        if i >= len(steps):
+            continue
+        j = i
+        while j >= 0 and not math.isfinite(ys[j]):
+            j -= 1
+        if j >= 0:
+            marks.append((xs[i], ys[j]))
+    return marks

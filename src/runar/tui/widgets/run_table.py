@@ -54,6 +54,20 @@ def sort_value(entry: RunEntry, column: str, now_s: float) -> Any:
     return (value is None, value if value is not None else 0)
 
 
+def anomaly_marker(entry: RunEntry, now_s: float) -> Text | None:
+    """'⚠2 ' before a run's name when it has warnings or errors (views/anomaly_watch.py)."""
+    summary = entry.summary
+    if not summary.anomalies and entry.status != "running":
+        return None  # a stall is the only anomaly not folded, and only a running run has one
+    from runar.views.anomaly_watch import alarming, anomalies_of
+
+    found = alarming(anomalies_of(summary, int(now_s * fmt.NS)))
+    if not found:
+        return None
+    style = "bold red" if any(a.level == "error" for a in found) else "bold yellow"
+    return Text(f"⚠{len(found)} ", style=style)
+
+
 class RunTable(DataTable[Any]):
     """Rows keyed by run id; the cursor stays on its run across rebuilds."""
 
@@ -110,6 +124,9 @@ class RunTable(DataTable[Any]):
         name_cell = Text(name[:NAME_WIDTH])
         if summary.corrupt:
             name_cell = Text(WARNING, style="bold yellow") + name_cell
+        flagged = anomaly_marker(entry, now_s)
+        if flagged is not None:
+            name_cell = flagged + name_cell
         live = entry.status == "running"
         cells: list[Text | str] = [
             Text(SELECTED if entry.run_id in selected else " ", style="bold magenta"),

@@ -10,7 +10,7 @@ from .helpers import invoke, invoke_main, write_run
 SHOW_KEYS = {
     "id", "short_id", "name", "status", "created", "ended", "duration_s", "exit_code",
     "signal", "error", "error_type", "traceback", "command", "argv", "arguments", "source",
-    "rerun_of",
+    "rerun_of", "reproducibility",
     "cwd", "host", "user", "pid", "python",
     "executable", "platform", "git", "env", "packages", "config", "tags", "notes", "steps",
     "metrics", "summary", "artifacts", "system", "events", "corrupt", "anomalies",

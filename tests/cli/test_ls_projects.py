@@ -103,3 +103,13 @@ def test_set_project_moves_a_run(
     assert listed(cli)[0] == {"n0", "n1", "v0"}
     code, _, err = invoke_main(cli, "set", "v0", "project=")
     assert code == 1 and "write project=NAME" in err
+
+
+def test_a_query_that_names_projects_replaces_the_default(
+    cli: CliRunner, mixed: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNAR_PROJECT", "vision")
+    names, err = listed(cli, "--where", "project=nlp or name:v1")
+    assert names == {"n0", "n1", "v1"}
+    assert "showing project" not in err
+    assert listed(cli, "--where", "name:n")[0] == set()  # other queries stay in vision

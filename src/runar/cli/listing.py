@@ -152,11 +152,33 @@ def current_project(store: Store) -> str:
     return default_project(store.root)
 
 
+def _names_project(where: str | None) -> bool:
+    """True when the query itself picks projects (``project=nlp``): no default then."""
+    if not where or "project" not in where:
+        return False
+    from runar.errors import InvalidQuery
+    from runar.views.query_syntax import And, Compare, In, Not, Or, parse
+
+    try:
+        stack = [parse(where)]
+    except InvalidQuery:
+        return False  # the query path says what is wrong with it
+    while stack:
+        match stack.pop():
+            case Compare(field=fld) | In(field=fld) if fld.kind == "project":
+                return True
+            case Not(node=inner):
+                stack.append(inner)
+            case And(nodes=nodes) | Or(nodes=nodes):
+                stack.extend(nodes)
+    return False
+
+
 def project_scope(
-    store: Store, views: Views, project: str | None, all_projects: bool
+    store: Store, views: Views, project: str | None, all_projects: bool, where: str | None = None
 ) -> ProjectScope:
-    """All runs when the store holds one project; else the asked-for or the current one."""
-    if all_projects:
+    """All runs when the store holds one project or the query names projects; else one."""
+    if all_projects or (project is None and _names_project(where)):
         return ProjectScope()
     if project is not None:
         return ProjectScope(project)
@@ -214,7 +236,7 @@ def show_runs(
         elif where or sort:
             order = _query_order(store, where, sort)
         with open_views(store, catch_up=order is None) as views:
-            scope = project_scope(store, views, project, all_projects)
+            scope = project_scope(store, views, project, all_projects, where)
             chosen = {"status": status, "tag": tag, "name": name, "project": scope.project}
             if order is None and not anomalous:
                 found = views.runs(limit=limit, **chosen)

@@ -52,6 +52,7 @@ _DURATION_PART: Final = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")
 _REGEX_META: Final = frozenset("\\.+*?()|[]{}^$#&-~")
 _ORDERING: Final = ("<", "<=", ">", ">=")
 _NS: Final = 1_000_000_000
+TEXT_SUFFIX: Final = " as text"  # the text twin of a column that mixes numbers and text
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,9 @@ class _Compiler:
             return pl.lit(None, pl.Boolean)
         if dtype.is_numeric():
             number = _number(value)
+            twin = column + TEXT_SUFFIX
+            if (number is None or op == "~") and twin in self.columns:
+                return self.typed(twin, self.columns[twin], fld, op, value, strict)
             if number is None or op == "~":
                 what = "a number" if op != "~" else "text for '~'"
                 raise self.error(

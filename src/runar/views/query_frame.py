@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from runar.views.liveness import run_seconds
-from runar.views.query import Needs, compile_query, needs_of, sort_key
+from runar.views.query import TEXT_SUFFIX, Needs, compile_query, needs_of, sort_key
 from runar.views.query_syntax import parse, parse_sort
 
 if TYPE_CHECKING:
@@ -23,6 +23,29 @@ if TYPE_CHECKING:
     from runar.views.summary import RunSummary
 
 TAG_SEPARATOR: Final = "\x1f"  # a character no tag holds (tags are names runar checks)
+
+
+def typed_columns(name: str, values: list[Any]) -> dict[str, pl.Series]:
+    """A key's column: numbers, flags or text; numbers mixed with text make two columns.
+
+    ``lr`` is 1e-3 in one run and "auto" in another: ``NAME`` holds the numbers (the text
+    null) so ``lr < 1e-2`` compares numbers, and ``NAME as text`` holds every value as
+    text so ``lr = auto`` still finds the other run.
+    """
+    import polars as pl
+
+    present = [v for v in values if v is not None]
+    numbers = [v for v in present if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if numbers and any(isinstance(v, str) for v in present):
+        as_numbers = [
+            float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+            for v in values
+        ]
+        return {
+            name: pl.Series(name, as_numbers, dtype=pl.Float64),
+            name + TEXT_SUFFIX: _typed(values).alias(name + TEXT_SUFFIX),
+        }
+    return {name: _typed(values).alias(name)}
 
 
 def _typed(values: list[Any]) -> pl.Series:
@@ -125,7 +148,7 @@ def query_frame(
                 put(f"min(metrics.{key})", row, metric.min)
                 put(f"max(metrics.{key})", row, metric.max)
     for name, values in columns.items():
-        data[name] = _typed(values).alias(name)
+        data.update(typed_columns(name, values))
     return pl.DataFrame(data)
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from runar.errors import InvalidQuery, RunNotFound
 from runar.ids import resolve
 from runar.views.query import compile_filter, sort_key
+from runar.views.query_frame import typed_columns
 from runar.web.rows import Row, row_cells
 
 if TYPE_CHECKING:
@@ -60,8 +61,11 @@ def build_frame(rows: Iterable[Row]) -> pl.DataFrame:
         names.update(dict.fromkeys(c))
     data = {}
     for name in names:
-        series = _column([c.get(name) for c in cells])
-        data[name] = series.alias(name)
+        values = [c.get(name) for c in cells]
+        if name.startswith(("config.", "summary.")):
+            data.update(typed_columns(name, values))  # numbers mixed with text: two columns
+        else:
+            data[name] = _column(values).alias(name)
     frame = (
         pl.DataFrame(data)
         if cells

@@ -118,8 +118,14 @@ def pull(
     _show(run_pull(store, open_bucket(url)), as_json)
 
 
-def sync_remote(source: str, destination: str, as_json: bool) -> None:
+def sync_remote(source: str, destination: str, as_json: bool, dry_run: bool = False) -> None:
     """`runar sync` where one side is an s3:// URL: a push or a pull."""
+    if dry_run:
+        from runar.errors import UsageError
+
+        raise UsageError(
+            "--dry-run is for folders; with a remote, 'runar doctor --remote' lists it"
+        )
     from runar.journal.sync import find_store_root
     from runar.remote.bucket import open_bucket
     from runar.remote.pull import pull as run_pull

@@ -34,7 +34,7 @@ def sync(
     if is_remote_url(source) or is_remote_url(destination):
         from runar.cli.remote import sync_remote
 
-        sync_remote(source, destination, as_json)  # a push or a pull (docs/sharing.md)
+        sync_remote(source, destination, as_json, dry_run)  # a push or a pull (docs/sharing.md)
         return
     report = run_sync(Path(local_path_of(source)), Path(local_path_of(destination)), dry_run)
     if as_json:

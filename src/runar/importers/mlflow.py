@@ -34,6 +34,7 @@ from runar.importers.meta_yaml import read_meta
 from runar.importers.source_run import Metric, SourceRun
 
 MS: Final = 1_000_000  # ns per ms
+DEFAULT_EXPERIMENT: Final = "Default"  # mlflow's experiment 0, where runs land unless told
 STATUS: Final[dict[str, FinalStatus]] = {
     "FINISHED": "completed",
     "FAILED": "failed",
@@ -128,6 +129,8 @@ def _new_run(
         ended_ts=(end or start) * MS,
         config={"_mlflow": {"experiment": experiment}},
         tags=["mlflow"],
+        # mlflow's catch-all "Default" experiment says nothing: the usual rule applies
+        project=experiment if experiment and experiment != DEFAULT_EXPERIMENT else None,
     )
 
 

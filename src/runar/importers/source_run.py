@@ -77,6 +77,7 @@ class SourceRun:
     git_commit: str | None = None
     parent_identity: str | None = None
     skipped: list[str] = field(default_factory=list)  # what was damaged, said plainly
+    project: str | None = None  # the source's own grouping (mlflow experiment, W&B project)
 
     @property
     def run_id(self) -> str:
@@ -122,6 +123,7 @@ def _events(run: SourceRun, run_id: str) -> list[Any]:
             git=GitState(commit=run.git_commit) if run.git_commit else None,
             parse_output=False,
             parent_run=parent,
+            project=run.project,
             ts=start,
         ),
         NoteAdded(text=f"imported from {run.kind}: {run.location}", ts=start),

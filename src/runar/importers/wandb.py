@@ -209,6 +209,7 @@ def read_wandb_file(path: Path) -> SourceRun:
         metrics=state.metrics,
         summary=state.summary,
         tags=["wandb", *meta["tags"]],
+        project=meta.get("project") or None,
     )
     # where runar.compat.wandb keeps init()'s project, group… so both kinds of run compare
     keys = ("project", "entity", "group", "job_type")

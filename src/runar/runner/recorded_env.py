@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -134,27 +134,27 @@ def uv_path() -> str | None:
     return shutil.which("uv") or (str(beside) if os.access(beside, os.X_OK) else None)
 
 
-def _candidates(python: str) -> list[str]:
-    found = [sys.executable] if major_minor(provenance.python_version()) == python else []
-    found += filter(None, [shutil.which(f"python{python}")])
+def _candidates(python: str) -> Iterator[str]:
+    """Interpreters that may be ``python`` (major.minor), cheapest to find first."""
+    yield from filter(None, [shutil.which(f"python{python}")])
     pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-    found += sorted(str(p) for p in pyenv.glob(f"{python}.*/bin/python{python}"))
+    yield from sorted(str(p) for p in pyenv.glob(f"{python}.*/bin/python{python}"))
     uv = uv_path()
-    if uv is not None:
-        try:
-            done = subprocess.run(
-                [uv, "python", "find", "--no-project", python],
-                capture_output=True,
-                text=True,
-                timeout=PROBE_TIMEOUT_S,
-                check=False,
-                env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
-            )
-            if done.returncode == 0 and done.stdout.strip():
-                found.append(done.stdout.strip())
-        except (OSError, subprocess.SubprocessError):
-            pass
-    return list(dict.fromkeys(found))
+    if uv is None:
+        return
+    try:
+        done = subprocess.run(
+            [uv, "python", "find", "--no-project", python],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
+            env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return
+    if done.returncode == 0 and done.stdout.strip():
+        yield done.stdout.strip()
 
 
 def find_interpreter(run_id: str, recorded: str) -> str:
@@ -164,6 +164,8 @@ def find_interpreter(run_id: str, recorded: str) -> str:
         raise EnvUnavailable(
             f"run {short(run_id)} recorded no Python version; rerun it with --env current"
         )
+    if major_minor(provenance.python_version()) == python:
+        return sys.executable  # this one: no probe
     for executable in _candidates(python):
         if major_minor(_probe_version(executable) or "") == python:
             return executable

@@ -265,3 +265,20 @@ def test_secrets_are_named_never_restored(store, repo):
     given = run_runar(["rerun", "orig", "--dry-run"], cwd=repo, HF_TOKEN="hf_x")
     assert "HF_TOKEN" in printed(given.stdout, "secrets:").split("NOT set")[0]
     assert printed(done.stdout, "env:").strip().startswith(f"Python {PYTHON.rsplit('.', 1)[0]} (")
+
+
+def test_another_recorded_python_is_found_and_used(store, repo):
+    other = "3.12" if not PYTHON.startswith("3.12.") else "3.11"
+    try:
+        find_interpreter("x", f"{other}.1")
+    except EnvUnavailable:
+        pytest.skip(f"no Python {other} on this machine (PATH, pyenv, uv)")
+    record(store, repo, ["train.py"], {"six": OLD_SIX}, python=f"{other}.1")
+    done = run_runar(["rerun", "orig", "--env", "recorded"], cwd=repo, timeout=120)
+    skip_when_offline(done)
+    assert done.returncode == 0, done.stderr
+    assert printed(done.stdout, "six") == OLD_SIX
+    (new,) = [i for i in store.run_ids() if of_type(events_of(store, i), RunStarted)[0].rerun_of]
+    (started,) = of_type(events_of(store, new), RunStarted)
+    assert started.python.startswith(f"{other}.")
+    assert f"Python: {started.python}" in done.stderr  # the header names the env's python

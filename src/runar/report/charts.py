@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,25 +39,31 @@ class Mark:
 
 def downsample(
     x: Sequence[float], y: Sequence[float], limit: int = MAX_POINTS
-) -> tuple[list[float], list[float]]:
+) -> tuple[Sequence[float], Sequence[float]]:
     """At most ``limit`` points: each bucket's lowest and highest, in order, so spikes stay."""
     if len(x) <= limit:
-        return list(x), list(y)
-    buckets = limit // 2
-    size = len(x) / buckets
-    xs: list[float] = []
-    ys: list[float] = []
-    for b in range(buckets):
-        lo, hi = int(b * size), max(int((b + 1) * size), int(b * size) + 1)
-        finite = [i for i in range(lo, min(hi, len(x))) if math.isfinite(y[i])]
-        if not finite:
-            continue
-        low = min(finite, key=lambda i: y[i])
-        high = max(finite, key=lambda i: y[i])
-        for i in sorted({low, high}):
-            xs.append(x[i])
-            ys.append(y[i])
-    return xs, ys
+        return x, y
+    import numpy as np
+
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    finite = np.isfinite(ya)
+    low_y, high_y = np.where(finite, ya, np.inf), np.where(finite, ya, -np.inf)
+    edges = np.linspace(0, len(xa), limit // 2 + 1).astype(int)
+    keep: list[int] = []
+    for lo, hi in itertools.pairwise(edges.tolist()):
+        if hi > lo and finite[lo:hi].any():
+            pair = {lo + int(np.argmin(low_y[lo:hi])), lo + int(np.argmax(high_y[lo:hi]))}
+            keep.extend(sorted(pair))
+    return xa[keep].tolist(), ya[keep].tolist()
+
+
+def _non_finite_x(s: Series) -> list[float]:
+    if len(s.x) <= MAX_POINTS:
+        return [x for x, y in zip(s.x, s.y, strict=True) if not math.isfinite(y)]
+    import numpy as np
+
+    ya = np.asarray(s.y, dtype=float)
+    return np.asarray(s.x, dtype=float)[~np.isfinite(ya)].tolist()
 
 
 def line_chart(
@@ -68,7 +75,7 @@ def line_chart(
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure  # a Figure, not pyplot: no global state, no display
 
-    fig = Figure(figsize=CHART_SIZE_IN)
+    fig = Figure(figsize=CHART_SIZE_IN, layout="constrained")  # laid out in the one draw
     ax = fig.add_subplot()
     for i, s in enumerate(series):
         xs, ys = downsample(s.x, s.y)
@@ -77,7 +84,7 @@ def line_chart(
             ax.plot(xs, ys, "o", color=colour, label=s.label, markersize=4)
         else:
             ax.plot(xs, ys, color=colour, label=s.label, linewidth=1.2)
-        bad = [x for x, y in zip(s.x, s.y, strict=True) if not math.isfinite(y)]
+        bad = _non_finite_x(s)
         if bad:
             on_axis = ax.get_xaxis_transform()  # y in axes units: the marks sit on the x axis
             ax.plot(bad, [0] * len(bad), "x", color=NON_FINITE_COLOUR, transform=on_axis)
@@ -92,7 +99,6 @@ def line_chart(
     ax.grid(True, linewidth=0.4, alpha=0.5)
     if len(series) > 1:
         ax.legend(fontsize=7, frameon=False)
-    fig.tight_layout()
     out = io.BytesIO()
     fig.savefig(out, format="svg", metadata={"Date": None})  # no date: the same run, the same bytes
     return out.getvalue()

@@ -30,6 +30,7 @@ from runar.runner.recorded_env import (
     plan_env,
 )
 from runar.store import Store
+from tests.cli.test_reproduce import repo_state
 from tests.runner.helpers import events_of, of_type, run_runar, write_script
 
 OLD_SIX = "1.16.0"  # the current venv has a newer six: the rerun must see this one
@@ -123,9 +124,11 @@ def test_the_rerun_sees_the_recorded_version_and_the_second_reuses_the_env(store
     source = (repo / "train.py").read_bytes()
     (repo / "train.py").write_text("print('newer code')\n")
     git(repo, "commit", "-q", "-am", "later")
+    before = repo_state(repo)
     first = run_runar(["rerun", "orig", "--env", "recorded"], cwd=repo, timeout=120)
     skip_when_offline(first)
     assert first.returncode == 0, first.stderr
+    assert repo_state(repo) == before  # the env and the checkout live in the store's cache
     assert "runar: building a Python" in first.stderr
     assert printed(first.stdout, "six") == OLD_SIX
     (new,) = rerun_of(store, original)
@@ -282,3 +285,27 @@ def test_another_recorded_python_is_found_and_used(store, repo):
     (started,) = of_type(events_of(store, new), RunStarted)
     assert started.python.startswith(f"{other}.")
     assert f"Python: {started.python}" in done.stderr  # the header names the env's python
+
+
+def test_the_missing_pin_is_read_from_uv_and_pip_errors():
+    from runar.runner.recorded_env import _mentioned
+
+    pins = ["pip", "six", "foo-bar"]
+    uv = (
+        "error: No solution found when resolving dependencies\n  cause: Because foo-bar was "
+        "not found in the package registry and you require foo-bar==1.0, we can conclude…"
+    )
+    pip = (
+        "ERROR: Could not find a version that satisfies the requirement Foo_Bar==1.0 (from "
+        "versions: none)\nERROR: No matching distribution found for Foo_Bar==1.0\nrun pip"
+    )
+    assert _mentioned(uv, pins) == "foo-bar"
+    assert _mentioned(pip, pins) == "foo-bar"
+    assert _mentioned("Because there is no version of six==0.1 and you…", pins) == "six"
+    assert _mentioned("something else entirely", pins) is None
+
+
+def test_the_cache_key_is_the_python_and_the_sorted_pins():
+    assert env_key("3.11", {"a": "1", "B_c": "2"}) == env_key("3.11", {"b-c": "2", "a": "1"})
+    assert env_key("3.11", {"a": "1"}) != env_key("3.12", {"a": "1"})
+    assert env_key("3.11", {"a": "1"}) != env_key("3.11", {"a": "2"})

@@ -231,8 +231,22 @@ def plan_env(store: Store, started: RunStarted, run_id: str, checkout: Path, cwd
     )
 
 
+# how pip and uv name the requirement they could not satisfy
+_NAMED_IN_ERROR: Final = (
+    re.compile(r"No matching distribution found for ([\w.\-]+)"),
+    re.compile(r"satisfies the requirement ([\w.\-]+)"),
+    re.compile(r"Because (?:there is no version of )?([\w.\-]+?)(?:==\S+)? "),
+)
+
+
 def _mentioned(text: str, names: list[str]) -> str | None:
-    """The pin an installer's error names first (pip and uv both name the requirement)."""
+    """The pin an installer's error names: its own wording first, else the first mention."""
+    normal = {_normal(n): n for n in names}
+    for pattern in _NAMED_IN_ERROR:
+        for found in pattern.finditer(text):
+            name = normal.get(_normal(found.group(1)))
+            if name is not None:
+                return name
     best: tuple[int, str] | None = None
     for name in names:
         spelled = r"[-_.]".join(re.escape(p) for p in re.split(r"[-_.]+", name))

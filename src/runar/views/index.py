@@ -284,9 +284,20 @@ class Index:
         return names
 
     def project_counts(self, txn: lmdb.Transaction) -> dict[str, int]:
-        """Recorded project ("" for runs without one) → number of runs."""
-        counts: dict[str, int] = {}
-        with txn.cursor(db=self.dbs["by_project"]) as cur:
+        """Recorded project ("" for runs without one) → number of runs.
+
+        A store of one project (the usual case, checked on every `runar ls`) costs two
+        cursor seeks, not a walk over every run.
+        """
+        db = self.dbs["by_project"]
+        with txn.cursor(db=db) as cur:
+            if not cur.first():
+                return {}
+            first = cur.key()[: cur.key().rindex(b"\0")]
+            if not cur.set_range(first + b"\x01"):
+                return {first.decode(): txn.stat(db)["entries"]}
+            counts: dict[str, int] = {}
+            cur.first()
             for key in cur.iternext(values=False):
                 project = key[: key.rindex(b"\0")].decode()
                 counts[project] = counts.get(project, 0) + 1

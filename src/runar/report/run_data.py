@@ -154,16 +154,19 @@ def _metric_rows(summary: RunSummary) -> list[dict[str, str]]:
     ]
 
 
-def curves(points: pl.DataFrame, run_id: str) -> dict[str, tuple[list[float], list[float]]]:
+def curves(points: pl.DataFrame, run_id: str) -> dict[str, tuple[Sequence[float], Sequence[float]]]:
     """Each key's (x, y) for one run in step order; a key logged without steps counts its points."""
     import polars as pl
 
     mine = points.filter(pl.col("run_id") == run_id).sort(["key", "step", "ts"], nulls_last=True)
-    out: dict[str, tuple[list[float], list[float]]] = {}
+    mine = mine.with_columns(
+        pl.col("step")
+        .cast(pl.Float64)
+        .fill_null(pl.int_range(pl.len()).over("key").cast(pl.Float64))
+    )
+    out: dict[str, tuple[Sequence[float], Sequence[float]]] = {}
     for (key,), part in mine.group_by(["key"], maintain_order=True):
-        steps = part["step"].to_list()
-        xs = [float(s) if s is not None else float(i) for i, s in enumerate(steps)]
-        out[str(key)] = (xs, [float(v) for v in part["value"].to_list()])
+        out[str(key)] = (part["step"].to_numpy(), part["value"].cast(pl.Float64).to_numpy())
     return out
 
 

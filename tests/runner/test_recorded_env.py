@@ -309,3 +309,27 @@ def test_the_cache_key_is_the_python_and_the_sorted_pins():
     assert env_key("3.11", {"a": "1", "B_c": "2"}) == env_key("3.11", {"b-c": "2", "a": "1"})
     assert env_key("3.11", {"a": "1"}) != env_key("3.12", {"a": "1"})
     assert env_key("3.11", {"a": "1"}) != env_key("3.11", {"a": "2"})
+
+
+def test_a_run_without_recorded_packages_has_no_env_to_rebuild(store, repo):
+    original = record(store, repo, ["train.py"], {})
+    done = run_runar(["rerun", "orig", "--env", "recorded"], cwd=repo)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: run {original[:8]} recorded no packages (an SDK-only or older run), so there "
+        "is no environment to rebuild; rerun it with --env current"
+    ]
+
+
+def test_a_damaged_cached_env_is_built_again(store, repo):
+    original = record(store, repo, ["train.py"], {"six": OLD_SIX})
+    (started,) = of_type(events_of(store, original), RunStarted)
+    plan = plan_env(store, started, original, repo, repo)
+    try:
+        ensure_env(plan, started, allow_missing=False, say=lambda line: None)
+    except EnvUnavailable as exc:
+        pytest.skip(f"the package index is unreachable: {exc}")
+    plan.python_path.unlink()
+    again = ensure_env(plan, started, allow_missing=False, say=lambda line: None)
+    assert not again.reused and plan.python_path.exists()
+    assert ensure_env(plan, started, allow_missing=False, say=lambda line: None).reused

@@ -205,6 +205,11 @@ def _project(checkout: Path, cwd: Path, pins: Mapping[str, str]) -> tuple[str, s
 
 def plan_env(store: Store, started: RunStarted, run_id: str, checkout: Path, cwd: Path) -> EnvPlan:
     """Interpreter, pins and cache folder for the run's recorded environment."""
+    if not started.packages:
+        raise EnvUnavailable(
+            f"run {short(run_id)} recorded no packages (an SDK-only or older run), so there is "
+            "no environment to rebuild; rerun it with --env current"
+        )
     python = major_minor(started.python)
     interpreter = find_interpreter(run_id, started.python)
     pins = dict(started.packages)
@@ -431,6 +436,8 @@ def ensure_env(
     with open(lock_path, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second rerun waits for the first build
         marker = read_marker(plan.folder)
+        if marker is not None and not plan.python_path.exists():
+            marker = None  # the env was damaged since (its interpreter is gone): build again
         reused = marker is not None
         if marker is None:
             heavy = sorted(n for n in plan.pins if _normal(n) in HEAVY_PINS)

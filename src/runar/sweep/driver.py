@@ -201,7 +201,12 @@ def drive(
                     continue
                 running.remove(r)
                 status = progress.finished(
-                    r.point, r.run_id, code, now - r.started, backend.reason(r.job)
+                    r.point,
+                    r.run_id,
+                    code,
+                    now - r.started,
+                    backend.reason(r.job),
+                    stopping=stopping_since is not None,
                 )
                 if r.stopped:
                     status = "stopped"

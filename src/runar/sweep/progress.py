@@ -124,10 +124,24 @@ class Progress:
             self._write(f"  ▶ point {point.index} ({params}) as run {short(run_id)}")
 
     def finished(
-        self, point: Point, run_id: str, code: int, seconds: float, reason: str | None
+        self,
+        point: Point,
+        run_id: str,
+        code: int,
+        seconds: float,
+        reason: str | None,
+        stopping: bool = False,
     ) -> str:
-        """Record how a point ended (from its run) and print it; the status."""
+        """Record how a point ended (from its run) and print it; the status.
+
+        Args:
+            stopping: the sweep is being stopped; a point whose run never began (a Ray task
+                cancelled while it waited for resources) stays queued.
+        """
         found = run_result(self.store, run_id)
+        if found is None and stopping:
+            self._write(f"  · point {point.index} never started; it stays queued")
+            return "queued"
         if found is None:
             status, metrics = "failed", {}
         else:

@@ -6,33 +6,65 @@ starts the same `runar` runner a local sweep starts, with the worker's own Pytho
 in the sweep's folder when the worker has it (a shared file system) or else in the
 folder Ray shipped (``runtime_env.working_dir``, for a remote cluster). The run lands
 in RUNAR_DIR (a folder every worker sees) or, with ``--remote``, in the team store.
-Ctrl-C cancels the tasks; a cancelled task passes SIGINT to its runner, then SIGTERM.
+Ctrl-C posts SIGINT (then SIGTERM) on a small actor every task reads; a task passes it
+on to its runner, which records its run as killed, and a task that was still waiting
+for a worker returns without starting. The last resort is a forced ray.cancel().
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import signal
 import subprocess
 import sys
+import threading
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from runar.errors import UsageError
+from runar.runner.session import ENV_SWEEP_RUN_ID
 from runar.sweep.local import TAIL_LINES, _die_with_parent
 
 EXIT_CANCELLED: Final = 130
 PASSED_ENV_PREFIX: Final = "RUNAR_"  # only runar's variables travel to the workers
 WORKING_DIR_EXCLUDES: Final = [".runar", ".git", ".venv", "__pycache__", "*.pyc"]
-TASK_GRACE_S: Final = 10.0
+POLL_S: Final = 0.5  # how often a task reads the signal board
+
+
+class SignalBoard:
+    """A Ray actor the sweep posts signals on and each task reads: Ctrl-C across the cluster.
+
+    ray.cancel() is no way to pass SIGINT on: a task blocked in a wait does not see it,
+    and a forced cancel SIGKILLs the worker's children, so their runs could not say how
+    they ended. A task asks the board every POLL_S instead.
+    """
+
+    def __init__(self) -> None:
+        self.signals: dict[str, int] = {}
+
+    def send(self, run_id: str, signum: int) -> None:
+        self.signals[run_id] = signum
+
+    def read(self, run_id: str) -> int:
+        return self.signals.get(run_id, 0)
 
 
 def run_point(
-    runner_args: list[str], env: dict[str, str], cwd: str, verbose: bool, index: int
+    runner_args: list[str],
+    env: dict[str, str],
+    cwd: str,
+    verbose: bool,
+    index: int,
+    board: Any = None,
 ) -> tuple[int, list[str]]:
     """On a Ray worker: run one point's runner; its exit code and last output lines."""
+    import ray
+
+    run_id = env.get(ENV_SWEEP_RUN_ID, "")
+    if board is not None and ray.get(board.read.remote(run_id)):
+        return EXIT_CANCELLED, []  # stopped while it waited for a worker: never started
     command = [sys.executable, "-m", "runar", *runner_args]
     workdir = cwd if os.path.isdir(cwd) else os.getcwd()
     process = subprocess.Popen(
@@ -46,31 +78,38 @@ def run_point(
         preexec_fn=_die_with_parent,  # a killed worker takes its runner with it
     )
     tail: deque[str] = deque(maxlen=TAIL_LINES)
-    try:
+
+    def read() -> None:
         assert process.stdout is not None
         for raw in process.stdout:
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             tail.append(line)
             if verbose:
                 print(f"[{index}] {line}", flush=True)
-        return process.wait(), list(tail)
-    except KeyboardInterrupt:  # ray.cancel(): stop the run the way Ctrl-C stops a local one
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-            try:
-                process.send_signal(signum)
-                return process.wait(TASK_GRACE_S), list(tail)
-            except subprocess.TimeoutExpired:
-                continue
-            except ProcessLookupError:
-                break
-        return process.wait(), list(tail)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    sent = 0
+    while True:
+        try:
+            code = process.wait(POLL_S)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        wanted = ray.get(board.read.remote(run_id)) if board is not None else 0
+        if wanted and wanted != sent:  # SIGINT, then SIGTERM: what the sweep was told
+            sent = wanted
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(wanted)
+    reader.join(timeout=1.0)
+    return code, list(tail)
 
 
 @dataclass
 class RayJob:
     ref: Any
+    run_id: str
     tail: list[str]
-    cancelled: bool = False
 
 
 class RayBackend:
@@ -106,6 +145,7 @@ class RayBackend:
         self._task = ray.remote(run_point).options(
             num_cpus=self.cpus, num_gpus=self.gpus, max_retries=0
         )
+        self._board = ray.remote(SignalBoard).options(num_cpus=0).remote()
 
     def describe(self) -> str:
         where = self.address or "a local Ray"
@@ -115,8 +155,8 @@ class RayBackend:
     def launch(self, index: int, command: list[str], env: dict[str, str], cwd: Path) -> RayJob:
         passed = {k: v for k, v in env.items() if k.startswith(PASSED_ENV_PREFIX)}
         runner_args = command[3:]  # after `python -m runar`: the worker uses its own Python
-        ref = self._task.remote(runner_args, passed, str(cwd), self.verbose, index)
-        return RayJob(ref, [])
+        ref = self._task.remote(runner_args, passed, str(cwd), self.verbose, index, self._board)
+        return RayJob(ref, env.get(ENV_SWEEP_RUN_ID, ""), [])
 
     def poll(self, job: RayJob) -> int | None:
         ready, _ = self.ray.wait([job.ref], timeout=0)
@@ -132,11 +172,11 @@ class RayBackend:
         return int(code)
 
     def signal(self, job: RayJob, signum: int) -> None:
-        if not job.cancelled:  # the task itself escalates SIGINT → SIGTERM → SIGKILL
-            job.cancelled = True
-            self.ray.cancel(job.ref, force=False)
+        """Pass a signal to the point's runner, through the board its task reads."""
+        self._board.send.remote(job.run_id, signum)  # a waiting task reads it and never starts
 
     def kill(self, job: RayJob) -> None:
+        """The last resort: Ray SIGKILLs the task's worker and its children."""
         self.ray.cancel(job.ref, force=True)
 
     def reason(self, job: RayJob) -> str | None:

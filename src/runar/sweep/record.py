@@ -155,9 +155,11 @@ def fold_record(store: Store, sweep_id: str) -> SweepState:
                     point.params = dict(event.params)
                 if event.args:
                     point.args = list(event.args)
-                if event.status != "queued" or point.run_id is None:
-                    point.status = event.status
-                if event.run_id and event.run_id not in point.runs:
+                point.status = event.status
+                if event.status == "queued" and event.run_id in point.runs:
+                    point.runs.remove(event.run_id)  # submitted, then cancelled before it ran
+                    point.run_id = point.runs[-1] if point.runs else None
+                elif event.run_id and event.run_id not in point.runs:
                     point.runs.append(event.run_id)
                     point.run_id = event.run_id
                 last_point_ts = max(last_point_ts, event.ts)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     Floats = npt.NDArray[np.float64]
-    Ints = npt.NDArray[np.int64]
+    Ints = list[int]
 
 Level = Literal["info", "warn", "error"]
 RULES: Final = ("nonfinite", "spike", "divergence", "plateau")
@@ -48,7 +48,7 @@ SPIKE_Z: Final = 8.0  # robust z-score: distance from the median in units of 1.4
 SPIKE_JUMP: Final = 1.0  # and at least this far above it, relative: 1.0 = twice the median
 SMOOTH_WINDOW: Final = 16  # points averaged into the smoothed curve
 DIVERGENCE_GIVEN_BACK: Final = 0.5  # fraction of the improvement (head − best) given back
-DIVERGENCE_RISE: Final = 0.1  # and at least this far above the best, relative to |best|
+DIVERGENCE_RISE: Final = 0.25  # and at least this far above the best, relative to |best|
 DIVERGENCE_POINTS: Final = 16  # consecutive smoothed points that must stay diverged
 PLATEAU_WINDOW: Final = 200  # points over which the best must improve …
 PLATEAU_GAIN: Final = 0.01  # … by at least this fraction of |best|
@@ -141,28 +141,27 @@ def fold_points(
     if not n or not spec.rules:
         state.points += n
         return
-    vals = np.asarray(values, dtype=np.float64)
-    if None in steps:
-        step_arr = np.array(
-            [s if s is not None else state.points + i for i, s in enumerate(steps)], np.int64
-        )
-    else:
-        step_arr = np.asarray(steps, dtype=np.int64)
+    vals = np.fromiter(values, dtype=np.float64, count=n)  # from a tuple: 7x asarray's speed
+    step_list: list[int] = (
+        [s if s is not None else state.points + i for i, s in enumerate(steps)]
+        if None in steps
+        else steps  # type: ignore[assignment]
+    )  # a list: only the steps of what is found are ever read
     state.points += n
     finite = np.isfinite(vals)
     all_finite = bool(finite.all())
     if "nonfinite" in spec.rules:
-        _nonfinite(state, key, vals, step_arr, ts, finite, out)
+        _nonfinite(state, key, vals, step_list, ts, finite, out)
     elif not all_finite:
         _streak(state, "nonfinite").length = 0
     curve_rules = [r for r in ("spike", "divergence", "plateau") if r in spec.rules]
     if not curve_rules:
         return
     if all_finite:
-        x, fsteps, where = vals, step_arr, None
+        x, fsteps, where = vals, step_list, None
     else:
         where = np.flatnonzero(finite)
-        x, fsteps = vals[where], step_arr[where]
+        x, fsteps = vals[where], [step_list[i] for i in where.tolist()]
     if not len(x):
         return
     if spec.mode == "max":
@@ -470,8 +469,11 @@ def _plateau(
     old_bests = np.frombuffer(state.bests, dtype=np.float64)
     old_steps = np.frombuffer(state.best_steps, dtype=np.int64)
     all_bests = np.concatenate((old_bests, best))
-    all_steps = np.concatenate((old_steps, steps))
     lead = len(old_bests)
+
+    def step_at(k: int) -> int:  # the step of the k-th point of old + new
+        return int(old_steps[k]) if k < lead else int(steps[k - lead])
+
     lag = np.arange(len(best)) + lead - p  # index of the point p points earlier
     ok = lag >= 0
     flags = np.zeros(len(best), dtype=bool)
@@ -482,7 +484,7 @@ def _plateau(
     sign = -1.0 if spec.mode == "max" else 1.0
     for episode in _episodes(state, "plateau", flags, steps, 1):
         _, first, last, extends, confirm = episode
-        since = int(all_steps[max(0, lag[first])])
+        since = step_at(max(0, int(lag[first])))
         episode = (since, first, last, extends, confirm) if not extends else episode
         at = pos(offset + first)  # type: ignore[operator]
 
@@ -501,4 +503,5 @@ def _plateau(
 
         _record(state, "plateau", episode, int(steps[last]), make, out, last == len(best) - 1)
     state.bests = all_bests[-p:].tobytes()
-    state.best_steps = all_steps[-p:].tobytes()
+    recent = np.asarray(steps[-p:], dtype=np.int64)
+    state.best_steps = np.concatenate((old_steps, recent))[-p:].tobytes()

@@ -64,6 +64,13 @@ def test_numeric_groups_sort_by_value_and_best_uses_the_best_value(store: Store)
     assert [r.cells[0].std for r in table.rows] == [None, None, None]  # n = 1: no spread
 
 
+def test_metrics_may_be_spelled_as_in_queries(seeded: Store) -> None:
+    runs = select_runs(seeded, [], None)
+    spelled = build_table(runs, ["metrics.acc"], ["model"])
+    assert spelled.metrics == ["acc"]
+    assert spelled.rows == build_table(runs, ["acc"], ["model"]).rows
+
+
 def test_without_group_by_each_run_is_a_row(seeded: Store) -> None:
     table = build_table(select_runs(seeded, [], "model=resnet_18"), ["acc"])
     assert table.group_title == "run"
@@ -76,9 +83,15 @@ def test_without_group_by_each_run_is_a_row(seeded: Store) -> None:
         (["nope"], ["model"], "no selected run has a metric 'nope'"),
         (["acc"], ["config.optimizer"], "no selected run has 'config.optimizer' in its config"),
         ([], ["model"], "name the metrics"),
+        (
+            ["acc"],
+            ["config.opt"],
+            r"'config.opt' holds several keys \(config.opt.lr, config.opt.name\)",
+        ),
     ],
 )
 def test_keys_no_run_has_are_one_clear_error(seeded, metrics, group_by, message) -> None:
+    write_run(seeded, "nested", {"opt": {"name": "adam", "lr": 0.1}}, {"acc": [0.5]})
     with pytest.raises(UsageError, match=message):
         build_table(select_runs(seeded, [], None), metrics, group_by)
 

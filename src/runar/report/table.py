@@ -166,8 +166,14 @@ def build_table(
         raise UsageError("no run is selected; check the run names and --where with 'runar ls'")
     if not metrics:
         raise UsageError("name the metrics to show: --metrics acc,val/loss")
+
+    def known(key: str) -> bool:
+        return any(key in s.metrics or key in s.summary_values for s in runs)
+
+    # `metrics.acc` as the query language spells it, unless a metric is really named so
+    metrics = [k.removeprefix("metrics.") if not known(k) else k for k in metrics]
     for key in metrics:
-        if all(key not in s.metrics and key not in s.summary_values for s in runs):
+        if not known(key):
             raise UsageError(f"no selected run has a metric '{key}'; see 'runar show RUN'")
     groups: dict[tuple[Any, ...], list[RunSummary]] = {}
     for summary in runs:
@@ -179,7 +185,7 @@ def build_table(
     if group_by:
         for i, key in enumerate(group_by):
             if all(values[i] is None for values in groups):
-                raise UsageError(f"no selected run has '{key}' in its config; see 'runar show RUN'")
+                raise UsageError(_missing_group_key(runs, key))
     rows: list[Row] = []
     for values in sorted(groups, key=_order):
         members = groups[values]
@@ -192,6 +198,16 @@ def build_table(
     rows = _mark_best(rows, lower)
     title = ", ".join(k.removeprefix("config.") for k in group_by) if group_by else RUN_COLUMN
     return ResultTable(title, list(metrics), lower, rows, value, caption, label)
+
+
+def _missing_group_key(runs: Sequence[RunSummary], key: str) -> str:
+    """Why a group-by key found nothing, naming the keys under it when it is a nested dict."""
+    prefix = key.removeprefix("config.") + "."
+    under = sorted({k for s in runs for k in s.config_values() if k.startswith(prefix)})
+    if under:
+        shown = ", ".join(f"config.{k}" for k in under[:3]) + (" …" if len(under) > 3 else "")
+        return f"'{key}' holds several keys ({shown}); group by one of them"
+    return f"no selected run has '{key}' in its config; see 'runar show RUN'"
 
 
 def _hashable(value: Any) -> Any:

@@ -93,6 +93,7 @@ def test_numbers_match_the_cells() -> None:
         Row("a", 3, [Cell(0.91234, 0.00412, 3, best=True)]),
         Row("b", 1, [Cell(None, None, 0)]),
         Row("c", 2, [Cell(2.5e-5, 1.0e-6, 2)]),
+        Row("d", 1, [Cell(1.35e-4, None, 1)]),
     ]
     tex = latex.render(ResultTable("model", ["acc"], [False], rows))
     cells = [r[2] for r in check_table(tex, 3)[1:]]
@@ -100,6 +101,7 @@ def test_numbers_match_the_cells() -> None:
         r"\textbf{\boldmath$0.912 \pm 0.004$}",
         "--",
         r"$(2.50 \pm 0.10) \times 10^{-5}$",
+        r"$1.35 \times 10^{-4}$",
     ]
 
 

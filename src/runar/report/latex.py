@@ -49,7 +49,8 @@ def safe_label(label: str) -> str:
 def _math(number: Number) -> str:
     body = number.mean if number.std is None else rf"{number.mean} \pm {number.std}"
     if number.exponent is not None:
-        body = rf"({body}) \times 10^{{{number.exponent}}}"
+        body = body if number.std is None else f"({body})"
+        body = rf"{body} \times 10^{{{number.exponent}}}"
     return f"${body}$"
 
 

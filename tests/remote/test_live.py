@@ -56,3 +56,30 @@ def test_a_running_run_shows_up_for_a_puller_within_5_s(tmp_path: Path, bucket_u
         assert run.metrics["loss"].count == 60
     assert not [o.key for o in bucket.list() if "/live/" in o.key]  # tails gave way
     assert not [n for n in os.listdir(b.run_dir(run.run_id)) if n.endswith(".jsonl")]
+
+
+SAVING = """
+import runar
+runar.save("weights", b"w" * 50_000)
+runar.log({"loss": 0.5})
+"""
+
+
+def test_saved_artifacts_go_up_as_blobs_during_the_run(tmp_path: Path, bucket_url: str) -> None:
+    a, b = make_store(tmp_path / "a"), make_store(tmp_path / "b")
+    script = tmp_path / "save.py"
+    script.write_text(SAVING)
+    env = {**os.environ, "RUNAR_DIR": str(a.root)}
+    done = subprocess.run(
+        [sys.executable, "-m", "runar", "--remote", bucket_url, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    bucket = open_bucket(bucket_url)
+    keys = [o.key for o in bucket.list()]
+    assert len([k for k in keys if k.startswith("blobs/")]) == 1, keys
+    pull(b, bucket)
+    (run_id,) = os.listdir(b.runs_dir)
+    assert (b.run_dir(run_id) / "artifacts" / "weights").read_bytes() == b"w" * 50_000

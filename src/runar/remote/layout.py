@@ -4,6 +4,7 @@
     runs/<run_id>/live/<writer>.<n>.jsonl      advisory tail of an open segment → <writer>.<n>.jsonl
     runs/<run_id>/artifacts/…, code/…          files written once
     deleted/<run_id>                           tombstone
+    blobs/<sha256>                             an artifact, once per content (remote/artifacts.py)
     conflicts/…                                pushes that differed from the bucket (never pulled)
 A hostile bucket cannot name a path outside the store: every part is checked (no ``..``,
 no absolute path, no backslash, no control character, no ``.tmp``), and every kind has a
@@ -18,7 +19,7 @@ from typing import Final, Literal
 
 from runar.ids import is_run_id
 
-Kind = Literal["sealed", "live", "file", "tombstone", "conflict"]
+Kind = Literal["sealed", "live", "file", "tombstone", "conflict", "blob"]
 
 LIVE_DIRNAME: Final = "live"
 FILE_DIRS: Final = ("artifacts", "code")
@@ -29,6 +30,7 @@ MAX_KEY_CHARS: Final = 1024
 MAX_PART_CHARS: Final = 255
 MAX_DEPTH: Final = 32
 _SEGMENT: Final = re.compile(r"^[a-z0-9]+-[a-z0-9]+\.\d{6,}\.jsonl(\.zst)?$")
+_SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
 _BAD_CHARS: Final = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
@@ -69,6 +71,8 @@ def classify_key(key: str) -> RemoteKey | None:
     top = parts[0]
     if top == "deleted" and len(parts) == 2 and is_run_id(parts[1]):
         return RemoteKey(key, "tombstone", parts[1], key, TOMBSTONE_MAX_BYTES)
+    if top == "blobs" and len(parts) == 2 and _SHA256.match(parts[1]):
+        return RemoteKey(key, "blob", "", key, FILE_MAX_BYTES)
     if top == "conflicts" and len(parts) >= 3:
         return RemoteKey(key, "conflict", parts[1], key, FILE_MAX_BYTES)
     if top != "runs" or len(parts) < 3 or not is_run_id(parts[1]):

@@ -17,10 +17,12 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final
 
 from runar.errors import RunarError
 from runar.journal.segment import PLAIN_SUFFIX
+from runar.remote.artifacts import blob_key, file_sha256, recorded_artifacts
 from runar.remote.bucket import Bucket, ObjectExists, open_bucket
 from runar.remote.layout import key_for_local, sealed_key_of_live
 from runar.remote.push import local_files, whole_lines
@@ -31,6 +33,7 @@ FIRST_PASS_S: Final = 0.5
 FINAL_UPLOAD_WAIT_S: Final = 10.0
 FIRST_BACKOFF_S: Final = 2.0
 MAX_BACKOFF_S: Final = 60.0
+RECORDED_REFRESH_S: Final = 10.0  # how often an unknown artifact makes the log be read again
 
 
 class LiveUploader:
@@ -55,6 +58,10 @@ class LiveUploader:
         self._backoff = 0.0
         self.pending = 0
         self.uploads = 0
+        self._recorded: dict[str, tuple[str, int]] = {}  # artifact path → (sha256, size)
+        self._sent: set[str] = set()  # artifacts sent as blobs
+        self._final = False
+        self._reread_at = 0.0
 
     def start(self) -> LiveUploader:
         self._thread.start()
@@ -102,8 +109,19 @@ class LiveUploader:
                     known[key] = len(data)
                     self.uploads += 1
                 continue
-            if key in known:
+            if key in known or rel in self._sent:
                 continue
+            if key.startswith(f"runs/{self.run_id}/artifacts/"):
+                target = self._artifact_key(rel, key, path)
+                if target is None:
+                    continue  # its ArtifactAttached event is not in the log yet
+                if target != key:
+                    pending += 1
+                    with contextlib.suppress(ObjectExists):  # the same content is up already
+                        bucket.put_create(target, path)
+                        self.uploads += 1
+                    self._sent.add(rel)
+                    continue
             pending += 1
             size = path.stat().st_size
             with contextlib.suppress(ObjectExists):  # already up: `runar push` compares bytes
@@ -116,12 +134,34 @@ class LiveUploader:
                 del known[live]
         self.pending = pending
 
+    def _artifact_key(self, rel: str, key: str, path: Path) -> str | None:
+        """``blobs/<sha256>`` for a file its run's log records as saved, else its run key.
+
+        None while the file has no event yet (the SDK writes the file, then the event).
+        """
+        sub = rel.split("/artifacts/", 1)[1]
+        parents = ["/".join(sub.split("/")[:i]) for i in range(1, sub.count("/") + 1)]
+        if any(p in self._recorded for p in parents):
+            return key  # a file of a saved folder
+        now = time.monotonic()
+        if sub not in self._recorded and (self._final or now >= self._reread_at):
+            self._reread_at = now + RECORDED_REFRESH_S  # reading a big log is not free
+            self._recorded = recorded_artifacts(self.store.run_dir(self.run_id))
+        found = self._recorded.get(sub)
+        if found is None:
+            return key if self._final else None
+        if found[1] == path.stat().st_size and file_sha256(path) == found[0]:
+            return blob_key(found[0])
+        return key
+
     def finish(self, wait: float = FINAL_UPLOAD_WAIT_S) -> list[str]:
         """Stop, upload what the end of the run left, at most ``wait`` seconds; lines to print."""
         self._stop.set()
         self._thread.join(timeout=wait)
         done = threading.Event()
         ok: list[bool] = []
+
+        self._final = True  # files whose event never came go up under their run's key
 
         def last_pass() -> None:
             ok.append(self._pass_safely())

@@ -20,9 +20,15 @@ from typing import Final
 
 from runar.journal.segment import fsync_dir
 from runar.journal.sync import Conflict, mark_deleted
-from runar.remote.bucket import Bucket, ObjectInfo, ObjectMissing
+from runar.remote.artifacts import (
+    blob_key,
+    file_sha256,
+    recorded_artifacts,
+    safe_artifact_path,
+)
+from runar.remote.bucket import Bucket, ObjectInfo, ObjectMissing, TooBig
 from runar.remote.layout import RemoteKey, classify_key, sealed_key_of_live
-from runar.remote.push import file_sha256, run_all
+from runar.remote.push import run_all
 from runar.remote.report import RemoteReport
 from runar.remote.state import SyncState
 from runar.store import Store
@@ -63,6 +69,9 @@ class Puller:
         self.state = SyncState.load(store, str(bucket.url))
         self.report = RemoteReport(str(bucket.url), str(store.root))
         self.touched: set[Path] = set()  # folders whose new entries are fsynced at the end
+        self.blobs: dict[str, ObjectInfo] = {}  # sha256 → the blob holding that content
+        self.segments: dict[str, list[ObjectInfo]] = {}  # run id → its log objects
+        self.placed: dict[str, tuple[int, str]] = {}  # run id → log marker, artifacts all here
 
     def _tmp(self, dest: Path) -> Path:
         return dest.with_name(f"{dest.name}.pull-{os.getpid()}-{next(_counter)}.tmp")
@@ -101,6 +110,9 @@ class Puller:
             tmp, size = self._fetch(rk, dest)
         except ObjectMissing:
             return  # deleted since the listing
+        except TooBig:
+            self.report.refuse(f"{rk.key}: larger than listed or allowed (not copied)")
+            return
         try:
             if st is None:
                 try:
@@ -152,6 +164,9 @@ class Puller:
             tmp, size = self._fetch(rk, dest)
         except ObjectMissing:
             return  # sealed and dropped since the listing
+        except TooBig:
+            self.report.refuse(f"{rk.key}: larger than listed or allowed (not copied)")
+            return
         try:
             with open(tmp, "r+b") as fh:
                 data = fh.read()
@@ -165,6 +180,57 @@ class Puller:
             self.state.record(rk.key, whole, info.etag)
             self.report.files_grown += 1
             self.report.bytes_copied += size
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.touched.add(dest.parent)
+
+    def artifact_tasks(self) -> list[Callable[[], None]]:
+        """Blobs to place where each run's log says its artifacts go (after the log is here)."""
+        tasks: list[Callable[[], None]] = []
+        if not self.blobs:
+            return tasks
+        for run_id, infos in self.segments.items():
+            marker: tuple[int, str] = (len(infos), str(sum(i.size for i in infos)))
+            if self.state.known.get(f"artifacts:{run_id}") == list(marker):
+                continue  # its log has not changed since every artifact was placed
+            complete = True
+            run_dir = self.store.run_dir(run_id)
+            for path, (sha, size) in recorded_artifacts(run_dir).items():
+                dest = run_dir / "artifacts" / path
+                if not safe_artifact_path(path):
+                    self.report.refuse(f"runs/{run_id}: artifact path {path!r} (not placed)")
+                elif os.path.lexists(dest):
+                    continue
+                elif sha in self.blobs:
+                    tasks.append(lambda r=run_id, h=sha, n=size, d=dest: self.pull_blob(r, h, n, d))
+                else:
+                    complete = False  # not pushed yet, or kept under its run's key
+            if complete:
+                self.placed[run_id] = marker
+        return tasks
+
+    def pull_blob(self, run_id: str, sha: str, size: int, dest: Path) -> None:
+        """One artifact from its content-addressed blob, checked against its name."""
+        key = blob_key(sha)
+        rk = RemoteKey(key, "blob", run_id, str(dest.relative_to(self.root)), size)
+        try:
+            tmp, got = self._fetch(rk, dest)
+        except ObjectMissing:
+            return
+        except TooBig:
+            self.report.refuse(f"{key}: larger than the {size} bytes its run recorded")
+            return
+        try:
+            if file_sha256(tmp) != sha:
+                self.report.refuse(f"{key}: its bytes do not hash to its name (not placed)")
+                return
+            try:
+                os.link(tmp, dest)
+            except FileExistsError:
+                self.report.files_same += 1
+                return
+            self.report.files_copied += 1
+            self.report.bytes_copied += got
         finally:
             tmp.unlink(missing_ok=True)
         self.touched.add(dest.parent)
@@ -192,6 +258,8 @@ class Puller:
                 self.report.refuse(f"{info.key!r}: not a runar key (ignored)")
             elif info.size > rk.max_bytes:
                 self.report.refuse(f"{info.key}: {info.size} bytes, over the limit for its kind")
+            elif rk.kind == "blob":
+                self.blobs[rk.key.split("/", 1)[1]] = info
             elif rk.kind != "conflict":
                 keys.append((rk, info))
         remote_deleted = {rk.run_id for rk, _ in keys if rk.kind == "tombstone"}
@@ -209,11 +277,14 @@ class Puller:
                 if rk.run_id not in seen:
                     self.report.runs_deleted.append(rk.run_id)
             elif rk.kind == "live":
+                self.segments.setdefault(rk.run_id, []).append(info)
                 if sealed_key_of_live(rk.key) in sealed:
                     self.report.live_skipped += 1
                 else:
                     tasks.append(lambda r=rk, i=info: self.pull_live(r, i))
             else:
+                if rk.kind == "sealed":
+                    self.segments.setdefault(rk.run_id, []).append(info)
                 tasks.append(lambda r=rk, i=info: self.pull_file(r, i))
             fresh = rk.run_id not in seen and rk.run_id not in deleted
             if fresh and not os.path.lexists(self.store.run_dir(rk.run_id)):
@@ -229,6 +300,10 @@ def pull(store: Store, bucket: Bucket) -> RemoteReport:
     tasks = puller.plan(list(bucket.list()))
     try:
         run_all(tasks, PULL_WORKERS, puller.report)
+        run_all(puller.artifact_tasks(), PULL_WORKERS, puller.report)
+        if not puller.report.failed:
+            for run_id, marker in puller.placed.items():
+                puller.state.record(f"artifacts:{run_id}", marker[0], marker[1])
     finally:
         for folder in puller.touched:
             fsync_dir(folder)  # once per folder, not per file: the links are durable on return

@@ -12,8 +12,8 @@ objects, the one deletion a push makes.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Final
 
 from runar.ids import is_run_id
 from runar.journal.segment import PLAIN_SUFFIX, TMP_SUFFIX
+from runar.remote.artifacts import blob_key, file_sha256, recorded_artifacts
 from runar.remote.bucket import Bucket, ObjectExists, ObjectInfo, ObjectMissing, RemoteError, TooBig
 from runar.remote.layout import LIVE_DIRNAME, classify_key, key_for_local
 from runar.remote.report import RemoteReport
@@ -30,14 +31,6 @@ from runar.store import Store
 PUSH_WORKERS: Final = 8
 HASH_CHARS: Final = 12
 COMPARE_LIMIT: Final = 1 << 30
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def whole_lines(path: Path) -> bytes:
@@ -77,6 +70,8 @@ class Pusher:
         self.store, self.bucket, self.listing = store, bucket, listing
         self.state = SyncState.load(store, str(bucket.url))
         self.report = RemoteReport(str(store.root), str(bucket.url))
+        self._recorded_cache: dict[str, dict[str, tuple[str, int]]] = {}
+        self._recorded_lock = threading.Lock()
 
     def upload_sealed(self, key: str, path: Path) -> None:
         """A sealed segment, artifact or code file: create-only, compare on 'already there'."""
@@ -145,6 +140,44 @@ class Pusher:
         self.report.files_grown += 1
         self.report.bytes_copied += len(data)
 
+    def upload_artifact(self, run_id: str, rel: str, key: str, path: Path) -> None:
+        """A saved file goes up once per content hash; other files under their run's key."""
+        size = path.stat().st_size
+        known = self.state.known.get(f"local:{rel}")
+        if known is not None and known[0] == size:
+            sha = str(known[1])
+        else:
+            recorded = self._recorded(run_id).get(rel.split("/artifacts/", 1)[1])
+            if recorded is None or recorded[1] != size or file_sha256(path) != recorded[0]:
+                self.upload_sealed(key, path)  # a folder's file, or changed since it was saved
+                return
+            sha = recorded[0]
+            self.state.record(f"local:{rel}", size, sha)
+        self.upload_blob(sha, path, size)
+
+    def upload_blob(self, sha: str, path: Path, size: int) -> None:
+        key = blob_key(sha)
+        there = self.listing.get(key)
+        if there is not None:
+            if there.size == size:
+                self.report.files_same += 1
+            else:
+                self.report.refuse(f"{key}: its size is not its content's (see doctor --remote)")
+            return
+        try:
+            self.bucket.put_create(key, path)
+        except ObjectExists:
+            self.report.files_same += 1  # the same content, from another run or pusher
+            return
+        self.report.files_copied += 1
+        self.report.bytes_copied += size
+
+    def _recorded(self, run_id: str) -> dict[str, tuple[str, int]]:
+        with self._recorded_lock:
+            if run_id not in self._recorded_cache:
+                self._recorded_cache[run_id] = recorded_artifacts(self.store.run_dir(run_id))
+            return self._recorded_cache[run_id]
+
     def tasks_for_run(self, run_id: str) -> list[Callable[[], None]]:
         """One upload per file of the run that travels."""
         run_dir = self.store.run_dir(run_id)
@@ -159,6 +192,8 @@ class Pusher:
                 continue  # its sealed twin carries the same events
             elif rel.endswith(PLAIN_SUFFIX):
                 tasks.append(lambda k=key, p=path: self.upload_live(k, p))
+            elif key.startswith(f"runs/{run_id}/artifacts/"):
+                tasks.append(lambda r=rel, k=key, p=path: self.upload_artifact(run_id, r, k, p))
             else:
                 tasks.append(lambda k=key, p=path: self.upload_sealed(k, p))
         return tasks

@@ -2,8 +2,9 @@
 
 Sealed segments are decoded as a reader would (every zstd frame's checksum, every
 line's CRC); artifacts are hashed and compared with the sha256 their ArtifactAttached
-event recorded; tombstones must be empty. Orphans are keys that are not runar's, live
-tails whose sealed segment exists, and objects of tombstoned runs.
+event recorded, and blobs with their name; tombstones must be empty. Orphans are keys
+that are not runar's, live tails whose sealed segment exists, objects of tombstoned
+runs and blobs no log names.
 """
 
 from __future__ import annotations
@@ -56,11 +57,14 @@ def verify(bucket: Bucket) -> RemoteCheck:
     runs: set[str] = set()
     hashes: dict[str, str] = {}  # artifact key → recorded sha256
     artifacts: list[ObjectInfo] = []
+    blobs: list[ObjectInfo] = []
     tasks: list[Callable[[], None]] = []
     for info in listing:
         rk = classify_key(info.key)
         if rk is None:
             check.orphans[info.key] = "not a runar key"
+        elif rk.kind == "blob":
+            blobs.append(info)
         elif rk.kind == "conflict":
             check.conflicts.append(info.key)
         elif rk.kind == "tombstone":
@@ -85,7 +89,12 @@ def verify(bucket: Bucket) -> RemoteCheck:
         for info in artifacts
         if info.key in hashes
     ]
+    tasks += [(lambda i=info: _check_blob(bucket, i, check)) for info in blobs]
     run_all(tasks, VERIFY_WORKERS, RemoteReport("", ""))
+    named = set(hashes.values())
+    for info in blobs:
+        if info.key.split("/", 1)[1] not in named:
+            check.orphans[info.key] = "an artifact blob no run's log names"
     return check
 
 
@@ -119,3 +128,13 @@ def _check_artifact(bucket: Bucket, info: ObjectInfo, expected: str, check: Remo
         return
     if found != expected:
         check.damaged[info.key] = f"sha256 {found[:12]}… differs from the recorded {expected[:12]}…"
+
+
+def _check_blob(bucket: Bucket, info: ObjectInfo, check: RemoteCheck) -> None:
+    try:
+        found = bucket.sha256(info.key, info.size + 1)
+    except (ObjectMissing, TooBig):
+        check.damaged[info.key] = "changed or vanished while being read"
+        return
+    if found != info.key.split("/", 1)[1]:
+        check.damaged[info.key] = f"its bytes hash to {found[:12]}…, not to its name"

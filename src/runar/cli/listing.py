@@ -243,7 +243,8 @@ def show_runs(
             elif order is None:
                 found = [s for s in views.runs(**chosen) if _anomaly_records(s, now_ns)][:limit]
             else:
-                kept = {s.run_id: s for s in views.runs(**chosen)}
+                whole = anomalous or (shaped and group_by is not None)
+                kept = _summaries_in(views, order, chosen, None if whole else limit)
                 found = [kept[i] for i in order if i in kept]
                 if anomalous:
                     found = [s for s in found if _anomaly_records(s, now_ns)]
@@ -352,13 +353,25 @@ def show_projects(as_json: bool = False) -> None:
 
 
 def _query_order(store: Store, where: str | None, sort: str | None) -> list[str]:
-    """Run ids matching ``where`` in ``sort`` order: frames.runs()'s choice, without its frame."""
+    """Run ids matching ``where`` in ``sort`` order: frames.runs()'s choice, from columns kept
+    on disk between commands (views/query_cache.py) rather than 10,000 decoded summaries."""
     from runar.views import open_views
-    from runar.views.query_frame import select_runs
+    from runar.views.query_cache import select_cached
 
     with open_views(store) as views:
-        runs = [(s, views.status(s)) for s in views.runs()]
-    return select_runs(runs, where, sort, default_project=store_project(store.root))
+        return select_cached(store, views, where, sort, default_project=store_project(store.root))
+
+
+def _summaries_in(
+    views: Views, order: list[str], chosen: dict[str, str | None], limit: int | None
+) -> dict[str, RunSummary]:
+    """The summaries a query's order needs: only the first ``limit`` when nothing else filters."""
+    if limit is None or any(v is not None for v in chosen.values()) or views.index is None:
+        return {s.run_id: s for s in views.runs(**chosen)}
+    index = views.index
+    with index.read() as txn:
+        found = [index.summary(txn, run_id) for run_id in order[:limit]]
+    return {s.run_id: s for s in found if s is not None}
 
 
 def validate(status: str | None, limit: int) -> None:

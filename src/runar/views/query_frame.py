@@ -163,8 +163,15 @@ def select_runs(
     node = parse(where) if where else None
     sort_field = parse_sort(sort)[0] if sort else None
     frame = query_frame(runs, needs_of(node, sort_field), now_ns, default_project)
+    return select_ids(frame, where, sort, now_ns)
+
+
+def select_ids(
+    frame: pl.DataFrame, where: str | None, sort: str | None, now_ns: int | None = None
+) -> list[str]:
+    """Ids of a query frame's rows matching ``where``, in ``sort`` order (else the frame's)."""
     lazy = frame.lazy()
-    expr = compile_query(node, frame.schema, where or "", now_ns)
+    expr = compile_query(parse(where) if where else None, frame.schema, where or "", now_ns)
     if expr is not None:
         lazy = lazy.filter(expr)
     if sort:
@@ -172,10 +179,3 @@ def select_runs(
         if key is not None:
             lazy = lazy.sort(key, descending=descending, nulls_last=True, maintain_order=True)
     return lazy.select("id").collect()["id"].to_list()
-
-
-def matching_ids(frame: pl.DataFrame, where: str, now_ns: int | None = None) -> set[str]:
-    """The ids in a query frame that ``where`` keeps (the TUI filters its rows with this)."""
-    expr = compile_query(parse(where), frame.schema, where, now_ns)
-    kept = frame if expr is None else frame.filter(expr)
-    return set(kept["id"].to_list())

@@ -93,6 +93,7 @@ ALLOWED = {
         "runar.codec",
         "runar.display",
         "runar.cli.show",
+        "runar.sweep",  # GET /api/sweeps: the records `runar sweep ls/show` print
         # the write API stores uploaded files exactly as save() does: same names, same checks
         "runar.sdk.artifacts",
     },

@@ -279,3 +279,26 @@ def system(request: Request) -> Response:
             }
         )
     )
+
+
+def sweeps(request: Request) -> Response:
+    """Every `runar sweep`, newest first: status, points by status, script, space."""
+    from runar.sweep.overview import list_sweeps
+
+    api = _api(request)
+    with api.access.lock:  # list_sweeps catches up: one index user at a time
+        found = list_sweeps(api.store)
+    return json_response({"sweeps": json_value(found)})
+
+
+def sweep(request: Request) -> Response:
+    """One sweep: its plan and a row per point (values, status, run, metrics), best marked."""
+    from runar.sweep.overview import sweep_detail
+
+    api = _api(request)
+    if not api.store.exists:
+        raise RunNotFound(f"no sweep matches '{request.path_params['ref']}'")
+    ref, sort = request.path_params["ref"], request.query_params.get("sort")
+    with api.access.lock:
+        found = sweep_detail(api.store, ref, sort)
+    return json_response(json_value(found))

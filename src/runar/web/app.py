@@ -111,6 +111,8 @@ def create_app(
         Route("/api/runs/{ref}/logs", api.logs),
         Route("/api/runs/{ref}/system", api.system),
         Route("/api/metrics", api.overlay),
+        Route("/api/sweeps", api.sweeps),
+        Route("/api/sweeps/{ref}", api.sweep),
         Route("/api/stream", _stream),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         *(writes.routes() if writes is not None else []),

@@ -79,7 +79,7 @@ class StoreAccess:
             with index.read() as txn:
                 for run_id in run_ids:
                     summary = index.summary(txn, run_id)
-                    if summary is not None:
+                    if summary is not None and not summary.is_sweep_record:
                         own = store_project(self.store.root)
                         rows.append(run_row(summary, effective_status(summary), own))
         return rows

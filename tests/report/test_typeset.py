@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import pytest
 
 import runar.frames as frames
 from runar.events import MetricsLogged
+from runar.ids import new_run_id
 from runar.journal import JournalWriter
 from runar.report import run_data, typeset
 from runar.store import Store
@@ -54,3 +57,23 @@ def test_a_key_logged_without_steps_is_drawn_by_its_order(store: Store) -> None:
     points = frames.metrics(store=store)
     x, y = run_data.curves(points, run_id)["score"]
     assert list(x) == [0.0, 1.0, 2.0] and list(y) == [3.0, 2.0, 1.0]
+
+
+def test_a_crashed_run_says_it_never_ended(store: Store) -> None:
+    run_id = new_run_id()
+    writes = (
+        "import sys; from runar.journal import JournalWriter; "
+        "from runar.events import RunStarted, MetricsLogged; "
+        "w = JournalWriter(sys.argv[1], sys.argv[2], role='sdk'); "
+        "w.append(RunStarted(run_id=sys.argv[2], name='cut')); "
+        "w.append(MetricsLogged(values={'loss': 1.0}, step=0)); w.close()"
+    )  # a process that logs and is gone, leaving no end: as after a kill -9
+    subprocess.run([sys.executable, "-c", writes, str(store.run_dir(run_id)), run_id], check=True)
+    with open_views(store) as views:
+        summary = views.get(run_id)
+        assert views.status(summary) == "crashed"  # its writer's pid is gone
+    report = run_data.run_report(store, summary, frames.metrics(store=store))
+    assert report.data["failure"]["error"] == run_data.CRASHED
+    assert run_data.CRASHED in pypdf.PdfReader(io.BytesIO(typeset.pdf(report, "run"))).pages[
+        0
+    ].extract_text().replace("\n", " ")

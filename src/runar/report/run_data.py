@@ -229,9 +229,16 @@ def _artifacts(store: Store, summary: RunSummary, report: Report) -> list[dict[s
     return rows
 
 
+CRASHED: Final = "its processes are gone and it never recorded an end (killed or out of memory?)"
+
+
 def _failure(summary: RunSummary) -> dict[str, str] | None:
     finished = summary.finished
-    if finished is None or finished.status == "completed":
+    if finished is None:
+        if effective_status(summary) != "crashed":
+            return None
+        return {"error": CRASHED, "error_type": "", "traceback": ""}
+    if finished.status == "completed":
         return None
     reason = finished.error or summary.failure() or ""
     if not reason and finished.signal:

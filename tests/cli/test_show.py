@@ -8,7 +8,7 @@ from runar.store import Store
 from .helpers import invoke, invoke_main, write_run
 
 SHOW_KEYS = {
-    "id", "short_id", "name", "status", "created", "ended", "duration_s", "exit_code",
+    "id", "short_id", "name", "status", "project", "created", "ended", "duration_s", "exit_code",
     "signal", "error", "error_type", "traceback", "command", "argv", "arguments", "source",
     "rerun_of", "reproducibility",
     "cwd", "host", "user", "pid", "python",

@@ -11,6 +11,7 @@ import typer
 from runar.cli import render
 from runar.cli.access import current_store, existing_views
 from runar.ids import short
+from runar.projects import store_project
 from runar.views.anomaly_watch import anomalies_of, to_record
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def show_record(store: Store, summary: RunSummary, status: str) -> dict[str, Any
         "short_id": short(summary.run_id),
         "name": summary.display_name,
         "status": status,
+        "project": summary.project or store_project(store.root),
         "created": render.iso(summary.created_ts),
         "ended": render.iso(summary.ended_ts),
         "duration_s": render.run_seconds(summary, status),
@@ -163,6 +165,8 @@ def _print_error(out: Console, rec: dict[str, Any]) -> None:
 def _print_provenance(out: Console, rec: dict[str, Any], created_ns: int) -> None:
     _section(out, "Run")
     _field(out, "created", f"{render.clock(created_ns)} ({render.ago(created_ns)})")
+    if rec.get("project"):
+        _field(out, "project", render.escape(rec["project"]))
     if rec["command"]:
         _field(out, "command", render.escape(shlex.join(rec["command"])))
     if rec["arguments"]["args"]:

@@ -288,7 +288,7 @@ def test_another_recorded_python_is_found_and_used(store, repo):
 
 
 def test_the_missing_pin_is_read_from_uv_and_pip_errors():
-    from runar.runner.recorded_env import _mentioned
+    from runar.runner.env_install import mentioned
 
     pins = ["pip", "six", "foo-bar"]
     uv = (
@@ -299,10 +299,10 @@ def test_the_missing_pin_is_read_from_uv_and_pip_errors():
         "ERROR: Could not find a version that satisfies the requirement Foo_Bar==1.0 (from "
         "versions: none)\nERROR: No matching distribution found for Foo_Bar==1.0\nrun pip"
     )
-    assert _mentioned(uv, pins) == "foo-bar"
-    assert _mentioned(pip, pins) == "foo-bar"
-    assert _mentioned("Because there is no version of six==0.1 and you…", pins) == "six"
-    assert _mentioned("something else entirely", pins) is None
+    assert mentioned(uv, pins) == "foo-bar"
+    assert mentioned(pip, pins) == "foo-bar"
+    assert mentioned("Because there is no version of six==0.1 and you…", pins) == "six"
+    assert mentioned("something else entirely", pins) is None
 
 
 def test_the_cache_key_is_the_python_and_the_sorted_pins():

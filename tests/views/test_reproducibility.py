@@ -19,15 +19,13 @@ from runar.journal import JournalWriter
 from runar.projector import rebuild
 from runar.store import Store
 from runar.views import open_views
-from runar.views.reproducibility import (
+from runar.views.reproducibility import pair_for, report_for, show_field
+from runar.views.rerun_score import (
     PENALTY_BEYOND,
     PENALTY_CODE,
     PENALTY_NOISE,
     PENALTY_PACKAGE,
     is_timing,
-    pair_for,
-    report_for,
-    show_field,
 )
 
 GIT = GitState(commit="a" * 40, branch="main", dirty=True, snapshot="b" * 40)

@@ -31,13 +31,24 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
-from runar.errors import RunarError
 from runar.events import RunStarted
 from runar.ids import short
 from runar.redact import REDACTED
 from runar.runner import provenance
+from runar.runner.env_install import (
+    PROBE_TIMEOUT_S,
+    EnvPlan,
+    EnvUnavailable,
+    Installer,
+    VenvBuilder,
+    last_line,
+    normal_name,
+    probe_version,
+    site_packages,
+    uv_path,
+)
 from runar.store import Store
 
 ENVS_DIRNAME: Final = "envs"
@@ -56,32 +67,6 @@ DETERMINISM_VARS: Final = (
     "OMP_NUM_THREADS",
     "MKL_NUM_THREADS",
 )
-INSTALL_TIMEOUT_S: Final = 1800.0
-PROBE_TIMEOUT_S: Final = 30.0
-
-Installer = Literal["uv", "pip"]
-
-
-class EnvUnavailable(RunarError):
-    """The recorded environment cannot be rebuilt here; the message says what is missing."""
-
-
-@dataclass(frozen=True)
-class EnvPlan:
-    """What the rerun's environment holds and where it is cached."""
-
-    run_id: str
-    python: str  # the recorded major.minor
-    interpreter: str  # the base interpreter it is built from
-    pins: dict[str, str]  # installed from the index
-    linked: dict[str, str]  # recorded pins taken from elsewhere: runar, the project
-    project_path: str | None  # the checkout folder put first on PYTHONPATH
-    installer: Installer
-    folder: Path
-
-    @property
-    def python_path(self) -> Path:
-        return self.folder / "bin" / "python"
 
 
 @dataclass(frozen=True)
@@ -103,35 +88,10 @@ def major_minor(version: str) -> str:
     return ".".join(parts[:2]) if len(parts) >= 2 and all(p.isdigit() for p in parts[:2]) else ""
 
 
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def env_key(python: str, pins: Mapping[str, str]) -> str:
     """The cache folder's name: the interpreter's major.minor and the sorted pins."""
-    text = "\n".join([python, *sorted(f"{_normal(n)}=={v}" for n, v in pins.items())])
+    text = "\n".join([python, *sorted(f"{normal_name(n)}=={v}" for n, v in pins.items())])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _probe_version(executable: str) -> str | None:
-    """The full version of an interpreter, or None when it does not run (a pyenv shim)."""
-    try:
-        done = subprocess.run(
-            [executable, "-c", "import platform; print(platform.python_version())"],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
-def uv_path() -> str | None:
-    """uv on PATH, or beside this interpreter (installed in the current venv)."""
-    beside = Path(sys.executable).parent / "uv"
-    return shutil.which("uv") or (str(beside) if os.access(beside, os.X_OK) else None)
 
 
 def _candidates(python: str) -> Iterator[str]:
@@ -167,7 +127,7 @@ def find_interpreter(run_id: str, recorded: str) -> str:
     if major_minor(provenance.python_version()) == python:
         return sys.executable  # this one: no probe
     for executable in _candidates(python):
-        if major_minor(_probe_version(executable) or "") == python:
+        if major_minor(probe_version(executable) or "") == python:
             return executable
     raise EnvUnavailable(
         f"run {short(run_id)} ran on Python {recorded} and no Python {python} is on this "
@@ -186,12 +146,12 @@ def _project_name(folder: Path) -> str | None:
     except (OSError, ValueError):
         return None
     found = _PROJECT_NAME.search(text)
-    return _normal(found.group(1)) if found else None
+    return normal_name(found.group(1)) if found else None
 
 
 def _project(checkout: Path, cwd: Path, pins: Mapping[str, str]) -> tuple[str, str] | None:
     """(pin name, import folder) of the checked-out project when a recorded pin is it."""
-    normal = {_normal(n): n for n in pins}
+    normal = {normal_name(n): n for n in pins}
     folder = cwd
     while True:
         name = _project_name(folder)
@@ -215,13 +175,13 @@ def plan_env(store: Store, started: RunStarted, run_id: str, checkout: Path, cwd
     pins = dict(started.packages)
     linked: dict[str, str] = {}
     for name in list(pins):
-        if _normal(name) == SELF:
+        if normal_name(name) == SELF:
             linked[name] = pins.pop(name)
     project = _project(checkout, cwd, pins)
     if project is not None:
         linked[project[0]] = pins.pop(project[0])
     uv = uv_path()
-    heavy = sorted(n for n in pins if _normal(n) in HEAVY_PINS)
+    heavy = sorted(n for n in pins if normal_name(n) in HEAVY_PINS)
     installer: Installer = "uv" if uv is not None and not heavy else "pip"
     folder = store.root / "cache" / ENVS_DIRNAME / env_key(python, pins)
     return EnvPlan(
@@ -236,106 +196,6 @@ def plan_env(store: Store, started: RunStarted, run_id: str, checkout: Path, cwd
     )
 
 
-# how pip and uv name the requirement they could not satisfy
-_NAMED_IN_ERROR: Final = (
-    re.compile(r"No matching distribution found for ([\w.\-]+)"),
-    re.compile(r"satisfies the requirement ([\w.\-]+)"),
-    re.compile(r"Because (?:there is no version of )?([\w.\-]+?)(?:==\S+)? "),
-)
-
-
-def _mentioned(text: str, names: list[str]) -> str | None:
-    """The pin an installer's error names: its own wording first, else the first mention."""
-    normal = {_normal(n): n for n in names}
-    for pattern in _NAMED_IN_ERROR:
-        for found in pattern.finditer(text):
-            name = normal.get(_normal(found.group(1)))
-            if name is not None:
-                return name
-    best: tuple[int, str] | None = None
-    for name in names:
-        spelled = r"[-_.]".join(re.escape(p) for p in re.split(r"[-_.]+", name))
-        hit = re.search(rf"(?<![\w.-]){spelled}(?![\w-])", text, re.IGNORECASE)
-        if hit and (best is None or hit.start() < best[0]):
-            best = (hit.start(), name)
-    return best[1] if best else None
-
-
-class _Builder:
-    """Creates the venv and installs pins with one installer, reporting as it goes."""
-
-    def __init__(self, plan: EnvPlan, say: Callable[[str], None]) -> None:
-        self.plan = plan
-        self.say = say
-        self.uv = uv_path()
-
-    def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-        env.pop("VIRTUAL_ENV", None)
-        try:
-            return subprocess.run(
-                args,
-                capture_output=True,
-                text=True,
-                timeout=INSTALL_TIMEOUT_S,
-                check=False,
-                env=env,
-                stdin=subprocess.DEVNULL,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise EnvUnavailable(f"could not run {args[0]}: {exc}") from exc
-
-    def create(self) -> None:
-        plan = self.plan
-        if self.uv is not None:
-            seed = ["--seed"] if plan.installer == "pip" else []
-            args = [self.uv, "venv", "-q", *seed, "--python", plan.interpreter, str(plan.folder)]
-        else:
-            args = [plan.interpreter, "-m", "venv", str(plan.folder)]
-        done = self._run(args)
-        if done.returncode != 0:
-            raise EnvUnavailable(
-                f"could not create a Python {plan.python} environment in {plan.folder}: "
-                f"{_last_line(done.stderr)}"
-            )
-
-    def install(self, pins: dict[str, str], dry_run: bool) -> subprocess.CompletedProcess[str]:
-        requirements = self.plan.folder.with_name(self.plan.folder.name + ".requirements.txt")
-        requirements.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
-        python = str(self.plan.python_path)
-        if self.plan.installer == "uv" and self.uv is not None:
-            args = [self.uv, "pip", "install", "--python", python, "--no-deps"]
-        else:
-            args = [python, "-m", "pip", "install", "-q", "--no-deps", "--no-input"]
-        try:
-            return self._run([*args, *(["--dry-run"] if dry_run else []), "-r", str(requirements)])
-        finally:
-            requirements.unlink(missing_ok=True)
-
-    def unavailable(self) -> list[str]:
-        """Pins the index cannot give, found one failed dry run at a time."""
-        pins = dict(self.plan.pins)
-        missing: list[str] = []
-        while pins:
-            done = self.install(pins, dry_run=True)
-            if done.returncode == 0:
-                break
-            name = _mentioned(done.stderr + done.stdout, sorted(pins))
-            if name is None:
-                raise EnvUnavailable(
-                    f"{self.plan.installer} could not install run {short(self.plan.run_id)}'s "
-                    f"packages: {_last_line(done.stderr or done.stdout)}"
-                )
-            missing.append(name)
-            del pins[name]
-        return sorted(missing)
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
-
-
 def _missing_error(plan: EnvPlan, missing: list[str]) -> EnvUnavailable:
     named = ", ".join(f"{n}=={plan.pins.get(n, '?')}" for n in missing)
     return EnvUnavailable(
@@ -343,17 +203,6 @@ def _missing_error(plan: EnvPlan, missing: list[str]) -> EnvUnavailable:
         "index (local builds, editable installs or another platform's wheels); rerun with "
         "--allow-missing to go on without them, or with --env current"
     )
-
-
-def _site_packages(python: Path) -> str:
-    done = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        timeout=PROBE_TIMEOUT_S,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 def _link_runar(folder: Path, site: str) -> None:
@@ -373,8 +222,8 @@ def _link_runar(folder: Path, site: str) -> None:
     (Path(site) / PTH_NAME).write_text(f"{link_dir}\n")
 
 
-def _build(plan: EnvPlan, allow_missing: bool, say: Callable[[str], None]) -> dict[str, object]:
-    builder = _Builder(plan, say)
+def _build(plan: EnvPlan, allow_missing: bool) -> dict[str, object]:
+    builder = VenvBuilder(plan)
     shutil.rmtree(plan.folder, ignore_errors=True)  # a half-built env: no marker, start over
     plan.folder.mkdir(parents=True)
     try:
@@ -388,10 +237,10 @@ def _build(plan: EnvPlan, allow_missing: bool, say: Callable[[str], None]) -> di
             if done.returncode != 0:
                 raise EnvUnavailable(
                     f"{plan.installer} could not install run {short(plan.run_id)}'s packages: "
-                    f"{_last_line(done.stderr or done.stdout)}"
+                    f"{last_line(done.stderr or done.stdout)}"
                 )
-        version = _probe_version(str(plan.python_path)) or ""
-        site = _site_packages(plan.python_path)
+        version = probe_version(str(plan.python_path)) or ""
+        site = site_packages(plan.python_path)
     except BaseException:
         shutil.rmtree(plan.folder, ignore_errors=True)
         raise
@@ -440,17 +289,17 @@ def ensure_env(
             marker = None  # the env was damaged since (its interpreter is gone): build again
         reused = marker is not None
         if marker is None:
-            heavy = sorted(n for n in plan.pins if _normal(n) in HEAVY_PINS)
+            heavy = sorted(n for n in plan.pins if normal_name(n) in HEAVY_PINS)
             why = f" ({', '.join(heavy)} pinned: pip finds local wheels, uv would download)"
             say(
                 f"runar: building a Python {plan.python} environment with {len(plan.pins)} "
                 f"package(s) using {plan.installer}{why if heavy else ''} in {plan.folder}"
             )
-            marker = _build(plan, allow_missing, say)
-            if SELF in {_normal(n) for n in plan.linked}:
+            marker = _build(plan, allow_missing)
+            if SELF in {normal_name(n) for n in plan.linked}:
                 _link_runar(plan.folder, str(marker["site_packages"]))
             _write_marker(plan.folder, marker)  # last: only a complete env has one
-        elif SELF in {_normal(n) for n in plan.linked}:
+        elif SELF in {normal_name(n) for n in plan.linked}:
             _link_runar(plan.folder, str(marker["site_packages"]))
     missing = [str(n) for n in marker.get("missing") or []]  # type: ignore[union-attr]
     if missing and not allow_missing:
@@ -462,7 +311,7 @@ def ensure_env(
     own = provenance.installed_packages()
     for name, version in plan.linked.items():
         # runar is today's (what the rerun really runs); the project is the checked-out code
-        packages[name] = own.get(SELF, version) if _normal(name) == SELF else version
+        packages[name] = own.get(SELF, version) if normal_name(name) == SELF else version
     variables = {"VIRTUAL_ENV": str(plan.folder)}
     bin_dir = str(plan.folder / "bin")
     variables["PATH"] = os.pathsep.join([bin_dir, *filter(None, [os.environ.get("PATH")])])

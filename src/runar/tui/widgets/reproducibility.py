@@ -10,7 +10,8 @@ from rich.text import Text
 
 from runar.ids import short
 from runar.tui.catalog import RunEntry
-from runar.views.reproducibility import assess, family
+from runar.views.reproducibility import family
+from runar.views.rerun_score import assess
 
 REASONS_SHOWN = 8
 

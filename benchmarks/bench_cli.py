@@ -50,6 +50,11 @@ def run() -> list[Result]:
     cases = [
         ("runar ls, 10,000 runs", ["-m", "runar", "ls"], TARGET_S),
         ("runar ls --json, 10,000 runs", ["-m", "runar", "ls", "--json"], TARGET_S),
+        (
+            "runar ls --group-by config.lr, 10,000 runs",
+            ["-m", "runar", "ls", "--group-by", "config.lr", "--columns", "metrics.loss"],
+            None,
+        ),
         ("runar show <id>, 10,000 runs", ["-m", "runar", "show", store.run_ids()[0]], None),
         ("runar --help (typer + rich)", ["-m", "runar", "--help"], None),
         ("import typer (context)", ["-c", "import typer"], None),

@@ -93,18 +93,92 @@ def _suggest(frame: pl.DataFrame, name: str) -> str:
     return f"try one of: {shown}{more}"
 
 
-def default_columns(frame: pl.DataFrame, config_keys: list[str], keys: list[str]) -> list[str]:
+def keep_runs(
+    frame: pl.DataFrame,
+    status: str | None = None,
+    tag: str | None = None,
+    name: str | None = None,
+    project: str | None = None,
+) -> pl.DataFrame:
+    """The runs `runar ls --status/--tag/--name/-p` keeps, as views.runs() picks them."""
+    import polars as pl
+
+    conditions: list[pl.Expr] = []
+    if project is not None:
+        conditions.append(pl.col("project") == project)
+    if status is not None:
+        conditions.append(pl.col("status") == status)
+    if tag is not None:
+        conditions.append(pl.col("tags").cast(pl.List(pl.String)).list.contains(tag))
+    if name is not None:
+        needle = name.lower()
+        named = pl.col("name").cast(pl.String).str.to_lowercase().str.contains(needle, literal=True)
+        conditions.append(named.fill_null(False) | pl.col("run_id").str.starts_with(needle))
+    if not conditions or frame.height == 0:
+        return frame
+    return frame.filter(pl.all_horizontal(conditions))
+
+
+def default_columns(frame: pl.DataFrame) -> list[str]:
     """What the plain table shows: id, name, status, differing config, key metrics, times, tags."""
+    from runar.cli.listing import MAX_CONFIG_COLUMNS
+    from runar.display import MAX_KEY_METRICS
+
+    def ranked(columns: list[str], limit: int) -> list[str]:
+        present = {c: frame.height - frame[c].null_count() for c in columns}
+        return sorted((c for c in columns if present[c]), key=lambda c: (-present[c], c))[:limit]
+
+    config = [c for c in frame.columns if c.startswith("config.")]
+    differing = [c for c in config if frame.height > 1 and frame[c].n_unique() > 1]
+    metrics = metric_keys(frame)
+    keys = ranked(list(metrics.values()), MAX_KEY_METRICS)
+    by_column = {column: key for key, column in metrics.items()}
     return [
         "id",
         "name",
         "status",
-        *(f"config.{k}" for k in config_keys if f"config.{k}" in frame.columns),
-        *(f"{METRICS_PREFIX}{k}" for k in keys),
+        *ranked(differing, MAX_CONFIG_COLUMNS),
+        *(f"{METRICS_PREFIX}{by_column[c]}" for c in keys),
         "duration_s",
         "created",
         "tags",
     ]
+
+
+def show(
+    frame: pl.DataFrame,
+    columns: str | None,
+    group_by: str | None,
+    limit: int | None,
+    output: str,
+    now_ns: int,
+) -> None:
+    """Print the listed runs' chosen columns, maybe grouped, as a table, JSON or CSV.
+
+    Args:
+        frame: frames.runs() already cut to the listed runs, in their order.
+        limit: runs shown, or group rows when grouping (None: all).
+        output: ``table``, ``json`` or ``csv``.
+    """
+    by = [b.strip() for b in group_by.split(",") if b.strip()] if group_by is not None else []
+    if not by and limit is not None:
+        frame = frame.head(limit)
+    names = columns.split(",") if columns is not None else default_columns(frame)
+    shown = select(frame, resolve(frame, [*by, *(n for n in names if n.strip() not in by)]))
+    if by:
+        shown = group(shown, by)
+        if limit is not None:
+            shown = shown.head(limit)
+    if output == "json":
+        render.print_json(records(shown))
+    elif output == "csv":
+        write_csv(shown)
+    elif shown.height == 0:
+        print("no runs match these filters", file=sys.stderr)
+    elif by:
+        print_groups(shown, by)
+    else:
+        print_shown(shown, now_ns)
 
 
 def select(frame: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:

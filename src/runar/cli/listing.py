@@ -233,6 +233,11 @@ def show_runs(
 
             frame = frames.runs(store=store, where=where, sort=sort)
             order = frame["run_id"].to_list()
+            if not anomalous:  # the frame holds all it shows: no summary is read twice
+                _show_frame(store, frame, status, tag, name, project, all_projects, where, limit,
+                            columns, group_by, "json" if as_json else "csv" if as_csv else "table",
+                            now_ns)  # fmt: skip
+                return
         elif where or sort:
             order = _query_order(store, where, sort)
         with open_views(store, catch_up=order is None) as views:
@@ -264,7 +269,8 @@ def show_runs(
     if scope.hint:
         print(scope.hint, file=sys.stderr)
     if shaped:
-        _show_shaped(frame, found, records, columns, group_by, limit, as_json, as_csv, now_ns)
+        output = "json" if as_json else "csv" if as_csv else "table"
+        _show_shaped(frame, found, columns, group_by, limit, output, now_ns)
         return
     if as_json:
         render.print_json(records)
@@ -280,18 +286,43 @@ def show_runs(
         print(f"showing the newest {limit} of {total} runs; --limit 0 shows all", file=sys.stderr)
 
 
+def _show_frame(
+    store: Store,
+    frame: pl.DataFrame,
+    status: str | None,
+    tag: str | None,
+    name: str | None,
+    project: str | None,
+    all_projects: bool,
+    where: str | None,
+    limit: int | None,
+    columns: str | None,
+    group_by: str | None,
+    output: str,
+    now_ns: int,
+) -> None:
+    """--columns, --group-by, --csv: frames.runs() filtered as views.runs() would, then shaped."""
+    from runar.cli import columns as shape
+    from runar.views import open_views
+
+    with open_views(store, catch_up=False) as views:
+        scope = project_scope(store, views, project, all_projects, where)
+    if scope.hint:
+        print(scope.hint, file=sys.stderr)
+    kept = shape.keep_runs(frame, status=status, tag=tag, name=name, project=scope.project)
+    shape.show(kept, columns, group_by, limit, output, now_ns)
+
+
 def _show_shaped(
     frame: pl.DataFrame | None,
     found: list[RunSummary],
-    records: list[dict[str, Any]],
     columns: str | None,
     group_by: str | None,
     limit: int | None,
-    as_json: bool,
-    as_csv: bool,
+    output: str,
     now_ns: int,
 ) -> None:
-    """--columns, --group-by, --csv: the chosen columns of the listed runs, maybe grouped."""
+    """The shaped output of runs chosen by summary (--anomalous): their rows of the frame."""
     import polars as pl
 
     from runar.cli import columns as shape
@@ -299,29 +330,7 @@ def _show_shaped(
     if frame is None:
         frame = pl.DataFrame(schema={"run_id": pl.String})
     frame = frame.filter(pl.col("run_id").is_in([s.run_id for s in found]))
-    if columns is not None:
-        names = columns.split(",")
-    else:
-        config_keys = differing_config([r["config"] for r in records]) if len(records) > 1 else []
-        keys = render.key_metrics(r["metrics"] for r in records)
-        names = shape.default_columns(frame, config_keys, keys)
-    by = [b.strip() for b in group_by.split(",") if b.strip()] if group_by is not None else []
-    chosen = shape.resolve(frame, [*by, *(n for n in names if n.strip() not in by)])
-    shown = shape.select(frame, chosen)
-    if by:
-        shown = shape.group(shown, by)
-        if limit is not None:
-            shown = shown.head(limit)
-    if as_json:
-        render.print_json(shape.records(shown))
-    elif as_csv:
-        shape.write_csv(shown)
-    elif shown.height == 0:
-        print("no runs match these filters", file=sys.stderr)
-    elif by:
-        shape.print_groups(shown, by)
-    else:
-        shape.print_shown(shown, now_ns)
+    shape.show(frame, columns, group_by, limit, output, now_ns)
 
 
 def show_projects(as_json: bool = False) -> None:

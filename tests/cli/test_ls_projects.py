@@ -113,3 +113,25 @@ def test_a_query_that_names_projects_replaces_the_default(
     assert names == {"n0", "n1", "v1"}
     assert "showing project" not in err
     assert listed(cli, "--where", "name:n")[0] == set()  # other queries stay in vision
+
+
+def test_moves_survive_reindex_and_the_later_one_wins_after_sync(
+    store: Store, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runar.journal.sync import sync
+    from runar.projector import rebuild
+    from runar.views import open_views
+
+    run_id = write_run(store, name="r")
+    other = Store(tmp_path / "other" / ".runar").create()
+    sync(store.root, other.root)
+    now = time.time_ns()
+    edits.move_runs(store, {run_id: now}, "first")
+    edits.move_runs(other, {run_id: now + 5 * S}, "later")  # stamped after: the later move
+    rebuild(store)
+    sync(store.root, other.root)
+    sync(other.root, store.root)
+    for each in (store, other):
+        with open_views(each) as views:
+            assert views.get(run_id).project == "later"
+            assert views.projects() == {"later": 1}

@@ -46,16 +46,18 @@ def _badge(status: str) -> str:
     return f'<span class="badge {escape(status)}">{escape(status)}</span>'
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    """Rows of already-escaped HTML cells."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+def _table(header: list[str] | None, rows: list[list[str]]) -> str:
+    """Rows of already-escaped HTML cells, under a header unless there is none."""
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    if header is None:
+        return f"<table><tbody>{body}</tbody></table>"
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _pairs(rows: list[list[str]]) -> str:
     cells = [[f'<span class="muted">{escape(k)}</span>', escape(v)] for k, v in rows]
-    return _table(["", ""], cells)
+    return _table(None, cells)
 
 
 def _charts(report: Report, charts: list[dict[str, Any]], omitted: int) -> str:
@@ -93,7 +95,7 @@ def _run_header(d: dict[str, Any]) -> list[str]:
     if d["tags"]:
         rows.append(["tags", escape(", ".join(d["tags"]))])
     if rows:
-        out.append(_table(["", ""], [[f'<span class="muted">{k}</span>', v] for k, v in rows]))
+        out.append(_table(None, [[f'<span class="muted">{k}</span>', v] for k, v in rows]))
     failure = d.get("failure")
     if failure:
         trace = f"<pre>{escape(failure['traceback'])}</pre>" if failure["traceback"] else ""

@@ -10,7 +10,7 @@ from runar.store import Store
 from runar.views import open_views
 from runar.views.liveness import effective_status
 from runar.views.query import Needs, needs_of
-from runar.views.query_frame import query_frame, select_runs
+from runar.views.query_frame import QueryFrames, query_frame, select_runs
 from runar.views.query_syntax import parse, parse_sort
 
 from .helpers import write_run
@@ -120,3 +120,25 @@ def test_a_running_run_lasts_until_now(store: Store) -> None:
 def test_an_empty_store_selects_nothing(store: Store) -> None:
     assert select_runs([], "config.lr < 1 and best(metrics.loss) < 1", sort="-metrics.acc") == []
     assert RunStarted  # the helper writes RunStarted itself
+
+
+def test_query_frames_build_once_per_change_and_family(store: Store) -> None:
+    ids = _store(store)
+    runs = _runs(store)
+    built: list[int] = []
+
+    def counted() -> list[tuple[object, str]]:
+        built.append(1)
+        return runs
+
+    frames = QueryFrames()
+    assert frames.select(counted, "lr<1") == [ids["fast"]]
+    assert frames.select(counted, "acc > 0.55") == [ids["fast"]]  # config and metrics: kept
+    assert len(built) == 1
+    assert frames.select(counted, "best(metrics.acc) > 0.8") == [ids["fast"]]  # a new family
+    both = frames.select(counted, "summary.test_acc > 0 or min(metrics.acc) < 1")
+    assert both == [ids["odd"], ids["fast"]]  # newest first, as given
+    assert len(built) == 3
+    frames.invalidate()
+    assert frames.select(counted, "status:failed") == [ids["odd"]]
+    assert len(built) == 4

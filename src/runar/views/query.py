@@ -68,6 +68,10 @@ class Needs:
     def __or__(self, other: Needs) -> Needs:
         return Needs(*(a or b for a, b in zip(self._flags(), other._flags(), strict=True)))
 
+    def covers(self, other: Needs) -> bool:
+        """True when every family ``other`` needs is here too."""
+        return all(a or not b for a, b in zip(self._flags(), other._flags(), strict=True))
+
     def _flags(self) -> tuple[bool, ...]:
         return (self.config, self.metrics, self.extrema, self.summary, self.git)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from runar.views.liveness import run_seconds
@@ -179,3 +179,33 @@ def select_ids(
         if key is not None:
             lazy = lazy.sort(key, descending=descending, nulls_last=True, maintain_order=True)
     return lazy.select("id").collect()["id"].to_list()
+
+
+class QueryFrames:
+    """One query frame reused across queries over the same runs (a filter box as you type).
+
+    Rebuilt when ``invalidate()`` says the runs changed, or when a query names a column
+    family the frame lacks; config and metric columns are always built, as most queries
+    name them.
+    """
+
+    def __init__(self) -> None:
+        self.frame: pl.DataFrame | None = None
+        self.needs = Needs()
+
+    def invalidate(self) -> None:
+        self.frame = None
+
+    def select(
+        self,
+        runs: Callable[[], Sequence[tuple[RunSummary, str]]],
+        where: str,
+        now_ns: int | None = None,
+        default_project: str | None = None,
+    ) -> list[str]:
+        """Ids of the runs ``where`` keeps, in the order ``runs()`` gives them."""
+        needs = needs_of(parse(where)) | Needs(config=True, metrics=True)
+        if self.frame is None or not self.needs.covers(needs):
+            self.needs = needs | (self.needs if self.frame is not None else Needs())
+            self.frame = query_frame(runs(), self.needs, now_ns, default_project)
+        return select_ids(self.frame, where, None, now_ns)

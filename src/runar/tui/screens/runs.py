@@ -22,6 +22,7 @@ from runar.tui.screens.confirm import ConfirmScreen
 from runar.tui.screens.prompt import PromptScreen
 from runar.tui.widgets.filter_bar import FilterBar
 from runar.tui.widgets.run_table import FIXED_COLUMNS, TRAILING_COLUMNS, RunTable, sort_value
+from runar.views.query_frame import QueryFrames
 
 if TYPE_CHECKING:
     from runar.tui.app import RunarApp
@@ -63,6 +64,7 @@ class RunsScreen(Screen[None]):
         self.query_text = ""
         self.kept: set[str] | None = None  # ids the filter keeps; None: no filter
         self.query_error: str | None = None
+        self.query_frames = QueryFrames()  # the filter's frame, kept while the runs are the same
         self.selected: set[str] = set()
         self.sort_column: str | None = None
         self.sort_reverse = False
@@ -96,6 +98,7 @@ class RunsScreen(Screen[None]):
             app = self.runar
             counts = edits.project_counts(app.entries.values(), app.store)
             self.project, self.project_chosen = edits.initial_project(counts, app.store), True
+        self.query_frames.invalidate()
         self.apply_filter()
         self.refresh_rows()
         if self.runar.exit_after_first_paint:
@@ -103,6 +106,7 @@ class RunsScreen(Screen[None]):
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         self.selected -= set(message.removed)
+        self.query_frames.invalidate()
         self.apply_filter()
         self.refresh_rows()
 
@@ -270,14 +274,12 @@ class RunsScreen(Screen[None]):
             bar.remove_class("-invalid")
             return
         from runar.projects import store_project
-        from runar.views.query_frame import select_runs
 
         app = self.runar
-        runs = [(e.summary, e.status) for e in app.ordered()]
         try:
-            ids = select_runs(
-                runs,
-                where=self.query_text,
+            ids = self.query_frames.select(
+                lambda: [(e.summary, e.status) for e in app.ordered()],
+                self.query_text,
                 now_ns=int(app.clock() * 1e9),
                 default_project=store_project(app.store.root),
             )

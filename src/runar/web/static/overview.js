@@ -42,6 +42,11 @@ function MetricsTable({ metrics }) {
   </tbody></table>`;
 }
 
+/** '200' or '512–640': the steps an anomaly covers. */
+function anomalySteps(a) {
+  return a.last_step == null || a.last_step === a.first_step ? `${a.first_step}` : `${a.first_step}–${a.last_step}`;
+}
+
 export function Overview({ record: r }) {
   const command = Array.isArray(r.command) ? r.command.join(" ") : r.command;
   const summary = Object.entries(r.summary || {});
@@ -53,6 +58,11 @@ export function Overview({ record: r }) {
     ${r.traceback && html`<${Card} title="Error" wide=${true}>
       <p class="run-error">${errorLine(r)}</p>
       <pre class="traceback">${r.traceback}</pre>
+    <//>`}
+    ${r.anomalies?.length > 0 && html`<${Card} title="Anomalies" wide=${true}>
+      <ul class="anomalies">${r.anomalies.map((a, i) => html`<li key=${i} class=${`anomaly ${a.level}`}>
+        <span class="muted">${a.rule}${a.first_step == null ? "" : ` · step ${anomalySteps(a)}`}</span> ${a.message}
+      </li>`)}</ul>
     <//>`}
     <${Card} title="Status">
       <${Fields} rows=${[

@@ -136,7 +136,7 @@ def init(
     if not _disabled(mode, settings):
         from runar.sdk.current import init as runar_init
 
-        recorder = runar_init(name, tags=tags or ())
+        recorder = runar_init(name, tags=tags or (), project=project)  # W&B's project is ours
         meta = {"project": project, "entity": entity, "group": group, "job_type": job_type}
         meta = _simple({**meta, "id": id, **kwargs})
         if meta:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import runar.frames as frames
-from runar.events import MetricsLogged
+from runar.events import ArtifactAttached, MetricsLogged
 from runar.ids import new_run_id
 from runar.journal import JournalWriter
 from runar.report import run_data, typeset
@@ -77,3 +77,18 @@ def test_a_crashed_run_says_it_never_ended(store: Store) -> None:
     assert run_data.CRASHED in pypdf.PdfReader(io.BytesIO(typeset.pdf(report, "run"))).pages[
         0
     ].extract_text().replace("\n", " ")
+
+
+def test_a_file_that_only_claims_to_be_an_image_is_listed_not_embedded(store: Store) -> None:
+    run_id = write_run(store, "odd-artifact", {}, {"loss": [1.0, 0.5]})
+    folder = store.artifacts_dir(run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "plot.png").write_bytes(b"not a png at all")
+    writer = JournalWriter(store.run_dir(run_id), run_id, role="sdk")
+    writer.append(ArtifactAttached(name="plot", kind="file", size=16, sha256="0", path="plot.png"))
+    writer.close()
+    with open_views(store) as views:
+        summary = views.get(run_id)
+    report = run_data.run_report(store, summary, frames.metrics(store=store))
+    assert [(a["name"], a["image"]) for a in report.data["artifacts"]] == [("plot", None)]
+    assert "plot" in pypdf.PdfReader(io.BytesIO(typeset.pdf(report, "run"))).pages[0].extract_text()

@@ -32,7 +32,14 @@ MAX_IMAGES: Final = 8
 MAX_IMAGE_BYTES: Final = 5_000_000
 MAX_CONFIG_VALUE: Final = 120  # characters of one config value in a table cell
 MAX_TRACEBACK_LINES: Final = 30
-IMAGE_SUFFIXES: Final = (".png", ".jpg", ".jpeg", ".gif", ".svg")
+IMAGE_MAGIC: Final = {  # what an embeddable file starts with; anything else is only listed
+    ".png": (b"\x89PNG",),
+    ".jpg": (b"\xff\xd8",),
+    ".jpeg": (b"\xff\xd8",),
+    ".gif": (b"GIF8",),
+    ".svg": (b"<?xml", b"<svg"),
+}
+CRASHED: Final = "its processes are gone and it never recorded an end (killed or out of memory?)"
 KEY_PACKAGES: Final = (
     "torch", "numpy", "jax", "tensorflow", "transformers", "lightning", "pytorch-lightning",
     "keras", "scikit-learn", "scipy", "pandas", "polars", "accelerate", "datasets",
@@ -201,6 +208,15 @@ def _draw(
     return charts
 
 
+def _image_bytes(path: Path, magic: tuple[bytes, ...]) -> bytes | None:
+    """The file's bytes when it looks like the image its suffix says; a bad one would stop typst."""
+    try:
+        content = path.read_bytes() if path.is_file() else b""
+    except OSError:
+        return None
+    return content if content.lstrip().startswith(magic) else None
+
+
 def _artifacts(store: Store, summary: RunSummary, report: Report) -> list[dict[str, Any]]:
     folder = store.artifacts_dir(summary.run_id)
     rows = []
@@ -214,22 +230,16 @@ def _artifacts(store: Store, summary: RunSummary, report: Report) -> list[dict[s
             "step": (step.name or step.step_id) if step else "",
             "image": None,
         }
-        path = folder / art.path
-        if (
-            embedded < MAX_IMAGES
-            and Path(art.path).suffix.lower() in IMAGE_SUFFIXES
-            and art.size <= MAX_IMAGE_BYTES
-            and path.is_file()
-        ):
-            name = f"image{embedded}{Path(art.path).suffix.lower()}"
-            report.files[name] = path.read_bytes()
-            row["image"] = name
-            embedded += 1
+        suffix = Path(art.path).suffix.lower()
+        if embedded < MAX_IMAGES and suffix in IMAGE_MAGIC and art.size <= MAX_IMAGE_BYTES:
+            content = _image_bytes(folder / art.path, IMAGE_MAGIC[suffix])
+            if content is not None:
+                name = f"image{embedded}{suffix}"
+                report.files[name] = content
+                row["image"] = name
+                embedded += 1
         rows.append(row)
     return rows
-
-
-CRASHED: Final = "its processes are gone and it never recorded an end (killed or out of memory?)"
 
 
 def _failure(summary: RunSummary) -> dict[str, str] | None:

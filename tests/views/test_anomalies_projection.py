@@ -230,3 +230,15 @@ def test_the_runner_says_it_within_a_second(store, tmp_path):
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_realistic_nanogpt_style_script_raises_no_alarm(store, tmp_path):
+    from tests.realistic.test_training_scripts import run_script
+
+    args = ["--max_iters=600", "--eval_interval=50", "--learning_rate=0.004"]
+    run_script(store, tmp_path / "work", "train_gpt.py", args, "gpt")
+    with open_views(store) as views:
+        summary = views.get("gpt")
+        assert {"loss", "train_loss", "val_loss"} <= set(summary.metrics)
+        assert summary.metrics["loss"].count == 601
+        assert views.anomalies(summary) == []

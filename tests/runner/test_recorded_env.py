@@ -333,3 +333,14 @@ def test_a_damaged_cached_env_is_built_again(store, repo):
     again = ensure_env(plan, started, allow_missing=False, say=lambda line: None)
     assert not again.reused and plan.python_path.exists()
     assert ensure_env(plan, started, allow_missing=False, say=lambda line: None).reused
+
+
+def test_a_rerun_in_the_current_env_names_the_changed_package(store, repo):
+    record(store, repo, ["train.py"], {"six": OLD_SIX})
+    done = run_runar(["rerun", "orig"], cwd=repo)  # --env current: this venv's newer six
+    assert done.returncode == 0, done.stderr
+    assert printed(done.stdout, "six") == version("six")
+    shown = run_runar(["show", "orig"], cwd=repo).stdout
+    section = shown[shown.index("Reproducibility") :]
+    assert f"six {OLD_SIX} → {version('six')}" in section
+    assert "/100" in section and "100/100" not in section

@@ -6,6 +6,9 @@ import sys
 import time
 from typing import Any
 
+from typer.testing import CliRunner
+
+from runar.cli import main
 from runar.events import (
     ConfigSet,
     MetricsLogged,
@@ -60,3 +63,16 @@ def write_run(
     w.append(RunFinished(status=status, exit_code=code, error=error, ts=next(tick)))  # type: ignore[arg-type]
     w.close()
     return run_id
+
+
+def run_main(*args: str) -> tuple[int, str, str]:
+    """Through main(), the error boundary: exit code, stdout, stderr."""
+    with CliRunner().isolation() as (out, err, _):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return code, out.getvalue().decode(), err.getvalue().decode()

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from runar.cli import main
 from runar.store import Store
 
-
-def run_main(*args: str) -> tuple[int, str, str]:
-    """Through main(), the error boundary: exit code, stdout, stderr."""
-    with CliRunner().isolation() as (out, err, _):
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        return code, out.getvalue().decode(), err.getvalue().decode()
+from .helpers import run_main
 
 
 def test_latex_is_the_default_on_stdout(seeded: Store) -> None:

@@ -15,7 +15,7 @@ from runar.report import run_data, typeset
 from runar.store import Store
 from runar.views import open_views
 
-from .test_cli_table import run_main
+from .helpers import run_main
 
 pypdf = pytest.importorskip("pypdf")
 Image = pytest.importorskip("PIL.Image")

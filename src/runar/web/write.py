@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -300,7 +299,8 @@ class WriteApi:
         writer = self.writers.get(call.token.name, call.run_id)
         for event in events:
             writer.append(event)
-            facts.fold(event)
+            if type(event) is not MetricsLogged:  # the facts are about steps and the run
+                facts.fold(event)
         if _durable(call.request):
             await asyncio.to_thread(writer.flush, True)
         else:
@@ -364,9 +364,6 @@ class WriteApi:
         steps = {p.workflow_step for p in points if p.workflow_step is not None}
         for step_id in steps:
             await self.known_step(call.run_id or "", facts, step_id, "workflow_step")
-        for number, point in enumerate(points):
-            if not all(map(math.isfinite, point.values.values())):  # JSON cannot, a huge number can
-                raise BadRequest(422, "a metric value is out of range", f"[{number}].values")
         events: list[AnyEvent] = []
         for p in points:
             event = MetricsLogged(values=p.values, step=p.step, workflow_step=p.workflow_step)

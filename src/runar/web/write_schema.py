@@ -28,13 +28,11 @@ MAX_STEP: Final = 2**63 - 1
 MAX_TS: Final = 2**63 - 1
 IDEMPOTENCY_KEY_CHARS: Final = 200
 
-Key = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=MAX_KEY_CHARS, pattern=r"^[^\x00-\x1f]+$")
-]
+PLAIN: Final = r"^[^\x00-\x1f]+$"  # no control character
+# metric keys are checked for control characters once per batch (_check_keys), not per point
+Key = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_KEY_CHARS)]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
-Name = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=MAX_NAME_CHARS, pattern=r"^[^\x00-\x1f]+$")
-]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME_CHARS, pattern=PLAIN)]
 StepId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Step = Annotated[int, msgspec.Meta(ge=0, le=MAX_STEP)]
 Ts = Annotated[int, msgspec.Meta(ge=0, le=MAX_TS)]
@@ -107,6 +105,7 @@ class BadRequest(Exception):
 
 _FIELD: Final = re.compile(r" - at `\$\.?([^`]*)`$")
 _UNKNOWN: Final = re.compile(r"unknown field `([^`]*)`")
+_CONTROL: Final = re.compile(r"[\x00-\x1f]")
 _KEY_IN: Final = re.compile(r" - at `key` in `\$\.?([^`]*)`$")
 
 
@@ -141,7 +140,6 @@ def decode(body: bytes, shape: type[Any], *, empty_ok: bool = False) -> Any:
 
 
 _points: Final = msgspec.json.Decoder(Point | list[Point])
-_list_of_points: Final = msgspec.json.Decoder(list[Point])
 _point: Final = msgspec.json.Decoder(Point)
 
 
@@ -169,18 +167,19 @@ def decode_points(body: bytes, ndjson: bool) -> list[Point]:
     if not body.strip():
         raise BadRequest(400, 'the body is empty; send {"step": 0, "values": {"loss": 0.5}}')
     if ndjson:
-        lines = [line for line in body.split(b"\n") if line.strip()]
-        _check_batch(len(lines))
-        try:  # one decode of the whole batch; per line only to name the culprit
-            points = _list_of_points.decode(b"[" + b",".join(lines) + b"]")
+        try:  # one decode of the whole batch; line by line only to name the culprit
+            points = _point.decode_lines(body)
         except msgspec.MsgspecError:
-            for number, line in enumerate(lines, start=1):
+            for number, line in enumerate(body.split(b"\n"), start=1):
+                if not line.strip():
+                    continue
                 try:
                     _point.decode(line)
                 except msgspec.MsgspecError as exc:
                     bad = _culprit_key(line, _bad(exc))
                     raise BadRequest(bad.status, f"line {number}: {bad.error}", bad.field) from None
             raise BadRequest(400, "the NDJSON body is not one JSON object per line") from None
+        _check_batch(len(points))
     else:
         try:
             decoded = _points.decode(body)
@@ -188,7 +187,18 @@ def decode_points(body: bytes, ndjson: bool) -> list[Point]:
             raise _culprit_key(body, _bad(exc)) from None
         points = decoded if isinstance(decoded, list) else [decoded]
         _check_batch(len(points))
+    _check_keys(points)
+    # no finiteness check: JSON has no NaN or infinity and msgspec refuses 1e999 itself
     return points
+
+
+def _check_keys(points: list[Point]) -> None:
+    keys: set[str] = set()
+    for point in points:
+        keys.update(point.values)
+    for key in keys:
+        if _CONTROL.search(key):
+            raise BadRequest(422, f"metric name {key!r} contains a control character", "values")
 
 
 def _check_batch(count: int) -> None:

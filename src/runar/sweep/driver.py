@@ -26,7 +26,7 @@ from runar.sweep.progress import Progress
 from runar.sweep.record import SweepRecorder
 from runar.sweep.stopping import StopRule
 
-POLL_S: Final = 0.1
+POLL_S: Final = 0.05
 GRACE_S: Final = 10.0  # after SIGINT, before SIGTERM (and again before SIGKILL)
 STOP_CHECK_S: Final = 1.0  # how often --stop rules read the running points' metrics
 EXIT_INTERRUPTED: Final = 130
@@ -135,6 +135,116 @@ def point_env(
     }
 
 
+class _Driver:
+    """The loop's state: what is queued, what runs, what ended, and how far a stop got."""
+
+    def __init__(
+        self,
+        store: Store,
+        points: list[Point],
+        backend: Backend,
+        recorder: SweepRecorder,
+        settings: SweepSettings,
+        progress: Progress,
+    ) -> None:
+        self.store, self.backend, self.recorder = store, backend, recorder
+        self.settings, self.progress = settings, progress
+        self.queue = list(points)
+        self.running: list[Running] = []
+        self.statuses: dict[int, str] = {}
+        self.failures = 0
+        self.error: str | None = None  # --max-failures reached: start no more
+        self.stopping_since: float | None = None
+        self.escalation = 0  # 0 nothing sent, 1 SIGINT, 2 SIGTERM, 3 SIGKILL
+        self.next_stop_check = time.monotonic() + STOP_CHECK_S
+
+    def reap(self, now: float) -> None:
+        """Record the points whose runner ended."""
+        for r in list(self.running):
+            code = self.backend.poll(r.job)
+            if code is None:
+                continue
+            self.running.remove(r)
+            status = self.progress.finished(
+                r.point,
+                r.run_id,
+                code,
+                now - r.started,
+                self.backend.reason(r.job),
+                stopping=self.stopping_since is not None,
+            )
+            if r.stopped:
+                status = "stopped"
+            self.statuses[r.point.index] = status
+            never_ran = status == "queued"  # a Ray task stopped before it started
+            self.recorder.point(r.point.index, status, r.run_id)
+            if never_ran:
+                self.queue.insert(0, r.point)
+            if status == "failed":
+                self._failed()
+
+    def _failed(self) -> None:
+        self.failures += 1
+        limit = self.settings.max_failures
+        if limit is None or self.failures < limit or self.error is not None:
+            return
+        self.error = f"{self.failures} point(s) failed (--max-failures {limit})"
+        if self.queue:
+            self.progress.note(f"{self.error}: starting no more")
+
+    def launch(self, now: float) -> None:
+        """Start queued points while workers are free."""
+        while self.queue and len(self.running) < self.settings.jobs:
+            point = self.queue.pop(0)
+            run_id = new_run_id()
+            job = self.backend.launch(
+                point.index,
+                point_command(self.settings, point),
+                point_env(self.store, self.recorder.sweep_id, self.settings, point, run_id),
+                self.settings.cwd,
+            )
+            self.recorder.point(point.index, "running", run_id)
+            self.running.append(Running(point, run_id, job, now))
+            self.progress.started(point, run_id)
+
+    def escalate(self, now: float, interrupts: int) -> None:
+        """SIGINT at once, SIGTERM after a grace period, then SIGKILL; each Ctrl-C hurries."""
+        if self.stopping_since is None:
+            self.stopping_since = now
+            self.progress.note(
+                f"stopping: {len(self.running)} running point(s) get SIGINT; "
+                "queued points stay queued (Ctrl-C again to hurry)"
+            )
+        waited = int((now - self.stopping_since) / self.settings.grace_s)
+        wanted = min(1 + max(interrupts - 1, waited), 3)
+        while self.escalation < wanted:
+            self.escalation += 1
+            for r in self.running:
+                if self.escalation == 3:
+                    self.backend.kill(r.job)
+                else:
+                    signum = signal.SIGINT if self.escalation == 1 else signal.SIGTERM
+                    self.backend.signal(r.job, signum)
+
+    def check_stops(self, now: float) -> None:
+        """--stop: signal the running points whose metrics meet the rule."""
+        rule = self.settings.stop
+        if rule is None or now < self.next_stop_check:
+            return
+        self.next_stop_check = now + STOP_CHECK_S
+        for r, why in rule.check(self.store, [x for x in self.running if not x.stopped]):
+            r.stopped = True
+            self.backend.signal(r.job, signal.SIGINT)
+            self.progress.note(f"point {r.point.index}: {why}; stopping it")
+
+    def outcome(self) -> Outcome:
+        if self.stopping_since is not None:
+            return Outcome("killed", self.statuses, "interrupted")
+        if self.error is not None:
+            return Outcome("failed", self.statuses, self.error)
+        return Outcome("completed", self.statuses)
+
+
 def drive(
     store: Store,
     points: list[Point],
@@ -144,94 +254,21 @@ def drive(
     progress: Progress,
 ) -> Outcome:
     """Run ``points`` to the end, or until interrupted or too many fail."""
-    queue = list(points)
-    running: list[Running] = []
-    statuses: dict[int, str] = {}
-    failures = 0
-    error: str | None = None
-    stopping_since: float | None = None
-    escalation = 0  # 0 nothing sent, 1 SIGINT sent, 2 SIGTERM sent, 3 SIGKILL sent
-    next_stop_check = time.monotonic() + STOP_CHECK_S
+    d = _Driver(store, points, backend, recorder, settings, progress)
     with _Interrupts() as interrupts:
-        while queue or running:
+        while d.running or (d.queue and d.stopping_since is None and d.error is None):
             now = time.monotonic()
-            if interrupts.count and stopping_since is None:
-                stopping_since = now
-                progress.note(
-                    f"stopping: {len(running)} running point(s) get SIGINT; "
-                    "queued points stay queued (Ctrl-C again to hurry)"
-                )
-            if stopping_since is not None:
-                wanted = 1 + max(
-                    interrupts.count - 1, int((now - stopping_since) / settings.grace_s)
-                )
-                while escalation < min(wanted, 3):
-                    escalation += 1
-                    for r in running:
-                        if escalation == 3:
-                            backend.kill(r.job)
-                        else:
-                            backend.signal(
-                                r.job, signal.SIGINT if escalation == 1 else signal.SIGTERM
-                            )
-                if not running:
-                    break
-            elif error is None:
-                while queue and len(running) < settings.jobs:
-                    point = queue.pop(0)
-                    run_id = new_run_id()
-                    job = backend.launch(
-                        point.index,
-                        point_command(settings, point),
-                        point_env(store, recorder.sweep_id, settings, point, run_id),
-                        settings.cwd,
-                    )
-                    recorder.point(point.index, "running", run_id)
-                    running.append(Running(point, run_id, job, now))
-                    progress.started(point, run_id)
-            if settings.stop is not None and stopping_since is None and now >= next_stop_check:
-                next_stop_check = now + STOP_CHECK_S
-                for r, why in settings.stop.check(store, [x for x in running if not x.stopped]):
-                    r.stopped = True
-                    backend.signal(r.job, signal.SIGINT)
-                    progress.note(f"point {r.point.index}: {why}; stopping it")
-            for r in list(running):
-                code = backend.poll(r.job)
-                if code is None:
-                    continue
-                running.remove(r)
-                status = progress.finished(
-                    r.point,
-                    r.run_id,
-                    code,
-                    now - r.started,
-                    backend.reason(r.job),
-                    stopping=stopping_since is not None,
-                )
-                if r.stopped:
-                    status = "stopped"
-                statuses[r.point.index] = status
-                recorder.point(r.point.index, status, r.run_id)
-                if status == "failed":
-                    failures += 1
-                    if settings.max_failures is not None and failures >= settings.max_failures:
-                        if error is None and queue:
-                            progress.note(
-                                f"{failures} point(s) failed (--max-failures "
-                                f"{settings.max_failures}): starting no more"
-                            )
-                        error = (
-                            f"{failures} point(s) failed (--max-failures {settings.max_failures})"
-                        )
-            if error is not None and not running:
-                break
-            progress.tick(len(running), len(queue))
-            time.sleep(POLL_S)
-    if stopping_since is not None:
-        return Outcome("killed", statuses, "interrupted")
-    if error is not None:
-        return Outcome("failed", statuses, error)
-    return Outcome("completed", statuses)
+            d.reap(now)  # first: a worker freed now starts its next point in this round
+            if interrupts.count:
+                d.escalate(now, interrupts.count)
+            elif d.error is None:
+                d.launch(now)
+            if d.stopping_since is None:
+                d.check_stops(now)
+            progress.tick(len(d.running), len(d.queue))
+            if d.running:
+                time.sleep(POLL_S)
+    return d.outcome()
 
 
 def short_params(point: Point) -> str:

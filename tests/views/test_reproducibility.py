@@ -252,3 +252,13 @@ def test_the_score_survives_reindex_and_a_union_of_stores(store, tmp_path):
     assert before.runs == [original, rerun] and before.score == 100 - PENALTY_BEYOND
     rebuild(store)
     assert family(store, original) == before
+
+
+def test_a_whole_other_environment_names_changes_first_and_counts_the_rest(store):
+    original = record(store, finals={"loss": 0.25}, packages={"six": "1.16.0", "zz": "1"})
+    many = {f"pkg{i:02d}": "1.0" for i in range(30)} | {"six": "1.17.0"}
+    record(store, finals={"loss": 0.25}, rerun_of=original, packages=many)
+    reasons = family(store, original).reasons
+    assert texts(reasons)[:3] == ["six 1.16.0 → 1.17.0", "zz 1 removed", "pkg00 1.0 added"]
+    assert len(reasons) == 10 and texts(reasons)[-1] == "… and 23 more package differences"
+    assert sum(r.penalty for r in reasons) == 20

@@ -40,6 +40,7 @@ PENALTY_PYTHON: Final = 10
 PENALTY_PYTHON_PATCH: Final = 2
 PENALTY_PACKAGE: Final = 3
 CAP_PACKAGES: Final = 20
+PACKAGES_SHOWN: Final = 10  # a whole other venv differs in hundreds: name the first few
 PENALTY_CONFIG: Final = 5
 CAP_CONFIG: Final = 20
 PENALTY_STATUS: Final = 30
@@ -166,20 +167,22 @@ def _environment(a: RunSummary, b: RunSummary) -> list[Reason]:
         cost = PENALTY_PYTHON if _minor(sa.python) != _minor(sb.python) else PENALTY_PYTHON_PATCH
         reasons.append(Reason("environment", f"python {sa.python} → {sb.python}", cost))
     pa, pb = sa.packages, sb.packages
+    changed = sorted(n for n in set(pa) & set(pb) if pa[n] != pb[n])
+    removed = sorted(set(pa) - set(pb))
+    added = sorted(set(pb) - set(pa))
+    texts = [f"{n} {pa[n]} → {pb[n]}" for n in changed]  # the likeliest culprits first
+    texts += [f"{n} {pa[n]} removed" for n in removed] + [f"{n} {pb[n]} added" for n in added]
     budget = CAP_PACKAGES
-    for name in sorted(set(pa) | set(pb)):
-        before, after = pa.get(name), pb.get(name)
-        if before == after:
-            continue
-        if before is None:
-            text = f"{name} {after} added"
-        elif after is None:
-            text = f"{name} {before} removed"
-        else:
-            text = f"{name} {before} → {after}"
-        cost = min(PENALTY_PACKAGE, budget)
-        budget -= cost
-        reasons.append(Reason("environment", text, cost))
+    costs = []
+    for _ in texts:
+        costs.append(min(PENALTY_PACKAGE, budget))
+        budget -= costs[-1]
+    shown = texts if len(texts) <= PACKAGES_SHOWN else texts[: PACKAGES_SHOWN - 1]
+    reasons += [Reason("environment", t, c) for t, c in zip(shown, costs, strict=False)]
+    if len(shown) < len(texts):
+        rest = len(texts) - len(shown)
+        cost = sum(costs[len(shown) :])
+        reasons.append(Reason("environment", f"… and {rest} more package differences", cost))
     return reasons
 
 

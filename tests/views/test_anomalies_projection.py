@@ -242,3 +242,24 @@ def test_a_realistic_nanogpt_style_script_raises_no_alarm(store, tmp_path):
         assert {"loss", "train_loss", "val_loss"} <= set(summary.metrics)
         assert summary.metrics["loss"].count == 601
         assert views.anomalies(summary) == []
+
+
+def test_a_config_change_applies_to_new_points_of_a_live_run(store):
+    from runar.journal import JournalWriter
+
+    run_id = "bbbbbbbbbbbbbbbb"
+    values = curve(n=800, spike_at=300)
+    values[700] *= 10
+    with JournalWriter(store.run_dir(run_id), run_id, role="sdk") as writer:
+        for i in range(500):
+            writer.append(MetricsLogged(values={"score": values[i]}, step=i))
+        writer.flush()
+        catch_up(store)
+        (store.root / "config.toml").write_text('[anomalies.score]\nrules = ["spike"]\n')
+        for i in range(500, 800):
+            writer.append(MetricsLogged(values={"score": values[i]}, step=i))
+        writer.flush()
+        catch_up(store)
+        assert found(store, run_id) == [("spike", "score", 700)]
+    rebuild(store)
+    assert found(store, run_id) == [("spike", "score", 300), ("spike", "score", 700)]

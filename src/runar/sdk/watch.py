@@ -86,7 +86,7 @@ def alert(title: str, text: str = "", level: str = "warn", step: int | None = No
 
     Args:
         level: "info", "warn" or "error".
-        step: the step it concerns; the run's latest step when omitted.
+        step: the step it concerns; the latest step this process logged when omitted.
     """
     from runar.sdk.current import current_run
 
@@ -97,4 +97,6 @@ def alert(title: str, text: str = "", level: str = "warn", step: int | None = No
     if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
         raise TypeError(f"alert({title!r}): step is an int, not {step!r}")
     run = current_run()
+    if step is None and run._next_step > 0:
+        step = run._next_step - 1  # the latest step logged, fixed now rather than when folded
     run._emit(run._ev.AlertRaised(title=title, text=str(text), level=level, step=step))  # type: ignore[arg-type]

@@ -57,6 +57,7 @@ class AnomalyState(msgspec.Struct, kw_only=True, omit_defaults=True):
     watches: dict[str, WatchSet] = {}  # the latest runar.watch() per key
     keys: dict[str, KeyState] = {}
     specs: dict[str, WatchSpec | None] = {}  # resolved per key (None: not watched)
+    config: str = ""  # StoreWatch.stamp the specs were resolved with
 
 
 def is_loss_like(key: str) -> bool:
@@ -109,6 +110,11 @@ class StoreWatch:
     """The [anomalies] table of a store's config.toml: key or glob pattern → settings."""
 
     entries: tuple[tuple[str, str | None, list[str] | None, dict[str, Any]], ...] = ()
+
+    @property
+    def stamp(self) -> str:
+        """Identifies the settings: a run's resolved specs are redone when it changes."""
+        return repr(self.entries) if self.entries else ""
 
     def apply(self, key: str, spec: WatchSpec) -> WatchSpec:
         for pattern, mode, rules, thresholds in self.entries:
@@ -203,6 +209,8 @@ def _fold_batch(
     derived: list[MetricsLogged],
     config: StoreWatch,
 ) -> None:
+    if state.config != config.stamp:  # the store's config.toml changed: new points follow it
+        state.specs, state.config = {}, config.stamp
     metric_events = [e for e in events if type(e) is MetricsLogged]
     if len(metric_events) != len(events):
         for event in events:
@@ -289,10 +297,7 @@ def _alert(summary: RunSummary, event: AlertRaised) -> None:
     if sum(a.rule == "alert" for a in summary.anomalies) >= MAX_ALERTS:
         return
     level = event.level if event.level in SEVERITY else "warn"
-    step = event.step
-    if step is None:
-        steps = [m.last_step for m in summary.metrics.values() if m.last_step is not None]
-        step = max(steps) if steps else None
+    step = event.step  # None stays None: the run's latest step would depend on the batching
     text = f": {event.text}" if event.text else ""
     summary.anomalies.append(
         Anomaly(

@@ -102,16 +102,18 @@ def in_family(views: Views, run: RunSummary) -> bool:
 
 def listing_records(views: Views, runs: list[RunSummary]) -> dict[str, dict[str, Any]]:
     """run id → the `reproducibility` field of `ls --json`, for the runs in a family only."""
-    by_root: dict[str, FamilyReport] = {}
+    reports: dict[str, FamilyReport] = {}  # any member's id → its family's report
     fields: dict[str, dict[str, Any]] = {}
     for run in runs:
-        if not in_family(views, run):
-            continue
-        members = family_of(views, run)
-        root = members[0].run_id
-        if root not in by_root:
-            by_root[root] = assess(members)
-        report = by_root[root]
+        report = reports.get(run.run_id)
+        if report is None:
+            if not in_family(views, run):
+                continue
+            members = family_of(views, run)  # once per family, however many are listed
+            if len(members) < 2:
+                continue
+            report = assess(members)
+            reports.update((member, report) for member in report.runs)
         own = next((p for p in report.pairs if p.rerun == run.run_id), None)
         fields[run.run_id] = {
             "root": report.root,

@@ -188,7 +188,12 @@ def _environment(a: RunSummary, b: RunSummary) -> list[Reason]:
 
 def _config(a: RunSummary, b: RunSummary) -> list[Reason]:
     ca, cb = a.config_values(), b.config_values()
-    intended = {k.replace("-", "_") for k in (b.started.rerun_set if b.started else {})}
+    # either side's --set (`runar diff` may name the variation first)
+    sets = [
+        *(a.started.rerun_set if a.started else {}),
+        *(b.started.rerun_set if b.started else {}),
+    ]
+    intended = {k.replace("-", "_") for k in sets}
     reasons: list[Reason] = []
     budget = CAP_CONFIG
     for key in sorted(set(ca) | set(cb)):

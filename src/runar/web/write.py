@@ -1,4 +1,8 @@
-"""The HTTP write API (``runar serve --write``): runs, metrics, config, tags, notes, steps.
+"""The HTTP write API (``runar serve --write``): the frame every write passes through.
+
+Token, rate, body limit, Idempotency-Key, the run's facts, then the append; the
+endpoints themselves are in write_runs.py (runs, metrics, steps…) and
+write_artifacts.py (files).
 
 Every request needs ``Authorization: Bearer TOKEN`` with a write token (``runar token
 create``), even on loopback; a ``write:PROJECT`` token reaches only that project's runs.
@@ -16,11 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,18 +31,10 @@ from starlette.routing import Route
 
 from runar.events import (
     AnyEvent,
-    ConfigSet,
     MetricsLogged,
-    NoteAdded,
-    RunFinished,
-    RunStarted,
-    StepFinished,
-    StepStarted,
-    TagsChanged,
 )
-from runar.ids import is_run_id, new_run_id, short
+from runar.ids import is_run_id, short
 from runar.projects import store_project
-from runar.redact import redact_mapping
 from runar.store import Store
 from runar.web.encoding import encode
 from runar.web.tokens import Token, TokenBook
@@ -47,17 +42,6 @@ from runar.web.write_schema import (
     IDEMPOTENCY_KEY_CHARS,
     MAX_BODY_BYTES,
     BadRequest,
-    EmptyBody,
-    Finish,
-    NewRun,
-    NewStep,
-    Note,
-    StepFailure,
-    Tags,
-    check_config,
-    clean_tags,
-    decode,
-    decode_points,
 )
 from runar.web.write_session import (
     SWEEP_INTERVAL_S,
@@ -69,9 +53,7 @@ from runar.web.write_session import (
     read_facts,
 )
 
-NDJSON_TYPES: Final = ("application/x-ndjson", "application/ndjson", "application/jsonl")
-STEP_ID_BYTES: Final = 4
-Handler = Callable[["Call"], Awaitable[tuple[int, dict[str, Any]]]]
+Handler = Callable[["WriteApi", "Call"], Awaitable[tuple[int, dict[str, Any]]]]
 
 
 @dataclass
@@ -141,19 +123,20 @@ class WriteApi:
         self.writers.close_all()
 
     def routes(self) -> list[Route]:
+        from runar.web import write_runs as runs
         from runar.web.write_artifacts import attach
 
         post = ["POST"]
         table: list[tuple[str, Handler]] = [
-            ("/api/runs", self._create_run),
-            ("/api/runs/{run_id}/finish", self._finish),
-            ("/api/runs/{run_id}/metrics", self._metrics),
-            ("/api/runs/{run_id}/config", self._config),
-            ("/api/runs/{run_id}/tags", self._tags),
-            ("/api/runs/{run_id}/notes", self._notes),
-            ("/api/runs/{run_id}/steps", self._new_step),
-            ("/api/runs/{run_id}/steps/{step_id}/complete", self._complete_step),
-            ("/api/runs/{run_id}/steps/{step_id}/fail", self._fail_step),
+            ("/api/runs", runs.create_run),
+            ("/api/runs/{run_id}/finish", runs.finish),
+            ("/api/runs/{run_id}/metrics", runs.metrics),
+            ("/api/runs/{run_id}/config", runs.config),
+            ("/api/runs/{run_id}/tags", runs.tags),
+            ("/api/runs/{run_id}/notes", runs.notes),
+            ("/api/runs/{run_id}/steps", runs.new_step),
+            ("/api/runs/{run_id}/steps/{step_id}/complete", runs.complete_step),
+            ("/api/runs/{run_id}/steps/{step_id}/fail", runs.fail_step),
         ]
         routes = [Route(path, self._endpoint(handler), methods=post) for path, handler in table]
         routes.append(Route("/api/runs/{run_id}/artifacts", attach(self), methods=post))
@@ -215,12 +198,12 @@ class WriteApi:
                 run_id = request.path_params.get("run_id")
                 call = Call(request, token, run_id, body)
                 if key is None:
-                    status, data = await handler(call)
+                    status, data = await handler(self, call)
                     return reply(status, data)
                 fingerprint = hashlib.sha256(
                     f"{request.method} {request.url.path}?{request.url.query}\n".encode() + body
                 ).hexdigest()
-                return await self.once(key, fingerprint, lambda: handler(call))
+                return await self.once(key, fingerprint, lambda: handler(self, call))
             except BadRequest as exc:
                 return reply(exc.status, exc.record())
             except RateLimited as exc:
@@ -258,6 +241,11 @@ class WriteApi:
                 )
         finally:
             self.replies.release(key)
+
+    def remember(self, run_id: str) -> RunFacts:
+        """The facts of a run this server has just created."""
+        facts = self._facts[run_id] = RunFacts()
+        return facts
 
     async def facts(self, run_id: str | None, token: Token) -> RunFacts:
         """The run a path names, if it exists and the token may write to it."""
@@ -305,134 +293,6 @@ class WriteApi:
             await asyncio.to_thread(writer.flush, True)
         else:
             writer.flush()
-
-    # -- handlers -------------------------------------------------------------------
-    async def _create_run(self, call: Call) -> tuple[int, dict[str, Any]]:
-        new = decode(call.body, NewRun)
-        token = call.token
-        if token.project is not None and new.project not in (None, token.project):
-            raise BadRequest(
-                403,
-                f"token '{token.name}' creates runs only in project '{token.project}'",
-                "project",
-            )
-        project = new.project or token.project or store_project(self.store.root)
-        tags = clean_tags(new.tags, "tags")
-        config = check_config(new.config)
-        command = new.command.split() if isinstance(new.command, str) else list(new.command)
-        run_id = new_run_id()
-        self.store.create()
-        events: list[AnyEvent] = [
-            RunStarted(
-                run_id=run_id,
-                name=new.name,
-                source=f"http:{token.name}",
-                command=command,
-                host=new.host or "",
-                user=new.user or "",
-                parent_run=new.parent_run,
-                parse_output=False,
-                project=project,
-            )
-        ]
-        if config:
-            events.append(ConfigSet(values=redact_mapping(config)))
-        if tags:
-            events.append(TagsChanged(added=tags))
-        facts = self._facts[run_id] = RunFacts()
-        await self.append(Call(call.request, token, run_id, call.body), events, facts)
-        return 201, {"id": run_id, "short_id": short(run_id), "project": project}
-
-    async def _finish(self, call: Call) -> tuple[int, dict[str, Any]]:
-        end = decode(call.body, Finish, empty_ok=True)
-        facts = await self.facts(call.run_id, call.token)
-        if facts.finished:
-            raise BadRequest(409, f"run {short(call.run_id or '')} has already finished")
-        event = RunFinished(
-            status=end.status, exit_code=end.exit_code, error=end.error, error_type=end.error_type
-        )
-        await self.append(call, [event], facts)
-        assert call.run_id is not None
-        await asyncio.to_thread(self.writers.close, call.token.name, call.run_id)
-        return 200, {"id": call.run_id, "status": end.status}
-
-    async def _metrics(self, call: Call) -> tuple[int, dict[str, Any]]:
-        content_type = call.request.headers.get("content-type", "").split(";")[0].strip().lower()
-        points = decode_points(call.body, content_type in NDJSON_TYPES)
-        facts = await self.facts(call.run_id, call.token)
-        self.refuse_if_finished(call.run_id, facts)
-        steps = {p.workflow_step for p in points if p.workflow_step is not None}
-        for step_id in steps:
-            await self.known_step(call.run_id or "", facts, step_id, "workflow_step")
-        events: list[AnyEvent] = []
-        for p in points:
-            event = MetricsLogged(values=p.values, step=p.step, workflow_step=p.workflow_step)
-            if p.ts:
-                event.ts = p.ts
-            events.append(event)
-        await self.append(call, events, facts)
-        return 200, {"accepted": len(events)}
-
-    async def _config(self, call: Call) -> tuple[int, dict[str, Any]]:
-        values = check_config(decode(call.body, dict[str, Any]))
-        facts = await self.facts(call.run_id, call.token)
-        self.refuse_if_finished(call.run_id, facts)
-        await self.append(call, [ConfigSet(values=redact_mapping(values))], facts)
-        return 200, {"keys": len(values)}
-
-    async def _tags(self, call: Call) -> tuple[int, dict[str, Any]]:
-        tags = decode(call.body, Tags)
-        added, removed = clean_tags(tags.add, "add"), clean_tags(tags.remove, "remove")
-        if not added and not removed:
-            raise BadRequest(422, 'no tag to add or remove; e.g. {"add": ["baseline"]}', "add")
-        facts = await self.facts(call.run_id, call.token)
-        await self.append(call, [TagsChanged(added=added, removed=removed)], facts)
-        return 200, {"added": added, "removed": removed}
-
-    async def _notes(self, call: Call) -> tuple[int, dict[str, Any]]:
-        note = decode(call.body, Note)
-        facts = await self.facts(call.run_id, call.token)
-        await self.append(call, [NoteAdded(text=note.text)], facts)
-        return 200, {"ok": True}
-
-    async def _new_step(self, call: Call) -> tuple[int, dict[str, Any]]:
-        new = decode(call.body, NewStep)
-        facts = await self.facts(call.run_id, call.token)
-        self.refuse_if_finished(call.run_id, facts)
-        if new.parent is not None:
-            await self.known_step(call.run_id or "", facts, new.parent, "parent")
-        step_id = os.urandom(STEP_ID_BYTES).hex()  # the SDK's shape: 8 hex characters
-        started = StepStarted(step_id=step_id, name=new.name, parent=new.parent)
-        await self.append(call, [started], facts)
-        return 201, {"step_id": step_id, "name": new.name, "parent": new.parent}
-
-    async def _complete_step(self, call: Call) -> tuple[int, dict[str, Any]]:
-        decode(call.body, EmptyBody, empty_ok=True)
-        return await self._end_step(call, None)
-
-    async def _fail_step(self, call: Call) -> tuple[int, dict[str, Any]]:
-        return await self._end_step(call, decode(call.body, StepFailure, empty_ok=True))
-
-    async def _end_step(
-        self, call: Call, failure: StepFailure | None
-    ) -> tuple[int, dict[str, Any]]:
-        """Complete the step (``failure`` None) or fail it with the error given."""
-        step_id = call.request.path_params["step_id"]
-        facts = await self.facts(call.run_id, call.token)
-        status = await self.known_step(call.run_id or "", facts, step_id, "step")
-        if status != "running":
-            raise BadRequest(409, f"step '{step_id}' has already ended ({status})", "step")
-        if failure is None:
-            event = StepFinished(step_id=step_id, status="completed")
-        else:
-            event = StepFinished(
-                step_id=step_id,
-                status="failed",
-                error=failure.error,
-                error_type=failure.error_type,
-            )
-        await self.append(call, [event], facts)
-        return 200, {"step_id": step_id, "status": event.status}
 
     def refuse_if_finished(self, run_id: str | None, facts: RunFacts) -> None:
         """409 for metrics, config, steps and artifacts once the run has finished."""

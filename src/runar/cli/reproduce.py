@@ -72,7 +72,7 @@ def rerun(
 ) -> None:
     """Run a run's recorded command again, on its exact code, as a new run linked to it."""
     from runar.runner.checkout import cached_checkout, code_record, ensure_cached
-    from runar.runner.recorded_env import ensure_env, needed_secrets, plan_env
+    from runar.runner.recorded_env import ensure_env, needed_secrets, plan_env, read_marker
     from runar.runner.rerun import check_env_mode, parse_sets, plan_rerun
 
     check_env_mode(env)
@@ -101,7 +101,9 @@ def rerun(
         if env_plan is not None:
             print(
                 f"env:      Python {env_plan.python} ({env_plan.interpreter}), "
-                f"{len(env_plan.pins)} package(s) with {env_plan.installer}"
+                f"{len(env_plan.pins)} package(s) with {env_plan.installer}, "
+                + ("cached" if read_marker(env_plan.folder) else "to build")
+                + f" in {env_plan.folder}"
             )
         if secrets:
             print(f"secrets:  {secrets}")

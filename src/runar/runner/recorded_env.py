@@ -183,7 +183,7 @@ def plan_env(store: Store, started: RunStarted, run_id: str, checkout: Path, cwd
     uv = uv_path()
     heavy = sorted(n for n in pins if normal_name(n) in HEAVY_PINS)
     installer: Installer = "uv" if uv is not None and not heavy else "pip"
-    folder = store.root / "cache" / ENVS_DIRNAME / env_key(python, pins)
+    folder = (store.root / "cache" / ENVS_DIRNAME / env_key(python, pins)).absolute()
     return EnvPlan(
         run_id,
         python,

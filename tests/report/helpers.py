@@ -1,4 +1,4 @@
-"""Runs written straight into the journal, as the runner and the SDK log them."""
+"""Runs written straight into the journal, as the runner and the SDK log them; the CLI by main()."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ from runar.views.metric_cache import drop_shadowed, schema, segment_points
 if TYPE_CHECKING:
     import polars as pl
 
+    from runar.views import Views
     from runar.views.summary import RunSummary
 
 
@@ -47,10 +48,12 @@ def metrics(
 
     store = store or Store.discover()
     with open_views(store, catch_up=catch_up) as views:
-        summaries = views.runs() if runs is None else [views.get(ref) for ref in runs]
-    if where:
-        chosen = [(s, effective_status(s)) for s in summaries]
-        summaries = [s for s, _ in _select(chosen, where, None, store_project(store.root))]
+        if where:
+            picked = _select(store, views, where, None, store_project(store.root))
+            named = None if runs is None else {views.get(ref).run_id for ref in runs}
+            summaries = [s for s, _ in picked if named is None or s.run_id in named]
+        else:
+            summaries = views.runs() if runs is None else [views.get(ref) for ref in runs]
     wanted = None if keys is None else frozenset(keys)
     frames = []
     for summary in summaries:
@@ -106,9 +109,10 @@ def runs(
     rows: list[dict[str, Any]] = []
     own_project = store_project(store.root)  # what runs recorded without a project show
     with open_views(store) as views:
-        chosen = [(s, effective_status(s)) for s in views.runs()]
         if where or sort:
-            chosen = _select(chosen, where, sort, own_project)
+            chosen = _select(store, views, where, sort, own_project)
+        else:
+            chosen = [(s, effective_status(s)) for s in views.runs()]
         for s, status in chosen:
             ended = s.ended_ts
             row: dict[str, Any] = {
@@ -141,13 +145,16 @@ def runs(
 
 
 def _select(
-    chosen: list[tuple[RunSummary, str]],
-    where: str | None,
-    sort: str | None,
-    own_project: str | None,
+    store: Store, views: Views, where: str | None, sort: str | None, own_project: str | None
 ) -> list[tuple[RunSummary, str]]:
-    """The runs a query keeps, in the order it asks for (views/query_frame.py)."""
-    from runar.views.query_frame import select_runs
+    """The runs a query keeps, in the order it asks for: chosen from the query columns kept
+    in index/query/ (views/query_cache.py), then only their summaries are read."""
+    from runar.views.query_cache import select_cached
 
-    by_id = {s.run_id: (s, status) for s, status in chosen}
-    return [by_id[i] for i in select_runs(chosen, where, sort, default_project=own_project)]
+    ids = select_cached(store, views, where, sort, default_project=own_project)
+    index = views.index
+    if index is None:
+        return []
+    with index.read() as txn:
+        found = [index.summary(txn, run_id) for run_id in ids]
+    return [(s, effective_status(s)) for s in found if s is not None]

@@ -127,3 +127,9 @@ def test_export_shapes_and_filters_the_same_way(
     out = tmp_path / "none.csv"
     invoke(cli, "export", "-p", "no-such-project", "-o", str(out))
     assert out.read_text().count("\n") <= 1  # a header at most
+
+
+def test_an_empty_store_gives_empty_records(cli: CliRunner, store: Store) -> None:
+    assert ls_json(cli, "--columns", "name,metrics.acc", "-g", "config.model") == []
+    code, out, _ = invoke_main(cli, "ls", "--csv")
+    assert code == 0 and out == ""

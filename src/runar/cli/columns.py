@@ -160,6 +160,12 @@ def show(
         limit: runs shown, or group rows when grouping (None: all).
         output: ``table``, ``json`` or ``csv``.
     """
+    if frame.height == 0:  # nothing listed: no columns to check names against
+        if output == "json":
+            render.print_json([])
+        elif output == "table":
+            print("no runs match these filters", file=sys.stderr)
+        return
     by = [b.strip() for b in group_by.split(",") if b.strip()] if group_by is not None else []
     if not by and limit is not None:
         frame = frame.head(limit)

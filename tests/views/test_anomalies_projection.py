@@ -172,6 +172,7 @@ def test_ls_and_show_carry_anomalies(store, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from runar.cli import app
+    from tests.cli.helpers import invoke_main
 
     run_python(store, tmp_path, SCRIPT)
     write_run(store, metric_events("loss", curve()), name="healthy")
@@ -186,6 +187,8 @@ def test_ls_and_show_carry_anomalies(store, tmp_path, monkeypatch):
     assert len(marked) == 1 and "healthy" not in marked[0]
     listed = json.loads(cli("ls", "--anomalous", "--json"))
     assert [r["anomalies"][0]["message"] for r in listed] == ["loss went NaN at step 200"]
+    code, fast, _ = invoke_main(CliRunner(), "ls", "--anomalous")  # ls's typer-free path
+    assert code == 0 and "⚠ 1" in fast and "healthy" not in fast
     assert json.loads(cli("ls", "--json", "--name", "healthy"))[0]["anomalies"] == []
     shown = cli("show", listed[0]["id"])
     assert "Anomalies" in shown and "loss went NaN at step 200" in shown

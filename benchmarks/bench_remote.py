@@ -76,8 +76,8 @@ def _fill(bucket: object, runs: int, segments: int, body: bytes) -> list[str]:
     from runar.ids import new_run_id
 
     keys = [
-        f"runs/{new_run_id()}/bench-{w:010d}.{n:06d}.jsonl.zst"
-        for w in range(runs)
+        f"runs/{run_id}/bench-{w:010d}.{n:06d}.jsonl.zst"
+        for w, run_id in enumerate(new_run_id() for _ in range(runs))
         for n in range(1, segments + 1)
     ]
     store = bucket.store  # type: ignore[attr-defined]
@@ -93,6 +93,7 @@ def _raw_gets(bucket: object, keys: list[str]) -> float:
 
     store = bucket.store  # type: ignore[attr-defined]
     started = time.perf_counter()
+    keys = [o.key for o in bucket.list()]  # type: ignore[attr-defined]  # a pull lists too
     with ThreadPoolExecutor(PULL_WORKERS) as pool:
         list(pool.map(lambda k: bytes(obstore.get(store, k).bytes()), keys))
     return time.perf_counter() - started
@@ -114,7 +115,7 @@ def _pulls(root: Path) -> list[Result]:
         Result(
             f"pull {RUNS_FULL} runs x {SEGMENTS_PER_RUN} segments, empty store",
             f"{pull_s:.2f} s ({RUNS_FULL / pull_s:.0f} runs/s)",
-            f"{raw_s:.2f} s raw GETs ({RUNS_FULL / raw_s:.0f} runs/s)",
+            f"{raw_s:.2f} s listing + raw GETs ({RUNS_FULL / raw_s:.0f} runs/s)",
             f"{pull_s / raw_s:.2f}x",
             "—",
             None,

@@ -29,6 +29,7 @@ REQUEST_TIMEOUT_S: Final = 600  # a whole PUT/GET: big artifacts on a slow link
 MAX_RETRIES: Final = 3
 RETRY_TIMEOUT_S: Final = 20
 STREAM_CHUNK: Final = 1 << 20
+SMALL_OBJECT_BYTES: Final = 8 << 20  # read in one call; larger objects are streamed
 REASON_CHARS: Final = 160
 _ENV_ENDPOINTS: Final = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT")
 
@@ -201,18 +202,29 @@ class Bucket:
     def download(self, key: str, out: IO[bytes], limit: int) -> int:
         """Stream an object into ``out`` (bounded memory); bytes written; TooBig past ``limit``."""
         size = 0
-        for chunk in self._stream(key):
+        for chunk in self._stream(key, limit):
             size += len(chunk)
             if size > limit:
                 raise TooBig(key)
             out.write(chunk)
         return size
 
-    def _stream(self, key: str) -> Iterator[bytes]:
+    def _stream(self, key: str, limit: int | None = None) -> Iterator[bytes]:
+        """The object's bytes in chunks; a small one in one piece, read at once.
+
+        With ``limit``, a response declaring more is TooBig before any byte is read; the
+        body of a small one is read whole, which its Content-Length bounds.
+        """
         from obstore.exceptions import NotFoundError
 
         try:
             result = self._ob.get(self.store, key)  # type: ignore[attr-defined]
+            declared = int(result.meta["size"])
+            if limit is not None and declared > limit:
+                raise TooBig(key)
+            if declared <= SMALL_OBJECT_BYTES:
+                yield bytes(result.bytes())  # one call, no per-chunk overhead (most objects)
+                return
             for chunk in result.stream(min_chunk_size=STREAM_CHUNK):
                 yield bytes(chunk)
         except NotFoundError:

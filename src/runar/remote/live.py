@@ -28,7 +28,7 @@ from runar.remote.layout import key_for_local, sealed_key_of_live
 from runar.remote.push import local_files, whole_lines
 from runar.store import Store
 
-LIVE_INTERVAL_S: Final = 2.0
+LIVE_INTERVAL_S: Final = 1.0
 FIRST_PASS_S: Final = 0.5
 FINAL_UPLOAD_WAIT_S: Final = 10.0
 FIRST_BACKOFF_S: Final = 2.0

@@ -15,6 +15,7 @@ import itertools
 import os
 import stat
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
 
@@ -305,7 +306,7 @@ def pull(store: Store, bucket: Bucket) -> RemoteReport:
             for run_id, marker in puller.placed.items():
                 puller.state.record(f"artifacts:{run_id}", marker[0], marker[1])
     finally:
-        for folder in puller.touched:
-            fsync_dir(folder)  # once per folder, not per file: the links are durable on return
+        with ThreadPoolExecutor(PULL_WORKERS) as pool:  # once per folder, not per file
+            list(pool.map(fsync_dir, [*puller.touched, store.runs_dir]))
         puller.state.save()
     return puller.report

@@ -48,6 +48,7 @@ def test_refs_where_and_best_values_select_what_is_shown(seeded: Store) -> None:
         (["-m", "acc", "-o", "x.docx"], "cannot tell the format of 'x.docx'"),
         (["-m", "acc", "--where", "acc>2"], "no run is selected"),
         (["-m", "acc", "no-such-run"], "no run matches 'no-such-run'"),
+        (["-m", "acc", "-F", "csv", "-o", "/"], "cannot write '/'"),
     ],
 )
 def test_mistakes_are_one_line(seeded: Store, args: list[str], message: str) -> None:

@@ -82,11 +82,16 @@ def _write(text: str | bytes, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text if isinstance(text, str) else text.decode())
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, str):
-        output.write_text(text, encoding="utf-8")
-    else:
-        output.write_bytes(text)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, str):
+            output.write_text(text, encoding="utf-8")
+        else:
+            output.write_bytes(text)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write '{output}': {exc.strerror or exc}; name another file"
+        ) from None
     print(f"wrote {output}", file=sys.stderr)
 
 

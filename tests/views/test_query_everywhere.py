@@ -84,6 +84,12 @@ async def _tui_ids(store: Store, queries: list[str]) -> list[set[str]]:
             await pilot.pause()
             assert app.screen.query_error is None  # type: ignore[attr-defined]
             found.append({e.run_id for e in app.screen.shown_entries})  # type: ignore[attr-defined]
+        shown = {e.run_id for e in app.screen.shown_entries}  # type: ignore[attr-defined]
+        app.screen.query_one(FilterBar).value = "metrics.acc > "  # half typed
+        await pilot.pause()
+        assert "expected a value after '>'" in app.screen.query_error  # type: ignore[attr-defined]
+        assert "column 15" in app.screen.sub_title
+        assert {e.run_id for e in app.screen.shown_entries} == shown  # type: ignore[attr-defined]
     return found
 
 
@@ -110,6 +116,9 @@ async def test_one_query_one_run_set_everywhere(store: Store, tmp_path: Path) ->
     with serving_in_thread(create_app(store)) as base:
         for where in QUERIES:
             assert set(_web_ids(base, where)) == expected[where], where
+        bad = request(base, "/api/runs?where=" + quote("config.lr < big"))
+        assert bad.status == 400
+        assert "invalid query at column 13: config.lr holds numbers" in bad.json()["error"]
     for where, got in zip(QUERIES, await _tui_ids(store, QUERIES), strict=True):
         assert got == expected[where], where
     named = {w: {names[i] for i in found} for w, found in expected.items()}

@@ -32,7 +32,10 @@ from runar.views.summary import RunSummary
 
 GRACE_S: Final = 60.0  # younger files may belong to a writer or sealer at work right now
 SEGMENT_NAME: Final = re.compile(r"^([a-z0-9]+-[a-z0-9]+)\.(\d{6,})\.jsonl(\.zst)?$")
-KNOWN_TOP: Final = frozenset({"runs", "index", ".gitignore", CONFLICTS_DIRNAME, DELETED_DIRNAME})
+# cache/: rerun checkouts and the remotes' caches; config.json: named remotes (remote/config.py)
+KNOWN_TOP: Final = frozenset(
+    {"runs", "index", ".gitignore", CONFLICTS_DIRNAME, DELETED_DIRNAME, "cache", "config.json"}
+)
 EventIds = set[tuple[str, int]]
 
 

@@ -53,6 +53,8 @@ def test_remote_add_push_pull_between_two_stores(tmp_path: Path, bucket_url: str
     pulled = runar("pull", store=b.root)  # the only remote is the default
     assert pulled.returncode == 0, pulled.stderr
     assert run_count(b.root) == 2
+    checked = runar("doctor", store=b.root)  # config.json and cache/ are the store's own
+    assert checked.returncode == 0, checked.stdout
     assert runar("remote", "rm", "team", store=b.root).returncode == 0
     assert "no remotes" in runar("remote", "ls", store=b.root).stdout
 

@@ -84,7 +84,9 @@ class SweepRecorder:
 
     def point(self, index: int, status: str, run_id: str | None = None) -> None:
         self.writer.append(SweepPoint(index=index, status=status, run_id=run_id))
-        self.writer.flush(durable=True)
+        # an end is kept durably at once; a start need not be: the point's own run names
+        # its sweep and point, so a lost "running" costs nothing --resume needs
+        self.writer.flush(durable=status != "running")
 
     def finish(self, status: str, error: str | None = None) -> None:
         self.writer.append(RunFinished(status=status, error=error))  # type: ignore[arg-type]

@@ -164,3 +164,19 @@ def test_ls_remote_reads_through_a_local_cache(tmp_path: Path, bucket_url: str) 
     from runar.store import Store
 
     assert frames.runs(store=Store(cache))["run_id"].to_list() == [theirs]
+
+
+def test_training_is_unaffected_by_wrong_credentials(tmp_path: Path, bucket_url: str) -> None:
+    from moto.core.authorization import enable_iam_authentication
+
+    a = make_store(tmp_path / "a")
+    script = tmp_path / "train.py"
+    script.write_text("import runar\nrunar.log({'loss': 0.5})\n")
+    with enable_iam_authentication():
+        done = runar("--remote", bucket_url, str(script), store=a.root)
+    assert done.returncode == 0, done.stderr
+    assert "uploading to" in done.stderr and "runar push" in done.stderr
+    assert "testing-secret" not in done.stderr
+    with open_views(a) as views:
+        (summary,) = views.runs()
+        assert views.status(summary) == "completed"

@@ -176,3 +176,15 @@ def test_many_small_batches_find_what_one_batch_finds(seed, chunks):
     whole = detect(curve)
     assert {"nonfinite", "spike", "divergence"} <= {a.rule for a in whole}
     assert [to_record(a) for a in detect(curve, chunks=chunks)] == [to_record(a) for a in whole]
+
+
+@settings(max_examples=15, deadline=None)
+@given(chunks=st.lists(st.integers(1, 250), min_size=1, max_size=30))
+def test_plateaus_and_long_streaks_do_not_depend_on_batching(chunks):
+    rng = np.random.default_rng(12)
+    t = np.arange(1200)
+    curve = np.where(t < 400, 3.0 - 0.005 * t, 1.0) * np.exp(rng.normal(0, 0.01, 1200))
+    curve[700:760] = math.nan  # breaks the plateau's streak of finite points in two
+    whole = detect(curve)
+    assert {"plateau", "nonfinite"} <= {a.rule for a in whole}
+    assert [to_record(a) for a in detect(curve, chunks=chunks)] == [to_record(a) for a in whole]

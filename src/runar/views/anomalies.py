@@ -189,7 +189,7 @@ def _streak(state: KeyState, rule: str) -> Streak:
     return streak
 
 
-Episode = tuple[int, int, int, bool, int]
+Episode = tuple[int, int, int, int, int]
 
 
 def _episodes(
@@ -201,8 +201,8 @@ def _episodes(
 ) -> list[Episode]:
     """Runs of flagged points long enough to count.
 
-    Each is (start step, first j, last j, extends, confirm j): ``extends`` is True when
-    the run continues an anomaly already recorded, and ``confirm`` is the point at which
+    Each is (start step, first j, last j, extends, confirm j): ``extends`` is the index
+    (in the run's list) of the anomaly the run continues, else -1; ``confirm`` is the point at which
     the run reached ``need`` points (the streak carried from earlier batches counts), so
     what an anomaly says does not depend on how the points were batched.
     """
@@ -224,7 +224,7 @@ def _episodes(
         first, last = int(starts[i]), int(ends[i])
         continues = i == 0 and carried > 0
         start_step = streak.start if continues else int(steps[first])
-        extends = continues and streak.open >= 0
+        extends = streak.open if continues else -1
         confirm = max(first, first + need - 1 - (carried if continues else 0))
         found.append((start_step, first, last, extends, confirm))
     n = len(flags)
@@ -251,8 +251,10 @@ def _record(
     """Add an anomaly for an episode, or extend the one it continues."""
     start_step, _, _, extends, _ = episode
     streak = _streak(state, rule)
-    if extends and 0 <= streak.open < len(out):
-        out[streak.open].last_step = last_step
+    if 0 <= extends < len(out):
+        out[extends].last_step = last_step
+        if ongoing:
+            streak.open = extends
         return
     kept = state.kept.get(rule, 0)
     if kept >= MAX_EPISODES:
@@ -485,7 +487,7 @@ def _plateau(
     for episode in _episodes(state, "plateau", flags, steps, 1):
         _, first, last, extends, confirm = episode
         since = step_at(max(0, int(lag[first])))
-        episode = (since, first, last, extends, confirm) if not extends else episode
+        episode = (since, first, last, extends, confirm) if extends < 0 else episode
         at = pos(offset + first)  # type: ignore[operator]
 
         def make(first: int = first, at: int = at, since: int = since) -> Anomaly:

@@ -224,7 +224,7 @@ class _Compiler:
         column = self.column_of(fld)
         if column not in self.columns:
             return pl.lit(None, pl.Boolean)  # no run has that key
-        return self.typed(column, self.columns[column], fld, op, value, strict=True)
+        return self.typed(column, self.columns[column], fld, op, value)
 
     def column_of(self, fld: Field) -> str:
         """The frame column of a config/metric/summary field; best() picks min or max."""
@@ -255,7 +255,7 @@ class _Compiler:
         refused: InvalidQuery | None = None
         for name in found:
             try:
-                parts.append(self.typed(name, self.columns[name], fld, op, value, strict=False))
+                parts.append(self.typed(name, self.columns[name], fld, op, value))
             except InvalidQuery as exc:
                 refused = exc
         if not parts:
@@ -265,9 +265,8 @@ class _Compiler:
         return pl.any_horizontal([p.fill_null(False) for p in parts])
 
     # -- typed comparisons ------------------------------------------------------------
-    def typed(
-        self, column: str, dtype: pl.DataType, fld: Field, op: str, value: Value, strict: bool
-    ) -> pl.Expr:
+    def typed(self, column: str, dtype: pl.DataType, fld: Field, op: str, value: Value) -> pl.Expr:
+        """A config, metric or summary column against a value of the column's own type."""
         import polars as pl
 
         col = pl.col(column)
@@ -280,7 +279,7 @@ class _Compiler:
             number = _number(value)
             twin = column + TEXT_SUFFIX
             if (number is None or op == "~") and twin in self.columns:
-                return self.typed(twin, self.columns[twin], fld, op, value, strict)
+                return self.typed(twin, self.columns[twin], fld, op, value)
             if number is None or op == "~":
                 what = "a number" if op != "~" else "text for '~'"
                 raise self.error(

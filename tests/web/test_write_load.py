@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from runar.events import MetricsLogged, NoteAdded
+from runar.events import MetricsLogged, NoteAdded, RunStarted, StepStarted
 from runar.journal import read_run
 from runar.web.tokens import TokenBook
 from runar.web.write_session import Writers
@@ -118,7 +118,7 @@ def test_kill_9_loses_only_unacknowledged_writes(store, tmp_path):
         base = re.search(r"(http://127\.0\.0\.1:\d+)", line).group(1)
         headers = {"authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base, headers=headers, timeout=10) as c:
-            for _ in range(100):  # uvicorn may still be starting
+            for _ in range(600):  # uvicorn may still be starting
                 try:
                     run_id = c.post("/api/runs", json={}).json()["id"]
                     break
@@ -145,7 +145,10 @@ def test_kill_9_loses_only_unacknowledged_writes(store, tmp_path):
 
             writer = threading.Thread(target=write)
             writer.start()
-            time.sleep(0.5)
+            deadline = time.monotonic() + 30  # a loaded machine may take a while to answer
+            while not acked and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.3)  # killed in the middle of the stream of writes
             server.send_signal(signal.SIGKILL)
             server.wait(10)
             stop.set()
@@ -170,3 +173,22 @@ def test_idle_writers_are_closed_and_sealed(store):
     assert writers.sweep() == 1 and len(writers) == 0
     names = [p.name for p in (store.runs_dir / ("0" * 16)).iterdir()]
     assert len(names) == 1 and names[0].endswith(".jsonl.zst")
+
+
+def test_a_retried_run_or_step_creation_survives_a_server_restart(store):
+    key = {"idempotency-key": "nightly-2026-12-02"}
+    step_key = {"idempotency-key": "nightly-2026-12-02/a"}
+    with writable_server(store) as w, w.client() as c:
+        first = c.post("/api/runs", json={"name": "nightly"}, headers=key).json()
+        step = c.post(f"/api/runs/{first['id']}/steps", json={"name": "a"}, headers=step_key)
+        assert step.status_code == 201
+        secret = w.write
+    with writable_server(store, token=secret) as w, w.client() as c:
+        again = c.post("/api/runs", json={"name": "nightly"}, headers=key).json()
+        step_again = c.post(f"/api/runs/{first['id']}/steps", json={"name": "a"}, headers=step_key)
+    assert again == first
+    assert step_again.json() == step.json()
+    events = read_run(store.run_dir(first["id"])).events
+    assert sum(isinstance(e, RunStarted) for e in events) == 1
+    assert sum(isinstance(e, StepStarted) for e in events) == 1
+    assert store.run_ids() == [first["id"]]

@@ -40,11 +40,17 @@ class Writable:
 
 
 @contextmanager
-def writable_server(store: Store, limits: Limits | None = None) -> Iterator[Writable]:
+def writable_server(
+    store: Store, limits: Limits | None = None, token: str | None = None
+) -> Iterator[Writable]:
+    """Serve ``store`` with --write; ``token``: the tokens exist already (a restart)."""
     book = TokenBook(store)
-    _, write = book.create("ci", "write")
-    _, read = book.create("dash", "read")
-    _, vision = book.create("vis", "write:vision")
+    if token is None:
+        _, write = book.create("ci", "write")
+        _, read = book.create("dash", "read")
+        _, vision = book.create("vis", "write:vision")
+    else:
+        write, read, vision = token, "", ""
     api = WriteApi(store, limits)
     with serving_in_thread(create_app(store, writes=api)) as base:
         yield Writable(base, store, api, write, read, vision)

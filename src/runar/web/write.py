@@ -73,6 +73,7 @@ class Call:
     token: Token
     run_id: str | None
     body: bytes
+    idempotency_key: str | None = None
 
 
 def reply(status: int, data: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -196,7 +197,7 @@ class WriteApi:
                 key = self.idempotency_key(request, token)
                 body = await self.read_body(request)
                 run_id = request.path_params.get("run_id")
-                call = Call(request, token, run_id, body)
+                call = Call(request, token, run_id, body, key[1] if key else None)
                 if key is None:
                     status, data = await handler(self, call)
                     return reply(status, data)

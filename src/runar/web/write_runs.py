@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import os
 from typing import TYPE_CHECKING, Any, Final
 
@@ -22,7 +23,7 @@ from runar.events import (
     StepStarted,
     TagsChanged,
 )
-from runar.ids import new_run_id, short
+from runar.ids import ALPHABET, RUN_ID_CHARS, new_run_id, short
 from runar.projects import store_project
 from runar.redact import redact_mapping
 from runar.web.write_schema import (
@@ -43,8 +44,26 @@ from runar.web.write_schema import (
 if TYPE_CHECKING:
     from runar.web.write import Call, WriteApi
 
+
 NDJSON_TYPES: Final = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 STEP_ID_BYTES: Final = 4
+
+
+def derived_run_id(call: Call) -> str:
+    """The run id an Idempotency-Key stands for, the same after a restart.
+
+    It is drawn from the token's stored hash, so two stores (or a token created again)
+    never derive the same id from the same key.
+    """
+    seed = f"run\0{call.token.sha256}\0{call.idempotency_key}".encode()
+    bits = int.from_bytes(hashlib.sha256(seed).digest()[:10], "big")
+    return "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(RUN_ID_CHARS))
+
+
+def derived_step_id(call: Call) -> str:
+    """The step id an Idempotency-Key stands for within its run."""
+    seed = f"step\0{call.token.sha256}\0{call.run_id}\0{call.idempotency_key}".encode()
+    return hashlib.sha256(seed).hexdigest()[: 2 * STEP_ID_BYTES]
 
 
 async def create_run(api: WriteApi, call: Call) -> tuple[int, dict[str, Any]]:
@@ -60,7 +79,13 @@ async def create_run(api: WriteApi, call: Call) -> tuple[int, dict[str, Any]]:
     tags = clean_tags(new.tags, "tags")
     config = check_config(new.config)
     command = new.command.split() if isinstance(new.command, str) else list(new.command)
-    run_id = new_run_id()
+    run_id = new_run_id() if call.idempotency_key is None else derived_run_id(call)
+    if call.idempotency_key is not None and api.store.run_dir(run_id).is_dir():
+        # a retry from before a restart of this server: the run is already there
+        facts = await api.facts(run_id, token)
+        if facts.started:
+            shown = facts.project or store_project(api.store.root)
+            return 201, {"id": run_id, "short_id": short(run_id), "project": shown}
     api.store.create()
     events: list[AnyEvent] = [
         RunStarted(
@@ -147,7 +172,12 @@ async def new_step(api: WriteApi, call: Call) -> tuple[int, dict[str, Any]]:
     api.refuse_if_finished(call.run_id, facts)
     if new.parent is not None:
         await api.known_step(call.run_id or "", facts, new.parent, "parent")
-    step_id = os.urandom(STEP_ID_BYTES).hex()  # the SDK's shape: 8 hex characters
+    if call.idempotency_key is None:
+        step_id = os.urandom(STEP_ID_BYTES).hex()  # the SDK's shape: 8 hex characters
+    else:
+        step_id = derived_step_id(call)
+        if step_id in facts.steps:  # a retry from before a restart of this server
+            return 201, {"step_id": step_id, "name": new.name, "parent": new.parent}
     started = StepStarted(step_id=step_id, name=new.name, parent=new.parent)
     await api.append(call, [started], facts)
     return 201, {"step_id": step_id, "name": new.name, "parent": new.parent}

@@ -47,11 +47,14 @@ class RunFacts:
     project_clock: tuple[int, str, int] = (-1, "", 0)
     steps: dict[str, str] = field(default_factory=dict)  # step id → running|completed|failed
     finished: bool = False
+    started: bool = False
 
     def fold(self, event: object) -> None:
         match event:
-            case RunStarted(project=project) if project and self.project_clock[0] < 0:
-                self.project = project
+            case RunStarted(project=project):
+                self.started = True
+                if project and self.project_clock[0] < 0:
+                    self.project = project
             case ProjectSet(project=project, ts=ts, writer=writer, seq=seq):
                 if (ts, writer, seq) > self.project_clock:
                     self.project, self.project_clock = project, (ts, writer, seq)

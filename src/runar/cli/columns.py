@@ -20,6 +20,8 @@ from runar.errors import UsageError
 if TYPE_CHECKING:
     import polars as pl
 
+    from runar.store import Store
+
 # frames.runs() columns that are neither config nor metrics
 RUN_COLUMNS: Final = (
     "run_id",
@@ -36,6 +38,8 @@ RUN_COLUMNS: Final = (
     "args",
 )
 ALIASES: Final = {"id": "run_id", "duration": "duration_s"}
+FRAMES_ONLY: Final = frozenset({"ended", "exit_code", "error", "command", "args"})
+TEXT_SUFFIX: Final = " as text"  # views/query_frame.py: the text twin of a mixed column
 METRICS_PREFIX: Final = "metrics."
 COUNT: Final = "count"
 MAX_SUGGESTIONS: Final = 8
@@ -44,8 +48,13 @@ MAX_SUGGESTIONS: Final = 8
 def metric_keys(frame: pl.DataFrame) -> dict[str, str]:
     """Metric key → the frame column holding its last value (metrics are always floats)."""
     keys: dict[str, str] = {}
+    prefixed = [c for c in frame.columns if c.startswith(METRICS_PREFIX)]
+    if prefixed:  # the query frame's names (cached_runs)
+        return {c[len(METRICS_PREFIX) :]: c for c in prefixed if not c.endswith(TEXT_SUFFIX)}
     for column, dtype in frame.schema.items():
-        if column in RUN_COLUMNS or column.startswith("config.") or not dtype.is_float():
+        if column in RUN_COLUMNS or column.startswith(("config.", "summary.")):
+            continue
+        if not dtype.is_float():
             continue
         for prefix in (METRICS_PREFIX, "metric."):
             if column.startswith(prefix):
@@ -93,6 +102,41 @@ def _suggest(frame: pl.DataFrame, name: str) -> str:
     return f"try one of: {shown}{more}"
 
 
+def runs_frame(
+    store: Store, where: str | None, sort: str | None, columns: str | None, group_by: str | None
+) -> pl.DataFrame:
+    """The runs a query keeps, in order: from the index's column cache when it holds every
+    column asked for (a 10,000-run --group-by in ~0.2 s), else from frames.runs()."""
+    names = [n.strip() for n in f"{columns or ''},{group_by or ''}".split(",")]
+    if any(n in FRAMES_ONLY for n in names):
+        import runar.frames as frames
+
+        return frames.runs(store=store, where=where, sort=sort)
+    return cached_runs(store, where, sort)
+
+
+def cached_runs(store: Store, where: str | None, sort: str | None) -> pl.DataFrame:
+    """The query columns of views/query_cache.py for the runs ``where`` keeps, in ``sort``
+    order, under frames.runs()'s names for what both have (run_id, duration_s, created)."""
+    import polars as pl
+
+    from runar.projects import store_project
+    from runar.views import open_views
+    from runar.views.query import Needs
+    from runar.views.query_cache import cached_frame
+    from runar.views.query_frame import select_ids
+
+    needs = Needs(config=True, metrics=True, summary=True, git=True)
+    with open_views(store) as views:
+        frame = cached_frame(store, views, needs, store_project(store.root))
+    ids = select_ids(frame, where, sort)
+    order = pl.DataFrame({"id": ids}, schema={"id": pl.String}).with_row_index("_order")
+    frame = frame.join(order, on="id", how="inner").sort("_order").drop("_order")
+    return frame.rename({"id": "run_id", "duration": "duration_s"}).with_columns(
+        pl.from_epoch("created", time_unit="ns")
+    )
+
+
 def keep_runs(
     frame: pl.DataFrame,
     status: str | None = None,
@@ -128,7 +172,7 @@ def default_columns(frame: pl.DataFrame) -> list[str]:
         present = {c: frame.height - frame[c].null_count() for c in columns}
         return sorted((c for c in columns if present[c]), key=lambda c: (-present[c], c))[:limit]
 
-    config = [c for c in frame.columns if c.startswith("config.")]
+    config = [c for c in frame.columns if c.startswith("config.") and not c.endswith(TEXT_SUFFIX)]
     differing = [c for c in config if frame.height > 1 and frame[c].n_unique() > 1]
     metrics = metric_keys(frame)
     keys = ranked(list(metrics.values()), MAX_KEY_METRICS)

@@ -229,9 +229,9 @@ def show_runs(
 
         order: list[str] | None = None
         if shaped:
-            import runar.frames as frames
+            from runar.cli import columns as shape
 
-            frame = frames.runs(store=store, where=where, sort=sort)
+            frame = shape.runs_frame(store, where, sort, columns, group_by)
             order = frame["run_id"].to_list()
             if not anomalous:  # the frame holds all it shows: no summary is read twice
                 _show_frame(store, frame, status, tag, name, project, all_projects, where, limit,

@@ -8,8 +8,9 @@ they append is attributed: its writer's header names the token.
 
 Idempotency: a reply is remembered per (token, key) in a bounded LRU held in memory, so
 a retry within ``IDEMPOTENCY_TTL_S`` (and among the last ``IDEMPOTENCY_KEYS`` keys) gets
-the same reply and writes nothing. A restarted server has forgotten them: a retry that
-crosses a restart is written again.
+the same reply and writes nothing. A restarted server has forgotten them; only run and
+step creation stay idempotent across it, their ids being derived from the key
+(write_runs.derived_run_id): any other retry that crosses a restart is written again.
 """
 
 from __future__ import annotations

@@ -133,3 +133,14 @@ def test_an_empty_store_gives_empty_records(cli: CliRunner, store: Store) -> Non
     assert ls_json(cli, "--columns", "name,metrics.acc", "-g", "config.model") == []
     code, out, _ = invoke_main(cli, "ls", "--csv")
     assert code == 0 and out == ""
+
+
+def test_columns_only_frames_runs_has_still_work(
+    cli: CliRunner, store: Store, sweep: list[str]
+) -> None:
+    records = ls_json(cli, "--columns", "id,command,exit_code,metrics.acc", "--limit", "0")
+    frame = frames.runs(store=store)
+    assert [r["id"] for r in records] == frame["run_id"].to_list()
+    assert [r["command"] for r in records] == frame["command"].to_list()
+    assert [r["exit_code"] for r in records] == frame["exit_code"].to_list()
+    assert [r["metrics.acc"] for r in records] == frame["acc"].to_list()

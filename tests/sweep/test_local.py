@@ -8,13 +8,18 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+import pytest
 
 from runar.journal import read_run
+from runar.store import Store
+from runar.sweep.overview import list_sweeps, sweep_detail
 from runar.sweep.record import find_sweep, fold_record
 from runar.views import open_views
+from tests.sweep.conftest import SCRIPT
 
 
 def sweep_runs(store, name):
@@ -22,64 +27,88 @@ def sweep_runs(store, name):
         return [s for s in views.runs() if s.sweep == name]
 
 
-def test_a_two_worker_sweep_runs_every_point_as_a_tagged_run(store, sweep_cli):
-    done = sweep_cli("train.py", "--lr", "1e-3,1e-2", "--seed", "0..2", "-j", "2", "-n", "grid")
-    assert done.returncode == 0, done.stderr
-    runs = sweep_runs(store, "grid")
+@dataclass
+class Grid:
+    """One real 6-point `-j 2` sweep, shared by the tests that only read what it left."""
+
+    store: Store
+    folder: Path
+    env: dict[str, str]
+    done: subprocess.CompletedProcess[str]
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "runar", *args],
+            cwd=self.folder, env=self.env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory: pytest.TempPathFactory) -> Grid:
+    folder = tmp_path_factory.mktemp("grid")
+    (folder / "train.py").write_text(SCRIPT)
+    store = Store(folder / ".runar")
+    env = {**os.environ, "RUNAR_DIR": str(store.root), "RUNAR_FLUSH_INTERVAL": "0.05"}
+    env.pop("RUNAR_RUN_ID", None)
+    found = Grid(store, folder, env, subprocess.CompletedProcess([], 0))
+    found.done = found.cli(
+        "sweep", "train.py", "--lr", "1e-3,1e-2", "--seed", "0..2", "-j", "2", "-n", "grid"
+    )
+    return found
+
+
+def test_a_two_worker_sweep_runs_every_point_as_a_tagged_run(grid):
+    assert grid.done.returncode == 0, grid.done.stderr
+    runs = sweep_runs(grid.store, "grid")
     assert len(runs) == 6
     configs = sorted((s.config_values()["lr"], s.config_values()["seed"]) for s in runs)
     assert configs == [(lr, seed) for lr in (1e-3, 1e-2) for seed in (0, 1, 2)]
-    sweep_id = find_sweep(store, "grid")
+    sweep_id = find_sweep(grid.store, "grid")
     for s in runs:
         assert "sweep:grid" in s.tag_list()
         assert s.started.sweep_id == sweep_id and s.started.sweep_point in range(6)
         assert s.recorded_status == "completed"
     assert sorted(s.display_name for s in runs) == [f"grid-{i}" for i in range(6)]
     # lr 1e-2 at seed 0 ends with the lowest loss: the best is reported
-    assert "best: point 3" in done.stderr and "loss=0.01\n" in done.stderr
+    assert "best: point 3" in grid.done.stderr and "loss=0.01\n" in grid.done.stderr
 
 
-def test_the_sweep_record_is_in_the_log_and_hidden_from_ls(store, sweep_cli):
-    assert sweep_cli("train.py", "--seed", "0..1", "-n", "rec").returncode == 0
-    sweep_id = find_sweep(store, "rec")
-    state = fold_record(store, sweep_id)
-    assert state.status == "completed" and state.config["space"] == {"--seed": "0..1"}
-    assert [p.status for p in state.points.values()] == ["completed", "completed"]
+def test_the_sweep_record_is_in_the_log_and_hidden_from_ls(grid):
+    sweep_id = find_sweep(grid.store, "grid")
+    state = fold_record(grid.store, sweep_id)
+    assert state.status == "completed"
+    assert state.config["space"] == {"--lr": "1e-3,1e-2", "--seed": "0..2"}
+    assert [p.status for p in state.points.values()] == ["completed"] * 6
     assert all(p.run_id for p in state.points.values())
-    listed = subprocess.run(
-        [sys.executable, "-m", "runar", "ls", "--json"], capture_output=True, text=True, check=True
-    )
-    ids = {r["id"] for r in json.loads(listed.stdout)}
-    assert sweep_id not in ids and len(ids) == 2
+    ids = {r["id"] for r in json.loads(grid.cli("ls", "--json").stdout)}
+    assert sweep_id not in ids and len(ids) == 6
 
 
-def test_the_script_does_not_see_the_sweep_variables(store, sweep_cli):
-    assert sweep_cli("train.py", "--seed", "0,1", "-n", "env").returncode == 0
-    run = sweep_runs(store, "env")[0]
-    output = "".join(
-        e.content() for e in read_run(store.run_dir(run.run_id)).events if hasattr(e, "stream")
-    )
+def test_the_script_does_not_see_the_sweep_variables(grid):
+    run = sweep_runs(grid.store, "grid")[0]
+    events = read_run(grid.store.run_dir(run.run_id)).events
+    output = "".join(e.content() for e in events if hasattr(e, "stream"))
     assert "script sees RUNAR_SWEEP: None" in output
 
 
-def test_show_and_ls_list_points_with_the_best_marked(store, sweep_cli):
-    sweep_cli("train.py", "--lr", "1e-3,1e-2", "-n", "shown", "--metric", "loss")
-    shown = sweep_cli("show", "shown", "--json")
-    detail = json.loads(shown.stdout)
-    assert [p["params"]["--lr"] for p in detail["points"]] == ["1e-3", "1e-2"]
-    assert [p["best"] for p in detail["points"]] == [False, True]
-    table = sweep_cli("show", "shown", "--sort", "-loss").stdout
-    assert table.index("1e-3") < table.index("1e-2")  # descending loss: the worse first
-    assert "★" in table
-    listed = json.loads(sweep_cli("ls", "--json").stdout)
-    assert [(r["name"], r["points"], r["status"]) for r in listed] == [("shown", 2, "completed")]
+def test_show_and_ls_list_points_with_the_best_marked(grid):
+    detail = sweep_detail(grid.store, "grid")  # what `runar sweep show --json` prints
+    assert [p["params"] for p in detail["points"]][:2] == [
+        {"--lr": "1e-3", "--seed": "0"},
+        {"--lr": "1e-3", "--seed": "1"},
+    ]
+    assert [p["index"] for p in detail["points"] if p["best"]] == [3]
+    by_loss = sweep_detail(grid.store, "grid", sort="-loss")
+    assert [p["index"] for p in by_loss["points"]] == [2, 1, 0, 5, 4, 3]  # the worst first
+    assert "★" in grid.cli("sweep", "show", "grid").stdout
+    listed = list_sweeps(grid.store)
+    assert [(r["name"], r["points"], r["status"]) for r in listed] == [("grid", 6, "completed")]
 
 
-def test_a_taken_name_and_a_bad_spec_are_one_line_each(store, sweep_cli):
-    assert sweep_cli("train.py", "--seed", "0,1", "-n", "taken").returncode == 0
-    again = sweep_cli("train.py", "--seed", "0,1", "-n", "taken")
-    assert again.returncode == 1 and "--resume taken" in again.stderr
-    bad = sweep_cli("train.py", "--lr", "0:1:log:3")
+def test_a_taken_name_and_a_bad_spec_are_one_line_each(grid):
+    again = grid.cli("sweep", "train.py", "--seed", "0,1", "-n", "grid")
+    assert again.returncode == 1 and "--resume grid" in again.stderr
+    bad = grid.cli("sweep", "train.py", "--lr", "0:1:log:3")
     assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1
     assert "option --lr" in bad.stderr and "Traceback" not in bad.stderr
 
@@ -170,12 +199,9 @@ def test_ctrl_c_stops_the_running_points_keeps_the_queued_and_resume_runs_the_re
 
 def test_with_gpus_each_worker_owns_one_through_cuda_visible_devices(store, sweep_cli):
     # two GPUs, as CUDA_VISIBLE_DEVICES announces them (this machine has none to find by NVML)
-    done = sweep_cli(
-        "train.py", "--seed", "0..3", "-n", "gpus", env={"CUDA_VISIBLE_DEVICES": "0,1"}
-    )
+    done = sweep_cli("train.py", "--seed", "0,1", "-n", "gpus", env={"CUDA_VISIBLE_DEVICES": "0,1"})
     assert done.returncode == 0, done.stderr
     assert "2 local workers, GPUs 0,1" in done.stderr  # -j defaults to one per GPU
     runs = sweep_runs(store, "gpus")
-    pinned = {s.started.sweep_point: s.started.env["CUDA_VISIBLE_DEVICES"] for s in runs}
-    assert {pinned[0], pinned[1]} == {"0", "1"}  # the first two start together, one per GPU
-    assert set(pinned.values()) == {"0", "1"}
+    pinned = {s.started.env["CUDA_VISIBLE_DEVICES"] for s in runs}
+    assert pinned == {"0", "1"}  # the two points start together, one on each GPU

@@ -38,13 +38,18 @@ def list_runs(
     where: Annotated[
         str | None,
         typer.Option(
-            "--where", "-w", help="Only runs matching a query, e.g. 'lr<1e-3 acc>0.9 tag:baseline'."
+            "--where",
+            "-w",
+            help="Only runs a query selects (docs/query.md), e.g. "
+            "'config.lr < 1e-3 and (metrics.acc > 0.9 or tag:baseline)' or 'lr<1e-3 acc>0.9'.",
         ),
     ] = None,
     sort: Annotated[
         str | None,
         typer.Option(
-            "--sort", help="Order by name, created, metrics.KEY, config.KEY; -KEY descending."
+            "--sort",
+            help="Order by a field: name, created, duration, config.KEY, metrics.KEY, "
+            "best(metrics.KEY); -FIELD descending.",
         ),
     ] = None,
     project: Annotated[

@@ -133,7 +133,10 @@ def keep(text: str) -> list[str]:
         ("created > 2026-11-08", [B]),
         ("created < 2026-11-08", [A]),
         ("created = 2026-11-07", [A]),
-        ("created > today", []),
+        ("created > today", []),  # B started at midnight exactly
+        ("created >= today", [B]),
+        ("created >= 2026-11-07", [A, B]),  # a date is its midnight
+        ("created <= 2026-11-07", []),
         ("created >= yesterday", [B]),
         ("created > '2026-11-07 11:00'", [A, B]),
         ("duration > 1h", [B]),

@@ -370,11 +370,10 @@ class _Compiler:
                 raise self.error(value.pos, f"'{value.text}' is not a duration; use 2h, 3d, 1w")
             return self.ordered(col, op, self.now_ns - amount * _NS, fld)
         start, day = self.moment(value)
-        if day and op in (":", "=", "==", "!="):  # created = 2026-11-01: on that day
+        # a date is its midnight, as in SQL, except that created = 2026-11-01 is that day
+        if day and op in (":", "=", "==", "!="):
             hit = (col >= start) & (col < start + 86400 * _NS)
             return hit.not_() if op == "!=" else hit
-        if day and op in (">", "<="):
-            start += 86400 * _NS  # after a day means after its end
         return self.ordered(col, op, start, fld)
 
     def moment(self, value: Value) -> tuple[int, bool]:

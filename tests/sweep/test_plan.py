@@ -135,3 +135,8 @@ def test_inline_values_and_runner_options_pass_on():
 def test_command_line_mistakes_name_the_option(argv, says):
     with pytest.raises(UsageError, match=says):
         parse(argv)
+
+
+def test_remote_reaches_every_points_runner():
+    request = parse(["--remote", "team", "train.py", "--lr", "1,2"])
+    assert request.runner_options == ["--remote", "team"]

@@ -155,9 +155,10 @@ def parse(argv: list[str]) -> Any:
     if remote is not None:
         from runar.cli.runner import VALUE_OPTIONS_LONG
 
-        if "--remote" in VALUE_OPTIONS_LONG:
+        if "--remote" in VALUE_OPTIONS_LONG:  # the runner uploads each point's run as it goes
             request.runner_options += ["--remote", remote]
-        request.extra_env["RUNAR_REMOTE"] = remote
+        else:
+            request.extra_env["RUNAR_REMOTE"] = remote
     return request
 
 

@@ -136,27 +136,13 @@ def _sweep_processes(script: Path) -> list[psutil.Process]:
     return found
 
 
-def test_ctrl_c_stops_the_running_points_keeps_the_queued_and_resume_runs_the_rest(
-    store, sweep_cli, project
-):
-    script = project / "train.py"
+def _start_hanging_sweep(project: Path, name: str) -> subprocess.Popen[str]:
+    """`runar sweep` over seeds 0..4 with -j 2, once points 2 and 3 (which hang) run."""
     (project / "hang.flag").write_text("")
+    command = [sys.executable, "-m", "runar", "sweep", str(project / "train.py"),
+               "--seed", "0..4", "-j", "2", "-n", name, "--grace", "3"]  # fmt: skip
     sweep = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "runar",
-            "sweep",
-            str(script),
-            "--seed",
-            "0..4",
-            "-j",
-            "2",
-            "-n",
-            "cut",
-            "--grace",
-            "3",
-        ],
+        command,
         cwd=project,
         env={**os.environ, "HANG_FROM": "2"},
         stderr=subprocess.PIPE,
@@ -165,12 +151,20 @@ def test_ctrl_c_stops_the_running_points_keeps_the_queued_and_resume_runs_the_re
     assert sweep.stderr is not None
     started: set[str] = set()
     deadline = time.monotonic() + 60
-    while len(started) < 2 and time.monotonic() < deadline:  # points 2 and 3 hang
+    while len(started) < 2 and time.monotonic() < deadline:
         line = sweep.stderr.readline()
         for point in ("point 2 ", "point 3 "):
             if f"▶ {point}" in line:
                 started.add(point)
     time.sleep(1.0)  # both runners have started their scripts
+    return sweep
+
+
+def test_ctrl_c_stops_the_running_points_keeps_the_queued_and_resume_runs_the_rest(
+    store, sweep_cli, project
+):
+    script = project / "train.py"
+    sweep = _start_hanging_sweep(project, "cut")
     sweep.send_signal(signal.SIGINT)
     _, rest = sweep.communicate(timeout=60)
     assert sweep.returncode == 130, rest
@@ -205,3 +199,18 @@ def test_with_gpus_each_worker_owns_one_through_cuda_visible_devices(store, swee
     runs = sweep_runs(store, "gpus")
     pinned = {s.started.env["CUDA_VISIBLE_DEVICES"] for s in runs}
     assert pinned == {"0", "1"}  # the two points start together, one on each GPU
+
+
+def test_a_killed_sweep_takes_its_points_with_it_and_resumes(store, sweep_cli, project):
+    sweep = _start_hanging_sweep(project, "gone")
+    sweep.kill()  # SIGKILL: the sweep can pass nothing on; the kernel tells its children
+    sweep.communicate(timeout=30)
+    deadline = time.monotonic() + 20
+    while _sweep_processes(project / "train.py") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _sweep_processes(project / "train.py") == []
+    assert [r["status"] for r in list_sweeps(store)] == ["crashed"]
+    (project / "hang.flag").unlink()
+    resumed = sweep_cli("--resume", "gone", env={"HANG_FROM": "2"})
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming 3 of 5" in resumed.stderr  # 0 and 1 completed before the kill

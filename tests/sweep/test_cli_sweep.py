@@ -74,3 +74,11 @@ def test_a_stop_rule_stops_the_unpromising_point_only(store, sweep_cli, project)
         stopped = views.get(state.points[0].run_id)
         assert views.status(stopped) == "killed"
         assert stopped.metrics["loss"].count < 40
+
+
+def test_a_module_is_swept_as_python_dash_m_runs_it(sweep_cli):
+    shown = sweep_cli("-m", "pkg.train", "--seed", "0,1", "-n", "mod", "--dry-run")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[1].split()[1:] == (
+        ["runar", "-n", "mod-0", "-t", "sweep:mod", "-m", "pkg.train", "--seed", "0"]
+    )

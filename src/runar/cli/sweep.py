@@ -21,6 +21,7 @@ HELP: Final = """\
 Run a script over many configurations, each a normal recorded run.
 
   runar sweep [OPTIONS] SCRIPT [ARGS...]      runar sweep train.py --lr 1e-3,1e-4 --seed 0..2 -j 2
+  runar sweep [OPTIONS] -m MODULE [ARGS...]   a module, as 'python -m MODULE'
   runar sweep -f sweep.toml [OPTIONS]         the script, fixed args and space from a file
   runar sweep --resume SWEEP                  run again the points that never completed
   runar sweep ls [--json]                     every sweep and how far it got
@@ -138,6 +139,12 @@ def parse(argv: list[str]) -> Any:
                 setattr(request, field, value)
             continue
         if request.script is None and request.file is None and request.resume is None:
+            if token == "-m":
+                if i + 1 >= len(argv):
+                    raise UsageError("option -m needs a module, e.g. 'runar sweep -m pkg.train'")
+                request.script, request.module = argv[i + 1], True
+                i += 2
+                continue
             if token.startswith("-"):
                 raise UsageError(
                     f"unknown option {token!r} before the script; see 'runar sweep --help'"

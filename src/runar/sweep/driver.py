@@ -50,6 +50,7 @@ class SweepSettings:
 
     name: str
     script: str
+    module: bool = False  # -m: ``script`` is a module
     jobs: int = 1
     runner_options: list[str] = field(default_factory=list)  # -t TAG, --no-parse, --remote
     max_failures: int | None = None
@@ -114,6 +115,7 @@ def point_command(settings: SweepSettings, point: Point) -> list[str]:
         "-t",
         f"sweep:{settings.name}",
         *settings.runner_options,
+        *(["-m"] if settings.module else []),
         settings.script,
         *point.args,
     ]

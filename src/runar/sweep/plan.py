@@ -108,6 +108,7 @@ class SweepPlan:
     metric: str | None = None
     mode: str | None = None  # min | max; None: guessed from the metric's name
     points: list[Point] = field(default_factory=list)
+    module: bool = False  # `-m pkg.train`: ``script`` names a module
 
     def space(self) -> dict[str, str]:
         """Each swept option and its spec, as written."""
@@ -117,6 +118,7 @@ class SweepPlan:
         """The plan as plain data: what the sweep's record keeps as its config."""
         return {
             "script": self.script,
+            "module": self.module,
             "args": list(self.template.tokens),
             "space": self.space(),
             "method": self.method,

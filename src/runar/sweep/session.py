@@ -29,6 +29,7 @@ class SweepRequest:
 
     argv: list[str] = field(default_factory=list)  # as typed, for the record
     script: str | None = None
+    module: bool = False  # -m MODULE: ``script`` is a module
     args: list[str] = field(default_factory=list)
     file: Path | None = None
     resume: str | None = None
@@ -68,6 +69,7 @@ def _plan(request: SweepRequest) -> tuple[SweepPlan, str | None, int | None, int
     if script is None:
         raise UsageError("no script given; e.g. 'runar sweep train.py --lr 1e-3,1e-4'")
     plan = make_plan(script, args, method, count, seed, metric, mode)  # type: ignore[arg-type]
+    plan.module = request.module and request.file is None
     return plan, name, jobs, failures
 
 
@@ -84,6 +86,11 @@ def _backend(request: SweepRequest, jobs: int | None, points: int) -> tuple[Back
 
     backend = RayBackend(request.on, request.cpus_per_run, request.gpus_per_run, request.verbose)
     return backend, jobs or points  # Ray queues what its resources cannot run yet
+
+
+def _stem(plan: SweepPlan) -> str:
+    """What a sweep is named after by default: ``train`` for train.py or pkg.train."""
+    return plan.script.rsplit(".", 1)[-1] if plan.module else Path(plan.script).stem
 
 
 def _echo(index: int, line: str) -> None:
@@ -113,13 +120,12 @@ def run(request: SweepRequest, store: Store | None = None) -> int:
     request.on = request.on or LOCAL
     plan, file_name, file_jobs, file_failures = _plan(request)
     stop = _stop_rule(request)
-    name = (
-        request.name or file_name or f"{Path(plan.script).stem}-{new_run_id()[:NAME_TOKEN_CHARS]}"
-    )
+    name = request.name or file_name or f"{_stem(plan)}-{new_run_id()[:NAME_TOKEN_CHARS]}"
     jobs = request.jobs or file_jobs
     settings = SweepSettings(
         name=name,
         script=plan.script,
+        module=plan.module,
         runner_options=list(request.runner_options),
         env=dict(request.extra_env),
         max_failures=request.max_failures if request.max_failures is not None else file_failures,
@@ -131,7 +137,7 @@ def run(request: SweepRequest, store: Store | None = None) -> int:
         where = f"Ray ({request.on})" if request.on != LOCAL else "this machine"
         print_plan(plan.points, settings, where)
         return 0
-    if not Path(plan.script).is_file():
+    if not plan.module and not Path(plan.script).is_file():
         raise UsageError(f"no such script: {plan.script!r} in {Path.cwd()}; check the path")
     record.check_new_name(store, name)
     backend, settings.jobs = _backend(request, jobs, len(plan.points))
@@ -208,6 +214,7 @@ def _resume(request: SweepRequest, store: Store) -> int:
     settings = SweepSettings(
         name=name,
         script=str(config.get("script", "")),
+        module=bool(config.get("module")),
         runner_options=request.runner_options or list(config.get("runner_options") or []),
         env=request.extra_env or dict(config.get("env") or {}),
         max_failures=request.max_failures

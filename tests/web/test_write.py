@@ -258,3 +258,21 @@ def test_the_curl_walkthrough_records_what_show_and_replay_display(writable, scr
     replay = _runar(writable.store, "replay", run_id, "--speed", "0")
     assert replay.returncode == 0, replay.stderr
     assert "┌ step" in replay.stdout and "◆ artifact" in replay.stdout
+
+
+def test_a_retried_upload_is_stored_once_and_a_reused_key_leaves_no_file(writable):
+    run_id = _run(writable)
+    key = {"idempotency-key": "upload-1"}
+    with writable.client() as c:
+        url = f"/api/runs/{run_id}/artifacts"
+        replies = [
+            c.post(url, params={"name": "m.bin"}, content=b"abc", headers=key) for _ in range(3)
+        ]
+        assert {r.status_code for r in replies} == {201}
+        other = c.post(url, params={"name": "m.bin"}, content=b"abd", headers=key)
+        assert other.status_code == 422
+    attached = [e for e in writable.events(run_id) if isinstance(e, ArtifactAttached)]
+    assert len(attached) == 1
+    files = [p.name for p in writable.store.artifacts_dir(run_id).rglob("*")]
+    assert files == ["m.bin"]
+    assert (writable.store.artifacts_dir(run_id) / "m.bin").read_bytes() == b"abc"

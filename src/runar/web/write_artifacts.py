@@ -185,6 +185,7 @@ def attach(api: WriteApi) -> Callable[[Request], Awaitable[Response]]:
 
     async def endpoint(request: Request) -> Response:
         sink: Sink | None = None
+        upload: Upload | None = None
         try:
             token = api.authorise(request)
             key = api.idempotency_key(request, token)
@@ -201,14 +202,16 @@ def attach(api: WriteApi) -> Callable[[Request], Awaitable[Response]]:
             content_type = request.headers.get("content-type", "")
             if content_type.lower().startswith("multipart/form-data"):
                 fields, sink, part_type = await _from_form(request, artifacts_dir, limit, api)
+                if fields.step is not None:
+                    await api.known_step(run_id, facts, fields.step, "step")
             else:
                 fields = read_fields(request.query_params, None)
+                if fields.step is not None:  # before the upload, not after it
+                    await api.known_step(run_id, facts, fields.step, "step")
                 sink = Sink(artifacts_dir, fields, limit, api.limits.max_body)
                 async for chunk in request.stream():
                     sink.write(chunk)
                 part_type = content_type
-            if fields.step is not None:
-                await api.known_step(run_id, facts, fields.step, "step")
             upload, suffix = sink.finish(part_type.split(";")[0].strip())
             sink = None
             act = _recorder(api, Call(request, token, run_id, b""), fields, upload, suffix, facts)
@@ -218,9 +221,7 @@ def attach(api: WriteApi) -> Callable[[Request], Awaitable[Response]]:
             fingerprint = hashlib.sha256(
                 f"{request.url.path}?{request.url.query}\n{fields}\n{upload.sha256}".encode()
             ).hexdigest()
-            response = await api.once(key, fingerprint, act)
-            upload.tmp.unlink(missing_ok=True)  # a replayed upload: the first file stays
-            return response
+            return await api.once(key, fingerprint, act)
         except BadRequest as exc:
             return reply(exc.status, exc.record())
         except RateLimited as exc:
@@ -228,6 +229,8 @@ def attach(api: WriteApi) -> Callable[[Request], Awaitable[Response]]:
         finally:
             if sink is not None:
                 sink.discard()
+            if upload is not None:  # refused or replayed: the file never lands (or did before)
+                upload.tmp.unlink(missing_ok=True)
 
     return endpoint
 

@@ -13,7 +13,6 @@ error pointing at the value, never a silently empty answer. See docs/query.md.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,21 +34,17 @@ from runar.views.query_syntax import (
     parse_sort,
     query_error,
 )
+from runar.views.query_values import glob_regex, number, seconds
 from runar.views.summary import lower_is_better
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["Needs", "compile_filter", "compile_query", "needs_of", "parse", "sort_key"]
+__all__ = [
+    "Needs", "compile_filter", "compile_query", "glob_regex", "needs_of", "parse", "seconds",
+    "sort_key",
+]  # fmt: skip
 
-UNITS_S: Final = {
-    "ms": 0.001, "s": 1, "sec": 1, "secs": 1, "m": 60, "min": 60, "mins": 60, "h": 3600,
-    "hr": 3600, "hrs": 3600, "d": 86400, "day": 86400, "days": 86400, "w": 604800,
-    "wk": 604800, "week": 604800, "weeks": 604800,
-}  # fmt: skip
-_DURATION: Final = re.compile(r"(?:(\d+(?:\.\d+)?)([a-z]+))+")
-_DURATION_PART: Final = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")
-_REGEX_META: Final = frozenset("\\.+*?()|[]{}^$#&-~")
 _ORDERING: Final = ("<", "<=", ">", ">=")
 _NS: Final = 1_000_000_000
 TEXT_SUFFIX: Final = " as text"  # the text twin of a column that mixes numbers and text
@@ -104,45 +99,6 @@ def needs_of(node: Node | None, sort_field: Field | None = None) -> Needs:
             case And(nodes=nodes) | Or(nodes=nodes):
                 stack.extend(nodes)
     return found
-
-
-def glob_regex(pattern: str) -> str:
-    """A case-insensitive, whole-string regex for a glob with * and ?."""
-    out = []
-    for char in pattern:
-        if char == "*":
-            out.append(".*")
-        elif char == "?":
-            out.append(".")
-        else:
-            out.append("\\" + char if char in _REGEX_META else char)
-    return "(?is)^" + "".join(out) + "$"
-
-
-def seconds(text: str) -> float | None:
-    """``90s``, ``1h30m``, ``2d``, ``1.5h`` or a plain number of seconds; None if not one."""
-    lowered = text.strip().lower()
-    try:
-        return float(lowered)
-    except ValueError:
-        pass
-    if not _DURATION.fullmatch(lowered):
-        return None
-    total = 0.0
-    for amount, unit in _DURATION_PART.findall(lowered):
-        if unit not in UNITS_S:
-            return None
-        total += float(amount) * UNITS_S[unit]
-    return total
-
-
-def _number(value: Value) -> float | None:
-    if value.quoted:
-        return None
-    try:
-        return float(value.text)
-    except ValueError:
-        return None
 
 
 class _Compiler:
@@ -276,17 +232,17 @@ class _Compiler:
         if dtype == pl.Null:
             return pl.lit(None, pl.Boolean)
         if dtype.is_numeric():
-            number = _number(value)
+            amount = number(value)
             twin = column + TEXT_SUFFIX
-            if (number is None or op == "~") and twin in self.columns:
+            if (amount is None or op == "~") and twin in self.columns:
                 return self.typed(twin, self.columns[twin], fld, op, value)
-            if number is None or op == "~":
+            if amount is None or op == "~":
                 what = "a number" if op != "~" else "text for '~'"
                 raise self.error(
                     value.pos,
                     f"{label} holds numbers; '{value.text}' is not {what}",
                 )
-            return self.ordered(col, op, number, fld)
+            return self.ordered(col, op, amount, fld)
         if dtype == pl.Boolean:
             flag = value.text.lower()
             if flag not in ("true", "false") or op not in ("=", "==", "!="):
@@ -295,7 +251,7 @@ class _Compiler:
             return hit.not_() if op == "!=" else hit
         if isinstance(dtype, pl.List):
             raise self.error(fld.pos, f"{label} holds lists; it cannot be compared")
-        if op in _ORDERING and _number(value) is not None:
+        if op in _ORDERING and number(value) is not None:
             problem = f"{label} holds text; '{value.text}' is a number (quote it for text)"
             raise self.error(value.pos, problem)
         return self.text_compare(col.cast(pl.String), op, value, exact=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from runar.views.query import compile_filter, glob_regex, seconds, sort_key
+from runar.views.query import compile_filter, sort_key
 
 S = 1_000_000_000
 NOW = int(datetime(2026, 11, 10, 12, 0).timestamp()) * S
@@ -178,18 +178,6 @@ def test_fields_missing_from_the_frame_are_null() -> None:
     assert bare.filter(expr).height == 0
     expr = compile_filter("not project:x", bare.schema)
     assert bare.filter(expr).height == 3
-
-
-def test_units_and_globs() -> None:
-    assert seconds("90s") == 90
-    assert seconds("1h30m") == 5400
-    assert seconds("2d") == 172800
-    assert seconds("500ms") == 0.5
-    assert seconds("1.5h") == 5400
-    assert seconds("12") == 12
-    assert seconds("3 parsecs") is None
-    assert seconds("4y") is None
-    assert glob_regex("a.b*") == r"(?is)^a\.b.*$"
 
 
 def test_sort_keys() -> None:

@@ -330,3 +330,21 @@ def test_read_endpoints_take_any_named_token_where_one_is_needed(store):
         # without --write there is no write endpoint, whatever the token
         reply = httpx.post(base + "/api/runs", json={}, headers={"authorization": f"Bearer {read}"})
         assert reply.status_code == 405
+
+
+def test_beyond_loopback_a_write_token_passes_the_guard_and_the_serve_token_cannot_write(store):
+    import httpx
+
+    from runar.web.write import WriteApi
+
+    _, write = TokenBook(store).create("ci", "write")
+    guard = Guard.for_bind("0.0.0.0", "serve-token")
+    with serving_in_thread(create_app(store, guard, writes=WriteApi(store))) as base:
+        with_token = httpx.post(
+            base + "/api/runs", json={}, headers={"authorization": f"Bearer {write}"}
+        )
+        assert with_token.status_code == 201
+        serve_token = httpx.post(
+            base + "/api/runs", json={}, headers={"authorization": "Bearer serve-token"}
+        )
+        assert serve_token.status_code == 401

@@ -69,16 +69,16 @@ def _build(views: Views, path: Path | None, default_project: str | None) -> pl.D
         pl.Series(RECORDED_RUNNING, [s.finished is None for s in summaries], dtype=pl.Boolean)
     )
     if path is not None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             frame.write_ipc(tmp)
             os.replace(tmp, path)  # whole or absent: never half a file under the real name
             for old in path.parent.glob("runs-*.arrow"):
                 if old != path:
                     old.unlink(missing_ok=True)
         except OSError:
-            pass  # a read-only index folder: answer from memory, build again next time
+            tmp.unlink(missing_ok=True)  # a full or read-only disk: answer from memory
     return frame
 
 

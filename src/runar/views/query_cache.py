@@ -12,6 +12,7 @@ processes, so those rows are refreshed from their summaries on every read.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -77,8 +78,9 @@ def _build(views: Views, path: Path | None, default_project: str | None) -> pl.D
             for old in path.parent.glob("runs-*.arrow"):
                 if old != path:
                     old.unlink(missing_ok=True)
-        except OSError:
-            tmp.unlink(missing_ok=True)  # a full or read-only disk: answer from memory
+        except OSError:  # a full or read-only disk: answer from memory, build again next time
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
     return frame
 
 

@@ -18,14 +18,15 @@ from runar.cli.access import current_store
 from runar.errors import UsageError
 
 HELP: Final = """\
-Run a script over many configurations, each a normal recorded run.
+Usage: runar sweep [OPTIONS] SCRIPT [ARGS...]
+       runar sweep [OPTIONS] -m MODULE [ARGS...]
+       runar sweep -f sweep.toml [OPTIONS]       the script, fixed args and space from a file
+       runar sweep --resume SWEEP                run again the points that never completed
+       runar sweep ls [--json]                   every sweep and how far it got
+       runar sweep show SWEEP [--sort KEY] [--json]  a row per point, the best marked
 
-  runar sweep [OPTIONS] SCRIPT [ARGS...]      runar sweep train.py --lr 1e-3,1e-4 --seed 0..2 -j 2
-  runar sweep [OPTIONS] -m MODULE [ARGS...]   a module, as 'python -m MODULE'
-  runar sweep -f sweep.toml [OPTIONS]         the script, fixed args and space from a file
-  runar sweep --resume SWEEP                  run again the points that never completed
-  runar sweep ls [--json]                     every sweep and how far it got
-  runar sweep show SWEEP [--sort KEY] [--json]  a row per point: values, status, metrics, best
+Run a script over many configurations, each a normal recorded run:
+  runar sweep train.py --lr 1e-3,1e-4 --seed 0..2 -j 2
 
 Values of the script's options that are sweeps (the cross product of all of them):
   1e-3,3e-4,1e-4  a list        0..4  an inclusive int range

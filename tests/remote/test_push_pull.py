@@ -90,6 +90,9 @@ def test_a_conflicting_object_is_kept_aside_on_both_sides(tmp_path: Path, bucket
     assert len(pulled.conflicts) == 1
     assert art.read_text() == "from b"
     assert (b.root / pulled.conflicts[0].kept_as).read_text() == "from a!"
+    again = pull(b, bucket)  # remembered: reported again, fetched no more
+    assert [c.kept_as for c in again.conflicts] == [pulled.conflicts[0].kept_as]
+    assert again.files_copied == 0 and again.bytes_copied == 0
 
 
 def test_open_segments_travel_as_live_tails_until_sealed(tmp_path: Path, bucket_url: str) -> None:

@@ -11,6 +11,7 @@ other bytes stays ours; theirs is kept under ``.runar/conflicts/`` as the folder
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import stat
@@ -100,6 +101,10 @@ class Puller:
         except FileNotFoundError:
             st = None
         if st is not None:
+            aside = self.state.known.get(f"conflict:{rk.key}")
+            if aside is not None and aside[:2] + aside[3:] == [info.size, info.etag, st.st_size]:
+                self.report.conflicts.append(Conflict(rk.key, str(aside[2])))
+                return  # kept aside by an earlier pull: no GET for it again
             if stat.S_ISREG(st.st_mode) and st.st_size == info.size:
                 if self.state.same(rk.key, info.size, info.etag):
                     self.report.files_same += 1
@@ -124,7 +129,9 @@ class Puller:
                 if file_sha256(tmp) == file_sha256(dest):
                     self.report.files_same += 1
                 else:
-                    self.keep_aside(rk, tmp)
+                    kept = self.keep_aside(rk, tmp)
+                    memo = [info.size, info.etag, kept, os.lstat(dest).st_size]
+                    self.state.remember(f"conflict:{rk.key}", memo)
                     return
             else:
                 self.report.files_copied += 1
@@ -236,19 +243,18 @@ class Puller:
             tmp.unlink(missing_ok=True)
         self.touched.add(dest.parent)
 
-    def keep_aside(self, rk: RemoteKey, tmp: Path) -> None:
+    def keep_aside(self, rk: RemoteKey, tmp: Path) -> str:
         """Theirs differs from ours: ours stays, theirs goes to conflicts/<run>/<name>.<sha>."""
         rest = rk.key.split("/", 2)[2]
         digest = file_sha256(tmp)[:HASH_CHARS]
         aside = self.root / "conflicts" / rk.run_id / f"{rest}.{digest}"
-        self.report.conflicts.append(Conflict(rk.key, str(aside.relative_to(self.root))))
-        if os.path.lexists(aside):
-            return
-        try:
-            real_parent(self.root, aside)
-            os.link(tmp, aside)
-        except (UnsafePath, FileExistsError):
-            pass
+        kept = str(aside.relative_to(self.root))
+        self.report.conflicts.append(Conflict(rk.key, kept))
+        if not os.path.lexists(aside):
+            with contextlib.suppress(UnsafePath, FileExistsError):
+                real_parent(self.root, aside)
+                os.link(tmp, aside)
+        return kept
 
     def plan(self, listing: list[ObjectInfo]) -> list[Callable[[], None]]:
         """The downloads a listing calls for; junk keys are refused, tombstones honoured."""

@@ -53,6 +53,12 @@ class SyncState:
             self.known[key] = [size, etag]
             self._dirty = True
 
+    def remember(self, key: str, entry: list[object]) -> None:
+        """Keep any small record under ``key`` (a conflict already set aside, a marker)."""
+        with self._lock:
+            self.known[key] = entry
+            self._dirty = True
+
     def forget(self, key: str) -> None:
         with self._lock:
             self._dirty |= self.known.pop(key, None) is not None

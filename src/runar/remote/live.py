@@ -26,6 +26,8 @@ from runar.remote.artifacts import blob_key, file_sha256, recorded_artifacts
 from runar.remote.bucket import Bucket, ObjectExists, open_bucket
 from runar.remote.layout import key_for_local, sealed_key_of_live
 from runar.remote.push import local_files, whole_lines
+from runar.remote.state import SyncState
+from runar.remote.url import parse_url
 from runar.store import Store
 
 LIVE_INTERVAL_S: Final = 1.0
@@ -61,6 +63,7 @@ class LiveUploader:
         self._recorded: dict[str, tuple[str, int]] = {}  # artifact path → (sha256, size)
         self._sent: set[str] = set()  # artifacts sent as blobs
         self._final = False
+        self.state = SyncState.load(store, str(parse_url(url)))  # the key push and pull use
         self._reread_at = 0.0
 
     def start(self) -> LiveUploader:
@@ -125,7 +128,8 @@ class LiveUploader:
             pending += 1
             size = path.stat().st_size
             with contextlib.suppress(ObjectExists):  # already up: `runar push` compares bytes
-                bucket.put_create(key, path)
+                etag = bucket.put_create(key, path)
+                self.state.record(key, size, etag)  # so `runar push` need not compare it
                 self.uploads += 1
             known[key] = size
             live = f"{key.rsplit('/', 1)[0]}/live/{path.name[: -len('.zst')]}"
@@ -171,6 +175,7 @@ class LiveUploader:
         if not self._thread.is_alive():
             threading.Thread(target=last_pass, name="runar-final-upload", daemon=True).start()
             done.wait(max(0.0, wait - (time.monotonic() - started)))
+        self.state.save()
         if ok and ok[0]:
             return []
         return [

@@ -21,6 +21,7 @@ from typing import Final
 
 from runar.ids import is_run_id
 from runar.journal.segment import PLAIN_SUFFIX, TMP_SUFFIX
+from runar.journal.sync import Conflict
 from runar.remote.artifacts import blob_key, file_sha256, recorded_artifacts
 from runar.remote.bucket import Bucket, ObjectExists, ObjectInfo, ObjectMissing, RemoteError, TooBig
 from runar.remote.layout import LIVE_DIRNAME, classify_key, key_for_local
@@ -117,8 +118,6 @@ class Pusher:
         """Ours differs from the bucket's: put ours under conflicts/, the bucket's stays."""
         run_id, rest = key.split("/", 2)[1:]
         aside = f"conflicts/{run_id}/{rest}.{file_sha256(path)[:HASH_CHARS]}"
-        from runar.journal.sync import Conflict
-
         self.report.conflicts.append(Conflict(key, aside))
         if aside in self.listing:
             return

@@ -22,7 +22,7 @@ from runar.journal.reader import read_segment
 from runar.journal.segment import list_segments, segment_stem
 from runar.store import Store
 from runar.views.anomaly_watch import fold_anomalies, store_watch
-from runar.views.batch import fold_many
+from runar.views.batch import Shapes, fold_many
 from runar.views.index import (
     FOLDER_STAMP,
     Index,
@@ -151,7 +151,8 @@ def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpo
         read += len(got.events)
         fresh = _claim_all(cp.seen, got.events)
         summary.duplicates += len(got.events) - len(fresh)
-        outputs = fold_many(summary, fresh)
+        shapes: Shapes = {}
+        outputs = fold_many(summary, fresh, shapes)
         if summary.started is not None:
             parse_output = summary.started.parse_output
         printed: list[MetricsLogged] = []
@@ -160,7 +161,7 @@ def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpo
                 for derived in metrics_from_output(event, cp.output_state, stem):
                     _fold_derived(summary, derived)
                     printed.append(derived)
-        fold_anomalies(summary, cp.anomalies, fresh, printed, watch)
+        fold_anomalies(summary, cp.anomalies, fresh, printed, watch, shapes)
         cp.segments[stem] = SegmentCheckpoint(got.end, seg.size, seg.sealed)
     return read
 

@@ -266,3 +266,17 @@ def test_a_config_change_applies_to_new_points_of_a_live_run(store):
         assert found(store, run_id) == [("spike", "score", 700)]
     rebuild(store)
     assert found(store, run_id) == [("spike", "score", 300), ("spike", "score", 700)]
+
+
+def test_a_key_logged_in_events_of_several_shapes_is_judged_in_log_order(store):
+    values = curve(nan_at=250, spike_at=420)
+    events = []
+    for i, v in enumerate(values):
+        if i % 50 == 0:  # an evaluation every 50 steps: the same key with another one
+            events.append(MetricsLogged(values={"loss": v, "val_loss": 1.0}, step=i))
+        elif 300 <= i < 350:  # a stretch inside a workflow step, folded one by one
+            events.append(MetricsLogged(values={"loss": v}, step=i, workflow_step="s1"))
+        else:
+            events.append(MetricsLogged(values={"loss": v}, step=i))
+    write_run(store, events, name="mixed")
+    assert found(store, "mixed") == [("nonfinite", "loss", 250), ("spike", "loss", 420)]

@@ -34,6 +34,7 @@ from runar.views.anomalies import (
     WatchSpec,
     fold_points,
 )
+from runar.views.batch import Shapes
 from runar.views.liveness import effective_status
 from runar.views.summary import RunSummary, lower_is_better
 
@@ -185,18 +186,19 @@ def fold_anomalies(
     events: list[AnyEvent | Unknown],
     derived: list[MetricsLogged],
     config: StoreWatch,
+    shapes: Shapes | None = None,
 ) -> None:
     """Fold a batch of new events (in log order) and the points derived from output.
 
-    Events of one shape (the same keys) are transposed once into columns, as
-    views/batch.py does; a key logged in events of several shapes is put back in log
-    order before it is judged.
+    Args:
+        shapes: fold_many()'s column-wise groups of these events, reused as they are;
+            the events it folds one by one (those of a workflow step) are grouped here.
     """
     paused = gc.isenabled()
     if paused:  # as codec.py does: the columns are never cyclic garbage, and collections
         gc.disable()  # walking a batch's many value dicts cost 3x the fold itself
     try:
-        _fold_batch(summary, state, events, derived, config)
+        _fold_batch(summary, state, events, derived, config, shapes)
     finally:
         if paused:
             gc.enable()
@@ -208,52 +210,67 @@ def _fold_batch(
     events: list[AnyEvent | Unknown],
     derived: list[MetricsLogged],
     config: StoreWatch,
+    shapes: Shapes | None,
 ) -> None:
     if state.config != config.stamp:  # the store's config.toml changed: new points follow it
         state.specs, state.config = {}, config.stamp
-    metric_events = [e for e in events if type(e) is MetricsLogged]
-    if len(metric_events) != len(events):
-        for event in events:
-            if type(event) is WatchSet:
-                _watch(state, event)  # type: ignore[arg-type]
-            elif type(event) is AlertRaised:
-                _alert(summary, event)  # type: ignore[arg-type]
+    if shapes is not None and sum(len(g) for g, _, _ in shapes.values()) == len(events):
+        metric_events, rest = events, []  # all plain metric events, grouped already: no scan
+    else:
+        metric_events = [e for e in events if type(e) is MetricsLogged]  # type: ignore[misc]
+        if len(metric_events) != len(events):
+            for event in events:
+                if type(event) is WatchSet:
+                    _watch(state, event)  # type: ignore[arg-type]
+                elif type(event) is AlertRaised:
+                    _alert(summary, event)  # type: ignore[arg-type]
+        if shapes is None:
+            shapes, rest = {}, metric_events  # type: ignore[assignment]
+        else:  # fold_many folds a workflow step's metrics one by one: they are grouped here
+            rest = [e for e in metric_events if e.workflow_step]  # type: ignore[union-attr]
+    printed: list[MetricsLogged] = []
     for event in derived:
         keys = tuple(k for k in event.values if _is_derived_key(summary, k))
         if keys:
-            metric_events.append(event if len(keys) == len(event.values) else _only(event, keys))
-    if not metric_events:
-        return
-    shapes = list(map(tuple, map(_values, metric_events)))  # type: ignore[arg-type]
-    if shapes.count(shapes[0]) == len(shapes):  # the common case: one shape
-        groups: dict[tuple[str, ...], list[int] | None] = {shapes[0]: None}
-    else:
-        groups = {}
-        for i, shape in enumerate(shapes):
-            groups.setdefault(shape, []).append(i)  # type: ignore[union-attr]
-    columns: dict[str, list[tuple[list[int] | None, tuple[float, ...], list, list[int]]]] = {}
-    for shape, members in groups.items():
-        group = metric_events if members is None else [metric_events[i] for i in members]
-        if not any(spec_for(state, key, config) for key in shape):
-            continue
-        steps = list(map(_step, group))
-        stamps = list(map(_ts, group))
-        transposed = zip(*map(_dict_values, map(_values, group)), strict=True)
-        for key, column in zip(shape, transposed, strict=True):
-            columns.setdefault(key, []).append((members, column, steps, stamps))
-    for key, parts in columns.items():
+            printed.append(event if len(keys) == len(event.values) else _only(event, keys))
+    rest = [*rest, *printed]
+    groups = dict(shapes)
+    if rest:
+        grouped: dict[tuple[str, ...], list[MetricsLogged]] = {}
+        for event in rest:
+            grouped.setdefault(tuple(event.values), []).append(event)
+        for keys, group in grouped.items():
+            columns = list(zip(*map(_dict_values, map(_values, group)), strict=True))
+            if keys in groups:  # logged both inside and outside a workflow step
+                old, old_stamps, old_columns = groups[keys]
+                group = old + group
+                columns = [a + b for a, b in zip(old_columns, columns, strict=True)]
+                stamps = old_stamps + list(map(_ts, group[len(old) :]))
+            else:
+                stamps = list(map(_ts, group))
+            groups[keys] = (group, stamps, columns)
+    parts: dict[str, list[tuple[list[MetricsLogged], list[int], tuple[float, ...]]]] = {}
+    for keys, (group, stamps, columns) in groups.items():
+        for key, column in zip(keys, columns, strict=True):
+            if spec_for(state, key, config) is not None:
+                parts.setdefault(key, []).append((group, stamps, column))
+    steps_of: dict[int, list[int | None]] = {}  # per group, read once for all its keys
+    for key, found in parts.items():
         spec = spec_for(state, key, config)
-        if spec is None:
-            continue
-        if len(parts) == 1:
-            _, values, steps, stamps = parts[0]
-        else:  # the key is in events of different shapes: put its points back in log order
-            merged = sorted(
-                (i, v, s, ts)
-                for members, column, steps, stamps in parts
-                for i, v, s, ts in zip(members or (), column, steps, stamps, strict=True)
+        assert spec is not None
+        if len(found) == 1 and len(groups) == 1:
+            group, stamps, values = found[0]
+            steps = steps_of.get(id(group)) or steps_of.setdefault(
+                id(group), list(map(_step, group))
             )
-            _, values, steps, stamps = (list(c) for c in zip(*merged, strict=True))
+        else:  # the key may be in groups of several shapes: its points back in log order
+            order = {id(e): i for i, e in enumerate([*metric_events, *printed])}
+            merged = sorted(
+                (order[id(e)], e.step, v, ts)
+                for group, stamps, column in found
+                for e, ts, v in zip(group, stamps, column, strict=True)
+            )
+            _, steps, values, stamps = (list(c) for c in zip(*merged, strict=True))
         keystate = state.keys.get(key)
         if keystate is None:
             keystate = state.keys[key] = KeyState()

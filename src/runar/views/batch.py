@@ -13,9 +13,18 @@ from itertools import filterfalse
 from runar.events import AnyEvent, MetricsLogged, OutputCaptured, Unknown
 from runar.views.summary import Clock, MetricSummary, RunSummary, fold
 
+# keys → the metric events logged with exactly those keys, their times and value columns
+Shapes = dict[tuple[str, ...], tuple[list[MetricsLogged], list[int], list[tuple[float, ...]]]]
 
-def fold_many(summary: RunSummary, events: list[AnyEvent | Unknown]) -> list[OutputCaptured]:
-    """Apply events to a summary (same result as one by one); returns the output events."""
+
+def fold_many(
+    summary: RunSummary, events: list[AnyEvent | Unknown], shapes: Shapes | None = None
+) -> list[OutputCaptured]:
+    """Apply events to a summary (same result as one by one); returns the output events.
+
+    ``shapes`` receives the column-wise groups, for a fold that follows (the anomaly
+    rules) to reuse rather than transpose the same events again.
+    """
     groups: dict[tuple[str, ...], list[MetricsLogged]] = {}
     outputs: list[OutputCaptured] = []
     for event in events:
@@ -26,11 +35,15 @@ def fold_many(summary: RunSummary, events: list[AnyEvent | Unknown]) -> list[Out
         if type(event) is OutputCaptured:
             outputs.append(event)
     for keys, group in groups.items():
-        _fold_group(summary, keys, group)
+        stamps, columns = _fold_group(summary, keys, group)
+        if shapes is not None:
+            shapes[keys] = (group, stamps, columns)
     return outputs
 
 
-def _fold_group(summary: RunSummary, keys: tuple[str, ...], group: list[MetricsLogged]) -> None:
+def _fold_group(
+    summary: RunSummary, keys: tuple[str, ...], group: list[MetricsLogged]
+) -> tuple[list[int], list[tuple[float, ...]]]:
     stamps = [e.ts for e in group]
     summary.events += len(group)
     first, last = min(stamps), max(stamps)
@@ -44,7 +57,7 @@ def _fold_group(summary: RunSummary, keys: tuple[str, ...], group: list[MetricsL
     else:  # same nanosecond: writer and seq break the tie, as in clock order
         top = max((e for e in group if e.ts == last), key=lambda e: (e.writer, e.seq))
     top_clock: Clock = (top.ts, top.writer, top.seq)
-    columns = zip(*[e.values.values() for e in group], strict=True)
+    columns = list(zip(*[e.values.values() for e in group], strict=True))
     for key, column in zip(keys, columns, strict=True):
         finite = list(filterfalse(math.isnan, column))
         low = min(finite) if finite else None
@@ -67,3 +80,4 @@ def _fold_group(summary: RunSummary, keys: tuple[str, ...], group: list[MetricsL
         if low is not None:
             current.min = low if current.min is None else min(current.min, low)
             current.max = high if current.max is None else max(current.max, high)  # type: ignore[type-var]
+    return stamps, columns

@@ -148,7 +148,7 @@ class RayBackend:
         self._board = ray.remote(SignalBoard).options(num_cpus=0).remote()
 
     def describe(self) -> str:
-        where = self.address or "a local Ray"
+        where = self.address or os.environ.get("RAY_ADDRESS") or "a local Ray"
         gpus = f", {self.gpus:g} GPU" if self.gpus else ""
         return f"Ray ({where}), {self.cpus:g} CPU{gpus} per point"
 

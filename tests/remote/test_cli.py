@@ -180,3 +180,39 @@ def test_training_is_unaffected_by_wrong_credentials(tmp_path: Path, bucket_url:
     with open_views(a) as views:
         (summary,) = views.runs()
         assert views.status(summary) == "completed"
+
+
+def test_serve_remote_follows_runs_pushed_after_it_started(tmp_path: Path, bucket_url: str) -> None:
+    import httpx
+
+    a, b = make_store(tmp_path / "a"), make_store(tmp_path / "b")
+    first = write_run(a, 3)
+    runar("push", bucket_url, store=a.root)
+    port = free_port()
+    env = {**os.environ, "RUNAR_DIR": str(b.root)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "runar", "serve", "--remote", bucket_url, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        seen: set[str] = set()
+        later = None
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            try:
+                runs = httpx.get(f"http://127.0.0.1:{port}/api/runs", timeout=2).json()["runs"]
+                seen = {r["id"] for r in runs}
+            except (httpx.HTTPError, ValueError, KeyError):
+                pass
+            if first in seen and later is None:
+                later = write_run(a, 3)
+                runar("push", bucket_url, store=a.root)
+            if later is not None and later in seen:
+                break
+            time.sleep(0.5)
+        assert later is not None and {first, later} <= seen
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

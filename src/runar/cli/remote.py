@@ -149,15 +149,22 @@ def sync_remote(source: str, destination: str, as_json: bool, dry_run: bool = Fa
         _show(run_pull(Store(root), open_bucket(source)), as_json)
 
 
-def use_remote_cache(remote: str) -> None:
-    """Point this command at the remote's local cache store, caught up first (ls/serve)."""
-    from runar.remote.cache import cached_store
+def use_remote_cache(remote: str, keep_pulling: bool = False) -> None:
+    """Point this command at the remote's local cache store, caught up first (ls/serve).
+
+    With ``keep_pulling`` (serve), a background thread pulls again every few seconds, so
+    the dashboard follows teammates' running runs as it follows local ones.
+    """
+    from runar.remote.cache import cached_store, keep_pulling_into
     from runar.store import ENV_STORE
 
-    cache, report = cached_store(current_store(), remote)
+    store = current_store()
+    cache, report = cached_store(store, remote)
     if report.runs_new:
         print(f"pulled {len(report.runs_new)} new run(s) from {remote}", file=sys.stderr)
     os.environ[ENV_STORE] = str(cache.root)  # this process only: the command then reads the cache
+    if keep_pulling:
+        keep_pulling_into(store, remote, lambda line: print(line, file=sys.stderr))
 
 
 def _existing_store() -> Store:

@@ -55,7 +55,7 @@ def serve(
     if remote is not None:
         from runar.cli.remote import use_remote_cache
 
-        use_remote_cache(remote)  # a snapshot: 'runar pull' or a restart brings newer runs
+        use_remote_cache(remote, keep_pulling=True)  # pulled again every few seconds
 
     hosts = [h.strip() for item in allowed_hosts or [] for h in item.split(",") if h.strip()]
     run_server(current_store(), host, port, open_browser, token or None, hosts, write)

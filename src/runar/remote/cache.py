@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from runar.errors import RunarError
 from runar.remote.bucket import open_bucket
 from runar.remote.config import resolve_remote
 from runar.remote.pull import pull
@@ -20,6 +24,7 @@ from runar.remote.report import RemoteReport
 from runar.store import Store
 
 CACHE_DIRNAME: Final = "remotes"
+REPULL_S: Final = 5.0  # `runar serve --remote`: how often the cache is caught up
 _PLAIN_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 
@@ -35,3 +40,25 @@ def cached_store(store: Store, ref: str | None = None) -> tuple[Store, RemoteRep
     cache = Store(cache_root(store, name))
     report = pull(cache, open_bucket(url))
     return cache, report
+
+
+def keep_pulling_into(
+    store: Store, ref: str | None, say: Callable[[str], None], every: float = REPULL_S
+) -> threading.Thread:
+    """Pull the remote into its cache every ``every`` seconds in a daemon thread (serve)."""
+
+    def loop() -> None:
+        warned = False
+        while True:
+            time.sleep(every)
+            try:
+                cached_store(store, ref)
+                warned = False
+            except RunarError as exc:
+                if not warned:
+                    say(f"runar: pulling from {ref} failed ({exc}); retrying")
+                warned = True
+
+    thread = threading.Thread(target=loop, name="runar-remote-pull", daemon=True)
+    thread.start()
+    return thread

@@ -19,7 +19,7 @@ FRAME = pl.DataFrame(
         "id": ["aaaa1111", "bbbb2222", "cccc3333"],
         "name": ["bert-base", "gpt-small", None],
         "status": ["completed", "failed", "running"],
-        "tags": [["baseline"], ["sweep", "Baseline"], []],
+        "tags": [["baseline"], ["sweep", "Baseline"], ["team:nlp"]],
         "created": [NOW - 3 * DAY, NOW - DAY // 2, None],
         "duration": [10.0, 7200.0, None],
         "project": ["vision", "nlp", None],
@@ -101,6 +101,8 @@ def keep(text: str) -> list[str]:
         ("sweep:lr-sweep", [B]),
         ("project:vision", [A]),
         ("tag:baseline lr>1e-3", [B]),
+        ("tag:team:nlp", [C]),  # an imported key:value tag
+        ("tag = team:nlp or tag:sweep", [B, C]),
         ("missing>0", []),
         # plain fields
         ("status = completed", [A]),
@@ -139,6 +141,7 @@ def keep(text: str) -> list[str]:
         ("created <= 2026-11-07", []),
         ("created >= yesterday", [B]),
         ("created > '2026-11-07 11:00'", [A, B]),
+        ("created > 2026-11-07T13:00", [B]),  # a value's colons need no quotes
         ("duration > 1h", [B]),
         ("duration < 90s", [A]),
         ("duration > 1h30m", [B]),

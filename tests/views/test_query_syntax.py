@@ -68,6 +68,9 @@ def test_fields_functions_and_lists() -> None:
         Field("status"), (Value("failed"), Value("crashed", quoted=True))
     )
     assert parse("tags:x") == Compare(Field("tag"), ":", Value("x"))
+    assert parse("tag:team:nlp") == Compare(Field("tag"), ":", Value("team:nlp"))
+    with pytest.raises(InvalidQuery, match="column 10: expected a field before ':'"):
+        parse("tag:team :nlp")  # with a space, the colon is not part of the value
     assert parse("config.model.lr = 3") == Compare(Field("config", "model.lr"), "=", Value("3"))
     assert parse_sort("-best(metrics.acc)") == (Field("metrics", "acc", agg="best"), True)
     assert parse_sort("config.lr") == (Field("config", "lr"), False)

@@ -325,12 +325,30 @@ class _Parser:
         if token is None or token.kind not in ("word", "string") or token.keyword is not None:
             raise self.error(token, f"expected a value after '{op.text}'")
         self.take()
+        text = token.value
+        end = token.pos + len(token.text)
+        while token.kind == "word" and self._glued(end):  # team:nlp, 2026-11-01T10:30
+            colon, word = self.take(), self.take()
+            text += colon.text + word.text
+            end = word.pos + len(word.text)
         ago = False
         nxt = self.peek()
         if token.kind == "word" and nxt is not None and nxt.text.lower() == "ago":
             self.take()
             ago = True
-        return Value(token.value, token.kind == "string", ago, token.pos)
+        return Value(text, token.kind == "string", ago, token.pos)
+
+    def _glued(self, end: int) -> bool:
+        """True when ``:word`` follows at ``end`` with no space: part of the same value."""
+        colon, word = self.peek(), self.peek(1)
+        return (
+            colon is not None
+            and colon.kind == "colon"
+            and colon.pos == end
+            and word is not None
+            and word.kind == "word"
+            and word.pos == end + 1
+        )
 
     def parse_list(self) -> tuple[Value, ...]:
         opening = self.take()  # in

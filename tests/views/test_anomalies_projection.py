@@ -19,7 +19,7 @@ from runar.events import AlertRaised, MetricsLogged, OutputCaptured, WatchSet
 from runar.projector import catch_up, rebuild
 from runar.store import Store
 from runar.views import open_views
-from runar.views.anomaly_watch import AnomalyConfigError, alarming, stall_of
+from runar.views.anomaly_watch import AnomalyConfigError, alarming, stall_of, to_record
 from runar.views.summary import RunSummary, WriterInfo
 
 from .helpers import write_run
@@ -280,3 +280,31 @@ def test_a_key_logged_in_events_of_several_shapes_is_judged_in_log_order(store):
             events.append(MetricsLogged(values={"loss": v}, step=i))
     write_run(store, events, name="mixed")
     assert found(store, "mixed") == [("nonfinite", "loss", 250), ("spike", "loss", 420)]
+
+
+def test_live_catch_ups_and_a_rebuild_agree_with_several_writers(store):
+    from runar.journal import JournalWriter
+
+    run_id = "cccccccccccccccc"
+    writers = [JournalWriter(store.run_dir(run_id), run_id, role=f"rank{n}") for n in range(2)]
+    curves = [curve(nan_at=90, spike_at=500), curve(nan_at=400, spike_at=130)]
+    for lo in range(0, 600, 45):
+        for n, writer in enumerate(writers):
+            for i in range(lo, min(lo + 45, 600)):
+                writer.append(MetricsLogged(values={f"loss{n}": curves[n][i]}, step=i))
+            writer.flush()
+        catch_up(store)
+    for writer in writers:
+        writer.close()
+    catch_up(store)
+    with open_views(store) as views:
+        live = [to_record(a) for a in views.get(run_id).anomalies]
+    rebuild(store)
+    with open_views(store) as views:
+        assert [to_record(a) for a in views.get(run_id).anomalies] == live
+    assert [(a["rule"], a["key"], a["first_step"]) for a in live if a["level"] != "info"] == [
+        ("nonfinite", "loss0", 90),
+        ("spike", "loss1", 130),
+        ("nonfinite", "loss1", 400),
+        ("spike", "loss0", 500),
+    ]

@@ -21,7 +21,8 @@ fold, so importing this module (RunSummary does) stays cheap.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Final, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 import msgspec
 
@@ -33,6 +34,14 @@ if TYPE_CHECKING:
     Ints = list[int]
 
 Level = Literal["info", "warn", "error"]
+
+
+class Stamps(Protocol):
+    """Each point's time (ns), by index: read only for the points an anomaly names."""
+
+    def __getitem__(self, i: int, /) -> int: ...
+
+
 RULES: Final = ("nonfinite", "spike", "divergence", "plateau")
 LEVELS: Final[dict[str, Level]] = {
     "nonfinite": "error",
@@ -96,11 +105,13 @@ class WatchSpec(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class Streak(msgspec.Struct, array_like=True):
-    """A rule's current run of flagged points: length, first step, its anomaly (-1: none)."""
+    """A rule's current run of flagged points: its length, first step, and the first step
+    of the anomaly it keeps extending (None: none). A step, not a list index, so the run's
+    anomalies can be kept in a canonical order."""
 
     length: int = 0
     start: int = 0
-    open: int = -1
+    open: int | None = None
 
 
 class KeyState(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -124,8 +135,8 @@ def fold_points(
     key: str,
     spec: WatchSpec,
     steps: list[int | None],
-    values: list[float],
-    ts: list[int],
+    values: Sequence[float] | Floats,
+    ts: Stamps,
     out: list[Anomaly],
 ) -> None:
     """Fold one key's new points (in log order) into its state; new anomalies go to ``out``.
@@ -141,7 +152,10 @@ def fold_points(
     if not n or not spec.rules:
         state.points += n
         return
-    vals = np.fromiter(values, dtype=np.float64, count=n)  # from a tuple: 7x asarray's speed
+    if isinstance(values, np.ndarray):
+        vals = np.ascontiguousarray(values, dtype=np.float64)
+    else:
+        vals = np.fromiter(values, dtype=np.float64, count=n)
     step_list: list[int] = (
         [s if s is not None else state.points + i for i, s in enumerate(steps)]
         if None in steps
@@ -189,7 +203,7 @@ def _streak(state: KeyState, rule: str) -> Streak:
     return streak
 
 
-Episode = tuple[int, int, int, int, int]
+Episode = tuple[int, int, int, int | None, int]
 
 
 def _episodes(
@@ -201,8 +215,8 @@ def _episodes(
 ) -> list[Episode]:
     """Runs of flagged points long enough to count.
 
-    Each is (start step, first j, last j, extends, confirm j): ``extends`` is the index
-    (in the run's list) of the anomaly the run continues, else -1; ``confirm`` is the point at which
+    Each is (start step, first j, last j, extends, confirm j): ``extends`` is the first
+    step of the anomaly the run continues, else None; ``confirm`` is the point at which
     the run reached ``need`` points (the streak carried from earlier batches counts), so
     what an anomaly says does not depend on how the points were batched.
     """
@@ -210,7 +224,7 @@ def _episodes(
 
     streak = _streak(state, rule)
     if not flags.any():
-        streak.length, streak.open = 0, -1
+        streak.length, streak.open = 0, None
         return []
     edges = np.diff(flags.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edges == 1)
@@ -224,7 +238,7 @@ def _episodes(
         first, last = int(starts[i]), int(ends[i])
         continues = i == 0 and carried > 0
         start_step = streak.start if continues else int(steps[first])
-        extends = streak.open if continues else -1
+        extends = streak.open if continues else None
         confirm = max(first, first + need - 1 - (carried if continues else 0))
         found.append((start_step, first, last, extends, confirm))
     n = len(flags)
@@ -233,14 +247,15 @@ def _episodes(
         streak.length = int(totals[-1])
         streak.start = streak.start if continued and carried else int(steps[starts[-1]])
         if not (continued and carried):
-            streak.open = -1
+            streak.open = None
     else:
-        streak.length, streak.open = 0, -1
+        streak.length, streak.open = 0, None
     return found
 
 
 def _record(
     state: KeyState,
+    key: str,
     rule: str,
     episode: Episode,
     last_step: int,
@@ -251,23 +266,24 @@ def _record(
     """Add an anomaly for an episode, or extend the one it continues."""
     start_step, _, _, extends, _ = episode
     streak = _streak(state, rule)
-    if 0 <= extends < len(out):
-        out[extends].last_step = last_step
-        if ongoing:
-            streak.open = extends
-        return
+    if extends is not None:
+        for anomaly in reversed(out):
+            if anomaly.first_step == extends and anomaly.rule == rule and anomaly.key == key:
+                anomaly.last_step = last_step
+                streak.open = extends if ongoing else None
+                return
     kept = state.kept.get(rule, 0)
     if kept >= MAX_EPISODES:
         state.dropped += 1
         if ongoing:
-            streak.open = -1
+            streak.open = None
         return
     state.kept[rule] = kept + 1
     anomaly = make()  # type: ignore[operator]
     anomaly.first_step, anomaly.last_step = start_step, last_step
     out.append(anomaly)
     if ongoing:
-        streak.open = len(out) - 1
+        streak.open = start_step
 
 
 def _nonfinite(
@@ -275,7 +291,7 @@ def _nonfinite(
     key: str,
     vals: Floats,
     steps: Ints,
-    ts: list[int],
+    ts: Stamps,
     finite: npt.NDArray[np.bool_],
     out: list[Anomaly],
 ) -> None:
@@ -295,7 +311,7 @@ def _nonfinite(
                 ts=ts[first],
             )
 
-        _record(state, "nonfinite", episode, int(steps[last]), make, out, last == n - 1)
+        _record(state, key, "nonfinite", episode, int(steps[last]), make, out, last == n - 1)
 
 
 def _spikes(
@@ -307,7 +323,7 @@ def _spikes(
     fsteps: Ints,
     vals: Floats,
     pos: object,
-    ts: list[int],
+    ts: Stamps,
     out: list[Anomaly],
 ) -> None:
     import numpy as np
@@ -350,7 +366,7 @@ def _spikes(
             medians = dict(zip(js.tolist(), med[hit].tolist(), strict=True))
     if not flags.any():
         _streak(state, "spike").length = 0
-        _streak(state, "spike").open = -1
+        _streak(state, "spike").open = None
         return
     sign = -1.0 if spec.mode == "max" else 1.0
     verb = "dropped" if spec.mode == "max" else "spiked"
@@ -373,7 +389,7 @@ def _spikes(
                 ts=ts[at],
             )
 
-        _record(state, "spike", episode, int(fsteps[last]), make, out, last == n - 1)
+        _record(state, key, "spike", episode, int(fsteps[last]), make, out, last == n - 1)
 
 
 def _trend(
@@ -385,7 +401,7 @@ def _trend(
     fsteps: Ints,
     vals: Floats,
     pos: object,
-    ts: list[int],
+    ts: Stamps,
     out: list[Anomaly],
 ) -> None:
     """Divergence and plateau, from the smoothed curve and its best so far."""
@@ -442,9 +458,8 @@ def _trend(
                     ts=ts[at],
                 )
 
-            _record(
-                state, "divergence", episode, int(steps[last]), make, out, last == len(smooth) - 1
-            )
+            ongoing = last == len(smooth) - 1
+            _record(state, key, "divergence", episode, int(steps[last]), make, out, ongoing)
     if "plateau" in spec.rules:
         _plateau(state, key, spec, best, steps, diverged, offset, vals, pos, ts, out)
     state.best = float(best[-1])
@@ -462,7 +477,7 @@ def _plateau(
     offset: int,
     vals: Floats,
     pos: object,
-    ts: list[int],
+    ts: Stamps,
     out: list[Anomaly],
 ) -> None:
     import numpy as np
@@ -487,7 +502,7 @@ def _plateau(
     for episode in _episodes(state, "plateau", flags, steps, 1):
         _, first, last, extends, confirm = episode
         since = step_at(max(0, int(lag[first])))
-        episode = (since, first, last, extends, confirm) if extends < 0 else episode
+        episode = (since, first, last, extends, confirm) if extends is None else episode
         at = pos(offset + first)  # type: ignore[operator]
 
         def make(first: int = first, at: int = at, since: int = since) -> Anomaly:
@@ -503,7 +518,7 @@ def _plateau(
                 ts=ts[at],
             )
 
-        _record(state, "plateau", episode, int(steps[last]), make, out, last == len(best) - 1)
+        _record(state, key, "plateau", episode, int(steps[last]), make, out, last == len(best) - 1)
     state.bests = all_bests[-p:].tobytes()
     recent = np.asarray(steps[-p:], dtype=np.int64)
     state.best_steps = np.concatenate((old_steps, recent))[-p:].tobytes()

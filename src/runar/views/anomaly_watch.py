@@ -275,6 +275,12 @@ def _fold_batch(
         if keystate is None:
             keystate = state.keys[key] = KeyState()
         fold_points(keystate, key, spec, steps, values, stamps, summary.anomalies)
+    # one canonical order, whatever the batching or the order keys were folded in
+    summary.anomalies.sort(key=_canonical)
+
+
+def _canonical(a: Anomaly) -> tuple[int, str, str, int, str]:
+    return (a.first_step if a.first_step is not None else -1, a.key, a.rule, a.ts, a.message)
 
 
 _values = attrgetter("values")

@@ -33,8 +33,8 @@ from runar.views.anomaly_watch import AnomalyState
 from runar.views.output_metrics import StreamState
 from runar.views.summary import RunSummary
 
-# 3: output parser state per stream, args; 4: by_project; 5: by_rerun; 6: anomalies
-INDEX_FORMAT: Final = b"runar-index-6"
+# 3: output parser state per stream, args; 4: by_project; 5: by_rerun; 6, 7: anomalies
+INDEX_FORMAT: Final = b"runar-index-7"
 INITIAL_MAP_BYTES: Final = 256 << 20
 _DBS: Final = (
     "meta",

@@ -64,6 +64,7 @@ ALLOWED = {
     # journal, reads points' outcomes from the views
     "runar.sweep": {"runar.journal", "runar.codec", "runar.runner", "runar.views", "runar.projector"},
     "runar.tui": {
+        "runar.sweep",  # the sweeps screen reads what `runar sweep ls/show` print
         "runar.views",
         "runar.projector",
         "runar.frames",

@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from runar.events import MetricsLogged, RunFinished, RunStarted
+from runar.journal import JournalWriter
+from runar.store import Store
+from runar.sweep.plan import make_plan
+from runar.sweep.record import SweepRecorder
+
 # seed >= HANG_FROM waits (until Ctrl-C) while the flag file exists; the others end at once
 SCRIPT = """\
 import argparse, os, time
@@ -55,3 +61,22 @@ def sweep_cli(project: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+def sweep_with_runs(store: Store) -> str:
+    """A finished 2-point sweep "web" (--lr 1e-3,1e-2) written event by event; its id."""
+    plan = make_plan("train.py", ["--lr", "1e-3,1e-2"])
+    recorder = SweepRecorder.create(store, plan, "web", ["sweep", "train.py"], {})
+    for point, loss in zip(plan.points, (0.7, 0.2), strict=True):
+        run_id = "abcdefghjkmnpqrs"[point.index] * 16
+        recorder.point(point.index, "running", run_id)
+        with JournalWriter(store.run_dir(run_id), run_id, role="runner") as w:
+            w.append(RunStarted(run_id=run_id, name=f"web-{point.index}", sweep="web",
+                                sweep_id=recorder.sweep_id, sweep_point=point.index,
+                                argv=["train.py", *point.args], pid=os.getpid()))  # fmt: skip
+            w.append(MetricsLogged(values={"val/loss": loss}, step=1))
+            w.append(RunFinished(status="completed"))
+        recorder.point(point.index, "completed", run_id)
+    recorder.finish("completed")
+    recorder.close()
+    return recorder.sweep_id

@@ -56,6 +56,7 @@ class RunsScreen(Screen[None]):
         Binding("R", "rename", "Rename", show=False),
         Binding("n", "note", "Note", show=False),
         Binding("p", "next_project", "Switch project", show=False),
+        Binding("w", "sweeps", "Sweeps", show=False),
         Binding("escape", "clear", "Clear", show=False),
     ]
 
@@ -205,6 +206,11 @@ class RunsScreen(Screen[None]):
             from runar.tui.screens.run_detail import RunDetailScreen
 
             self.app.push_screen(RunDetailScreen(run_id))
+
+    def action_sweeps(self) -> None:
+        from runar.tui.screens.sweeps import SweepsScreen
+
+        self.app.push_screen(SweepsScreen())
 
     def action_toggle_select(self) -> None:
         run_id = self.table.current_run_id

@@ -50,6 +50,7 @@ export function MetricsTab({ run }) {
         <figcaption>
           <span class="chart-title">${s.key}</span>
           <span class="muted">${pointsNote(s)}</span>
+          ${anomalyBadge(run.anomalies, s.key)}
         </figcaption>
         <${Chart}
           id=${`metric:${s.key}`}
@@ -62,6 +63,15 @@ export function MetricsTab({ run }) {
       </figure>`)}
     </div>
   </div>`;
+}
+
+/** '⚠ 2' beside a chart whose key has warnings or errors; each one's line on hover. */
+function anomalyBadge(anomalies, key) {
+  const mine = (anomalies || []).filter((a) => a.key === key && a.level !== "info");
+  if (!mine.length) return null;
+  const level = mine.some((a) => a.level === "error") ? "error" : "warn";
+  const lines = mine.map((a) => a.message).join("\n");
+  return html`<span class=${`anomaly-badge ${level}`} title=${lines}>⚠ ${mine.length}</span>`;
 }
 
 export function pointsNote(s) {

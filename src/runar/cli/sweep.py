@@ -44,6 +44,8 @@ Options:
   --mode min|max         which way is better (default: from the metric's name)
   --max-failures K       start no new point after K points failed
   --stop RULE            stop a point early: 'metrics.val/loss > 2 at step 100'
+  --asha STEP            successive halving by --metric: rungs at STEP, STEP·3, STEP·9…;
+                         a point behind the best third at a rung stops (--asha-eta N)
   --resume SWEEP         run the points of SWEEP that never completed
   --on ray|ray://H:P     run each point as a Ray task (pip install 'runar[ray]')
   --cpus-per-run C       Ray: CPUs each point needs (default 1)
@@ -64,12 +66,13 @@ VALUE: Final = {
     "--seed-sweep": "seed", "-f": "file", "--file": "file", "--metric": "metric",
     "--mode": "mode", "--max-failures": "max_failures", "--stop": "stop", "--resume": "resume",
     "--on": "on", "--cpus-per-run": "cpus_per_run", "--gpus-per-run": "gpus_per_run",
-    "--remote": "remote", "-t": "tag", "--tag": "tag", "--grace": "grace_s",
+    "--remote": "remote", "-t": "tag", "--tag": "tag", "--grace": "grace_s", "--asha": "asha",
+    "--asha-eta": "asha_eta",
 }  # fmt: skip
 FLAGS: Final = {"--dry-run": "dry_run", "-v": "verbose", "--verbose": "verbose"}
-INTS: Final = ("jobs", "random", "seed", "max_failures")
+INTS: Final = ("jobs", "random", "seed", "max_failures", "asha", "asha_eta")
 FLOATS: Final = ("cpus_per_run", "gpus_per_run", "grace_s")
-MINIMUM: Final = {"jobs": 1, "random": 1, "max_failures": 1}
+MINIMUM: Final = {"jobs": 1, "random": 1, "max_failures": 1, "asha": 1, "asha_eta": 2}
 
 
 def _convert(option: str, field: str, text: str) -> Any:

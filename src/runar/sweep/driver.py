@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -24,12 +25,17 @@ from runar.store import ENV_STORE, Store
 from runar.sweep.plan import Point
 from runar.sweep.progress import Progress
 from runar.sweep.record import SweepRecorder
-from runar.sweep.stopping import StopRule
 
 POLL_S: Final = 0.05
 GRACE_S: Final = 10.0  # after SIGINT, before SIGTERM (and again before SIGKILL)
 STOP_CHECK_S: Final = 1.0  # how often --stop rules read the running points' metrics
 EXIT_INTERRUPTED: Final = 130
+
+
+class EarlyStop(Protocol):
+    """A rule that picks running points to stop (stopping.py --stop, asha.py --asha)."""
+
+    def check(self, store: Store, running: Sequence[Running]) -> list[tuple[Any, str]]: ...
 
 
 class Backend(Protocol):
@@ -56,7 +62,7 @@ class SweepSettings:
     max_failures: int | None = None
     grace_s: float = GRACE_S
     cwd: Path = field(default_factory=Path.cwd)
-    stop: StopRule | None = None
+    stops: list[EarlyStop] = field(default_factory=list)  # --stop, --asha
     env: dict[str, str] = field(default_factory=dict)  # more for every runner (RUNAR_REMOTE)
 
 
@@ -66,7 +72,7 @@ class Running:
     run_id: str
     job: Any
     started: float
-    stopped: bool = False  # a --stop rule signalled it
+    stopped: bool = False  # a --stop or --asha rule signalled it
 
 
 @dataclass
@@ -229,15 +235,15 @@ class _Driver:
                     self.backend.signal(r.job, signum)
 
     def check_stops(self, now: float) -> None:
-        """--stop: signal the running points whose metrics meet the rule."""
-        rule = self.settings.stop
-        if rule is None or now < self.next_stop_check:
+        """--stop, --asha: signal the running points the rules pick."""
+        if not self.settings.stops or now < self.next_stop_check:
             return
         self.next_stop_check = now + STOP_CHECK_S
-        for r, why in rule.check(self.store, [x for x in self.running if not x.stopped]):
-            r.stopped = True
-            self.backend.signal(r.job, signal.SIGINT)
-            self.progress.note(f"point {r.point.index}: {why}; stopping it")
+        for rule in self.settings.stops:
+            for r, why in rule.check(self.store, [x for x in self.running if not x.stopped]):
+                r.stopped = True
+                self.backend.signal(r.job, signal.SIGINT)
+                self.progress.note(f"point {r.point.index}: {why}; stopping it")
 
     def outcome(self) -> Outcome:
         if self.stopping_since is not None:

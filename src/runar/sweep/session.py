@@ -13,10 +13,11 @@ from runar.errors import UsageError
 from runar.ids import new_run_id, short
 from runar.store import Store
 from runar.sweep import record
-from runar.sweep.driver import Backend, SweepSettings, drive, point_command
+from runar.sweep.asha import DEFAULT_ETA, AshaRule
+from runar.sweep.driver import Backend, EarlyStop, SweepSettings, drive, point_command
 from runar.sweep.plan import Point, SweepPlan, make_plan
-from runar.sweep.progress import Progress, best_of, run_result
-from runar.sweep.stopping import StopRule, parse_rule
+from runar.sweep.progress import Progress, best_of, mode_of, run_result
+from runar.sweep.stopping import parse_rule
 from runar.sweep.sweep_file import load as load_file
 
 LOCAL: Final = "local"
@@ -48,6 +49,8 @@ class SweepRequest:
     runner_options: list[str] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
     stop: str | None = None
+    asha: int | None = None  # --asha STEP: the first rung
+    asha_eta: int | None = None
     grace_s: float | None = None
 
 
@@ -108,8 +111,16 @@ def print_plan(plan_points: list[Point], settings: SweepSettings, where: str) ->
         print(f"  {point.index:>3}  {shlex.join(point_command(settings, point)[2:])}")
 
 
-def _stop_rule(request: SweepRequest) -> StopRule | None:
-    return parse_rule(request.stop) if request.stop else None
+def _stops(
+    stop: str | None, asha: int | None, eta: int | None, metric: str | None, mode: str | None
+) -> list[EarlyStop]:
+    """The early-stopping rules asked for: --stop and --asha."""
+    rules: list[EarlyStop] = [parse_rule(stop)] if stop else []
+    if asha is not None:
+        if not metric:
+            raise UsageError("--asha ranks points by one metric: give it with --metric KEY")
+        rules.append(AshaRule(metric, mode_of(metric, mode), asha, eta or DEFAULT_ETA))
+    return rules
 
 
 def run(request: SweepRequest, store: Store | None = None) -> int:
@@ -119,7 +130,7 @@ def run(request: SweepRequest, store: Store | None = None) -> int:
         return _resume(request, store)
     request.on = request.on or LOCAL
     plan, file_name, file_jobs, file_failures = _plan(request)
-    stop = _stop_rule(request)
+    stops = _stops(request.stop, request.asha, request.asha_eta, plan.metric, plan.mode)
     name = request.name or file_name or f"{_stem(plan)}-{new_run_id()[:NAME_TOKEN_CHARS]}"
     jobs = request.jobs or file_jobs
     settings = SweepSettings(
@@ -129,7 +140,7 @@ def run(request: SweepRequest, store: Store | None = None) -> int:
         runner_options=list(request.runner_options),
         env=dict(request.extra_env),
         max_failures=request.max_failures if request.max_failures is not None else file_failures,
-        stop=stop,
+        stops=stops,
     )
     if request.grace_s is not None:
         settings.grace_s = request.grace_s
@@ -161,6 +172,8 @@ def _recorded_settings(request: SweepRequest, settings: SweepSettings) -> dict[s
         "env": settings.env,  # RUNAR_REMOTE: where --resume records too
         "max_failures": settings.max_failures,
         "stop": request.stop,
+        "asha": request.asha,
+        "asha_eta": request.asha_eta,
         "gpus_per_run": request.gpus_per_run,
         "cpus_per_run": request.cpus_per_run,
     }
@@ -221,7 +234,13 @@ def _resume(request: SweepRequest, store: Store) -> int:
         if request.max_failures is not None
         else config.get("max_failures"),
         cwd=Path(state.cwd) if state.cwd and Path(state.cwd).is_dir() else Path.cwd(),
-        stop=_stop_rule(request) or (parse_rule(config["stop"]) if config.get("stop") else None),
+        stops=_stops(
+            request.stop or config.get("stop"),
+            request.asha if request.asha is not None else config.get("asha"),
+            request.asha_eta or config.get("asha_eta"),
+            config.get("metric"),
+            config.get("mode"),
+        ),
     )
     if request.grace_s is not None:
         settings.grace_s = request.grace_s

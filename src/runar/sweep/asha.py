@@ -1,0 +1,102 @@
+"""Asynchronous successive halving (`--asha STEP`): stop the points that fall behind.
+
+Rungs are at STEP, STEP·η, STEP·η², … (η = 3 unless --asha-eta). When a running point
+has logged the ranking metric at or past a rung, its latest value is recorded for that
+rung; if it is worse than the cutoff — the 1/η quantile of the values recorded there so
+far (lower is better) or the 1 − 1/η one (higher is better) — the point is stopped like
+a --stop match. The first point at a rung always continues, so a small sweep is never
+cut short on no evidence. Values are the latest seen when the sweep looks (every
+second), so a rung is judged within about a second of a point passing it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from runar.errors import UsageError
+from runar.store import Store
+
+if TYPE_CHECKING:
+    from runar.sweep.driver import Running
+
+DEFAULT_ETA: Final = 3
+
+
+def quantile(values: Iterable[float], q: float) -> float:
+    """The q-quantile with linear interpolation (numpy's default), without numpy."""
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass
+class AshaRule:
+    """Halving by one metric; remembers what each rung has seen during this sweep."""
+
+    metric: str
+    mode: str  # min | max
+    first_rung: int
+    eta: int = DEFAULT_ETA
+    rungs: dict[int, dict[str, float]] = field(default_factory=dict)  # step → run id → value
+
+    def __post_init__(self) -> None:
+        if self.first_rung < 1:
+            raise UsageError(
+                f"--asha takes the first rung's step, 1 or more, not {self.first_rung}"
+            )
+        if self.eta < 2:
+            raise UsageError(f"--asha-eta must be 2 or more, not {self.eta}")
+
+    def milestones(self, last_step: int) -> list[int]:
+        """The rungs a point that logged ``last_step`` has passed, lowest first."""
+        found, rung = [], self.first_rung
+        while rung <= last_step:
+            found.append(rung)
+            rung *= self.eta
+        return found
+
+    def behind(self, value: float, recorded: Iterable[float]) -> bool:
+        """Whether ``value`` is worse than the cutoff of the values recorded at a rung."""
+        if self.mode == "min":
+            return value > quantile(recorded, 1 / self.eta)
+        return value < quantile(recorded, 1 - 1 / self.eta)
+
+    def judge(self, run_id: str, value: float, last_step: int) -> int | None:
+        """Record a point's value at the rungs it newly passed; the rung it fails, if any."""
+        for rung in self.milestones(last_step):
+            recorded = self.rungs.setdefault(rung, {})
+            if run_id in recorded:
+                continue
+            recorded[run_id] = value
+            if self.behind(value, recorded.values()):
+                return rung
+        return None
+
+    def check(self, store: Store, running: Sequence[Running]) -> list[tuple[Any, str]]:
+        """The running points to stop now, each with why."""
+        if not running:
+            return []
+        from runar.errors import RunNotFound
+        from runar.views import open_views
+
+        found: list[tuple[Any, str]] = []
+        with open_views(store) as views:
+            for r in running:
+                try:
+                    metric = views.get(r.run_id).metrics.get(self.metric)
+                except RunNotFound:
+                    continue
+                if metric is None or metric.last_step is None or metric.last != metric.last:
+                    continue
+                rung = self.judge(r.run_id, metric.last, metric.last_step)
+                if rung is not None:
+                    why = (
+                        f"{self.metric}={metric.last:.6g} at step {metric.last_step} is behind "
+                        f"the best 1/{self.eta} at rung {rung} (--asha)"
+                    )
+                    found.append((r, why))
+        return found

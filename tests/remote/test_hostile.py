@@ -84,3 +84,18 @@ def test_a_download_larger_than_its_listing_is_cut_off(
     assert any("big.bin" in r for r in report.refused)
     assert not (b.run_dir(run_id) / "artifacts" / "big.bin").exists()
     assert not list(b.root.rglob("*.tmp"))
+
+
+def test_a_symlinked_folder_in_the_store_is_never_followed(tmp_path: Path, bucket_url: str) -> None:
+    a, b = make_store(tmp_path / "a"), make_store(tmp_path / "b")
+    run_id = write_run(a, 5)
+    (a.run_dir(run_id) / "artifacts").mkdir()
+    (a.run_dir(run_id) / "artifacts" / "x.txt").write_text("payload")
+    push(a, open_bucket(bucket_url))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    b.run_dir(run_id).mkdir()
+    (b.run_dir(run_id) / "artifacts").symlink_to(elsewhere)
+    report = pull(b, open_bucket(bucket_url))
+    assert any("symlink" in r for r in report.refused)
+    assert os.listdir(elsewhere) == []

@@ -119,6 +119,9 @@ class Puller:
         except TooBig:
             self.report.refuse(f"{rk.key}: larger than listed or allowed (not copied)")
             return
+        except UnsafePath as exc:
+            self.report.refuse(f"{rk.key}: {exc} is a symlink or a file here (not followed)")
+            return
         try:
             if st is None:
                 try:
@@ -175,6 +178,9 @@ class Puller:
         except TooBig:
             self.report.refuse(f"{rk.key}: larger than listed or allowed (not copied)")
             return
+        except UnsafePath as exc:
+            self.report.refuse(f"{rk.key}: {exc} is a symlink or a file here (not followed)")
+            return
         try:
             with open(tmp, "r+b") as fh:
                 data = fh.read()
@@ -227,6 +233,9 @@ class Puller:
             return
         except TooBig:
             self.report.refuse(f"{key}: larger than the {size} bytes its run recorded")
+            return
+        except UnsafePath as exc:
+            self.report.refuse(f"{key}: {exc} is a symlink or a file here (not followed)")
             return
         try:
             if file_sha256(tmp) != sha:

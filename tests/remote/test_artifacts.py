@@ -90,3 +90,20 @@ def test_doctor_remote_checks_blobs_against_their_names(
     check = verify(bucket)
     assert sorted(check.damaged) == sorted([blob, "blobs/" + "0" * 64])
     assert "blobs/" + "0" * 64 in check.orphans
+
+
+def test_a_big_blob_goes_up_in_parts(
+    tmp_path: Path, bucket_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runar.remote import bucket as bucket_module
+
+    monkeypatch.setattr(bucket_module, "MULTIPART_BYTES", 1 << 20)
+    a, b = make_store(tmp_path / "a"), make_store(tmp_path / "b")
+    data = tmp_path / "data.bin"
+    data.write_bytes(os.urandom(6 << 20))  # over obstore's 5 MiB part size: two parts
+    ids = save_runs(a, data, monkeypatch)
+    bucket = open_bucket(bucket_url)
+    push(a, bucket)
+    assert len([o for o in bucket.list() if o.key.startswith("blobs/")]) == 1
+    pull(b, bucket)
+    assert (b.run_dir(ids[1]) / "artifacts" / "dataset").read_bytes() == data.read_bytes()

@@ -30,6 +30,7 @@ MAX_RETRIES: Final = 3
 RETRY_TIMEOUT_S: Final = 20
 STREAM_CHUNK: Final = 1 << 20
 SMALL_OBJECT_BYTES: Final = 8 << 20  # read in one call; larger objects are streamed
+MULTIPART_BYTES: Final = 64 << 20  # a blob past this goes up in parts (bounded memory)
 REASON_CHARS: Final = 160
 _ENV_ENDPOINTS: Final = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT")
 
@@ -242,6 +243,22 @@ class Bucket:
             result = self._ob.put(self.store, key, data, mode="create", use_multipart=False)  # type: ignore[attr-defined]
         except (AlreadyExistsError, PreconditionError):
             raise ObjectExists(key) from None
+        except Exception as exc:
+            raise self.fail(f"write {key} to", exc) from None
+        return str(result.get("e_tag") or "").strip('"')
+
+    def put_blob(self, key: str, path: Path) -> str:
+        """A content-addressed object: create-only when small, streamed in parts when big.
+
+        A conditional PUT is a single request, so obstore holds the whole body in memory;
+        past MULTIPART_BYTES a blob goes up in parts instead, without the condition, which
+        is safe only because its name is its content's hash: a racing upload of the same
+        name writes the same bytes.
+        """
+        if path.stat().st_size <= MULTIPART_BYTES:
+            return self.put_create(key, path)
+        try:
+            result = self._ob.put(self.store, key, path, use_multipart=True)  # type: ignore[attr-defined]
         except Exception as exc:
             raise self.fail(f"write {key} to", exc) from None
         return str(result.get("e_tag") or "").strip('"')

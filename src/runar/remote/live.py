@@ -121,7 +121,7 @@ class LiveUploader:
                 if target != key:
                     pending += 1
                     with contextlib.suppress(ObjectExists):  # the same content is up already
-                        bucket.put_create(target, path)
+                        bucket.put_blob(target, path)
                         self.uploads += 1
                     self._sent.add(rel)
                     continue

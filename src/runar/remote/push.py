@@ -164,7 +164,7 @@ class Pusher:
                 self.report.refuse(f"{key}: its size is not its content's (see doctor --remote)")
             return
         try:
-            self.bucket.put_create(key, path)
+            self.bucket.put_blob(key, path)
         except ObjectExists:
             self.report.files_same += 1  # the same content, from another run or pusher
             return

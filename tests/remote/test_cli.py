@@ -66,6 +66,11 @@ def test_sync_goes_both_ways_with_a_url(tmp_path: Path, bucket_url: str) -> None
     done = runar("sync", bucket_url, str(tmp_path / "c"), store=a.root)
     assert done.returncode == 0, done.stderr
     assert run_count(tmp_path / "c" / ".runar") == 1
+    folder = runar("sync", f"file://{tmp_path / 'c'}", f"file://{tmp_path / 'd'}", store=a.root)
+    assert folder.returncode == 0, folder.stderr  # file:// stays a folder sync
+    assert run_count(tmp_path / "d" / ".runar") == 1
+    dry = runar("sync", bucket_url, str(tmp_path / "e"), "--dry-run", store=a.root)
+    assert dry.returncode == 1 and "--dry-run" in dry.stderr
 
 
 def test_wrong_credentials_give_one_line_and_lose_nothing(tmp_path: Path, bucket_url: str) -> None:

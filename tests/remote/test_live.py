@@ -8,10 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from runar.remote.bucket import open_bucket
 from runar.remote.pull import pull
 from runar.views import open_views
-from tests.remote.conftest import make_store
+from tests.remote.conftest import make_store, write_run
 
 SCRIPT = """
 import time, runar
@@ -83,3 +85,28 @@ def test_saved_artifacts_go_up_as_blobs_during_the_run(tmp_path: Path, bucket_ur
     pull(b, bucket)
     (run_id,) = os.listdir(b.runs_dir)
     assert (b.run_dir(run_id) / "artifacts" / "weights").read_bytes() == b"w" * 50_000
+
+
+def test_the_end_of_a_run_waits_a_bounded_time_for_a_hung_endpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from runar.remote.live import LiveUploader
+
+    hole = socket.socket()  # accepts connections, never answers
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(16)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{hole.getsockname()[1]}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret")
+    a = make_store(tmp_path / "a")
+    run_id = write_run(a, 5)
+    said: list[str] = []
+    uploader = LiveUploader(a, run_id, "origin", "s3://bucket/team", said.append).start()
+    time.sleep(0.8)  # the first pass is under way, stuck on the hung endpoint
+    started = time.monotonic()
+    lines = uploader.finish(wait=1.0)
+    assert time.monotonic() - started < 2.0
+    assert lines and "runar push origin" in lines[0]
+    hole.close()

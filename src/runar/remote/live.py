@@ -160,18 +160,17 @@ class LiveUploader:
 
     def finish(self, wait: float = FINAL_UPLOAD_WAIT_S) -> list[str]:
         """Stop, upload what the end of the run left, at most ``wait`` seconds; lines to print."""
+        started = time.monotonic()
         self._stop.set()
-        self._thread.join(timeout=wait)
+        self._thread.join(timeout=wait)  # a pass under way ends first
         done = threading.Event()
         ok: list[bool] = []
-
         self._final = True  # files whose event never came go up under their run's key
 
         def last_pass() -> None:
             ok.append(self._pass_safely())
             done.set()
 
-        started = time.monotonic()
         if not self._thread.is_alive():
             threading.Thread(target=last_pass, name="runar-final-upload", daemon=True).start()
             done.wait(max(0.0, wait - (time.monotonic() - started)))

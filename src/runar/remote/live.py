@@ -35,6 +35,7 @@ FIRST_PASS_S: Final = 0.5
 FINAL_UPLOAD_WAIT_S: Final = 10.0
 FIRST_BACKOFF_S: Final = 2.0
 MAX_BACKOFF_S: Final = 60.0
+LIVE_TAIL_BYTES_PER_S: Final = 256 << 10
 RECORDED_REFRESH_S: Final = 10.0  # how often an unknown artifact makes the log be read again
 
 
@@ -65,6 +66,7 @@ class LiveUploader:
         self._final = False
         self.state = SyncState.load(store, str(parse_url(url)))  # the key push and pull use
         self._reread_at = 0.0
+        self._tail_due: dict[str, float] = {}  # live key → when it may be sent again
 
     def start(self) -> LiveUploader:
         self._thread.start()
@@ -105,12 +107,17 @@ class LiveUploader:
             if rel.endswith(PLAIN_SUFFIX):
                 if path.with_name(path.name + ".zst").exists() or sealed_key_of_live(key) in known:
                     continue
+                if not self._final and time.monotonic() < self._tail_due.get(key, 0.0):
+                    continue
                 data = whole_lines(path)
                 if data and len(data) > known.get(key, -1):
                     pending += 1
                     bucket.put_overwrite(key, data)
                     known[key] = len(data)
                     self.uploads += 1
+                    # a tail is sent whole: a big one waits longer, so the upload rate of a
+                    # chatty run stays near LIVE_TAIL_BYTES_PER_S, not 4 MiB every second
+                    self._tail_due[key] = time.monotonic() + len(data) / LIVE_TAIL_BYTES_PER_S
                 continue
             if key in known or rel in self._sent:
                 continue

@@ -197,7 +197,7 @@ def test_untrusted_store_cannot_reach_outside(
 
 UNSAFE_LOADS: Final = re.compile(
     r"pickle\.loads?\(|torch\.load\(|allow_pickle\s*=\s*True|marshal\.loads?\(|yaml\.load\(|"
-    r"\beval\(|\bexec\("
+    r"(?<![.\w])eval\(|(?<![.\w])exec\("  # Polars' .list.eval(expr) runs an expression, not code
 )
 
 

@@ -104,6 +104,30 @@ def test_list_segments_prefers_sealed_and_ignores_tmp(tmp_path: Path) -> None:
     assert [e.seq for e in read_run(tmp_path).events] == [1, 2, 3]
 
 
+def test_a_listing_that_misses_a_sealing_segment_is_taken_again(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import runar.journal.segment as segment
+
+    for n in (1, 2, 3):
+        (tmp_path / f"w-1.00000{n}.jsonl").write_bytes(lines(1, start=n))
+    real, calls = segment._list_once, []
+
+    def racing(run_dir: Path) -> list:  # the first pass ran while segment 2 was being sealed
+        calls.append(1)
+        found = real(run_dir)
+        return [s for s in found if s.number != 2] if len(calls) == 1 else found
+
+    monkeypatch.setattr(segment, "_list_once", racing)
+    assert [s.number for s in list_segments(tmp_path)] == [1, 2, 3]
+
+
+def test_a_lasting_hole_in_a_writers_segments_is_listed_as_it_is(tmp_path: Path) -> None:
+    for n in (1, 3):
+        (tmp_path / f"w-1.00000{n}.jsonl").write_bytes(lines(1, start=n))
+    assert [s.number for s in list_segments(tmp_path)] == [1, 3]
+
+
 def _chunks(data: bytes) -> list[bytes]:
     """The whole-line chunks compress_frames cuts ``data`` into at FRAME_BYTES=1000."""
     out, start = [], 0

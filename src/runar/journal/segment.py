@@ -22,6 +22,8 @@ SEALED_SUFFIX: Final = ".jsonl.zst"
 TMP_SUFFIX: Final = ".tmp"
 SEAL_LEVEL: Final = "btopt"  # named for the benchmark table; see _dense_compressor
 FRAME_BYTES: Final = 1 << 20
+LISTING_RETRIES: Final = 3
+FIRST_SEGMENT: Final = 1  # a writer's first segment number (JournalWriter counts from it)
 _NAME = re.compile(r"^([a-z0-9]+-[a-z0-9]+)\.(\d{6,})\.jsonl(\.zst)?$")
 
 
@@ -47,7 +49,37 @@ class SegmentFile:
 
 
 def list_segments(run_dir: Path) -> list[SegmentFile]:
-    """The run's segments ordered by writer and number; sealed copies win over plain."""
+    """The run's segments ordered by writer and number; sealed copies win over plain.
+
+    A directory listing is not atomic: a writer sealing segment n (write n.jsonl.zst,
+    remove n.jsonl) and opening n+1 while it runs can leave n out and n+1 in. A reader
+    would then fold n+1 before n, which order-dependent views (anomalies) notice, so a
+    listing with a hole in a writer's numbers is taken again.
+    """
+    segments = _list_once(run_dir)
+    for _ in range(LISTING_RETRIES):
+        if not _has_gap(segments):
+            break
+        segments = _list_once(run_dir)
+    return segments
+
+
+def _has_gap(segments: list[SegmentFile]) -> bool:
+    """Does a writer's numbering (from FIRST_SEGMENT, one by one) skip a segment?"""
+    previous: SegmentFile | None = None
+    for seg in segments:
+        expected = (
+            previous.number + 1
+            if previous is not None and previous.writer == seg.writer
+            else FIRST_SEGMENT
+        )
+        if seg.number != expected:
+            return True
+        previous = seg
+    return False
+
+
+def _list_once(run_dir: Path) -> list[SegmentFile]:
     found: dict[tuple[str, int], SegmentFile] = {}
     try:
         entries = list(os.scandir(run_dir))

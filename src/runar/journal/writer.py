@@ -31,7 +31,7 @@ from runar.events import AnyEvent, RunRenamed, RunStarted, WriterOpened
 from runar.ids import new_writer_id
 from runar.journal import process_hooks
 from runar.journal.policy import FlushPolicy
-from runar.journal.segment import PLAIN_SUFFIX, fsync_dir, seal, segment_stem
+from runar.journal.segment import FIRST_SEGMENT, PLAIN_SUFFIX, fsync_dir, seal, segment_stem
 
 UNSYNCED_LIMIT_BYTES: Final = 64 << 20  # fsync early rather than hold more for a retry
 PENDING_LIMIT_BYTES: Final = 256 << 20  # past this, a failing disk costs events, not RAM
@@ -79,7 +79,7 @@ class JournalWriter:
         self._queue: deque[AnyEvent] = deque()
         self._max_buffered = self.policy.max_buffered_events
         self._io_lock = threading.RLock()  # serializes file work
-        self._segment_no = 0
+        self._segment_no = FIRST_SEGMENT - 1
         self._fd: int | None = None
         self._path: Path | None = None
         self._written = 0

@@ -1,4 +1,8 @@
-"""A run recorded over HTTP shows in the terminal dashboard like any other: its steps, artifacts."""
+"""A run recorded over HTTP shows in the terminal dashboard like any other: its steps, artifacts.
+
+Here rather than in tests/web: a worker that has run the browser tests keeps Playwright's
+sync loop registered on its main thread, which an anyio test started after it trips over.
+"""
 
 from __future__ import annotations
 

@@ -62,7 +62,13 @@ ALLOWED = {
     },
     # `runar sweep`: starts runners as child processes, writes its own record through the
     # journal, reads points' outcomes from the views
-    "runar.sweep": {"runar.journal", "runar.codec", "runar.runner", "runar.views", "runar.projector"},
+    "runar.sweep": {
+        "runar.journal",
+        "runar.codec",
+        "runar.runner",
+        "runar.views",
+        "runar.projector",
+    },
     "runar.tui": {
         "runar.sweep",  # the sweeps screen reads what `runar sweep ls/show` print
         "runar.views",

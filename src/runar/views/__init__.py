@@ -31,10 +31,11 @@ class Views:
         self.index = index
 
     def count(self) -> int:
+        """Training runs, as runs() lists them: a sweep's own record is not one."""
         if self.index is None:
             return 0
         with self.index.read() as txn:
-            return self.index.count(txn)
+            return self.index.count(txn) - len(self.index.ids_with(txn, "source", "sweep"))
 
     def status(self, summary: RunSummary) -> str:
         """Effective status: running, completed, failed, killed or crashed."""

@@ -12,6 +12,7 @@ Databases (keys are UTF-8 unless noted):
     by_status    recorded status \\0 run_id → b""
     by_rerun     rerun_of \\0 run_id → b""   (a run's reruns, for the reproducibility score)
     by_project   recorded project ("" when none) \\0 run_id → b""
+    by_source    RunStarted.source \\0 run_id → b""   (sweep records: not counted as runs)
 One process writes at a time (LMDB serializes write transactions); readers never block.
 """
 
@@ -33,8 +34,9 @@ from runar.views.anomaly_watch import AnomalyState
 from runar.views.output_metrics import StreamState
 from runar.views.summary import RunSummary
 
-# 3: output parser state per stream, args; 4: by_project; 5: by_rerun; 6, 7: anomalies
-INDEX_FORMAT: Final = b"runar-index-7"
+# 3: output parser state per stream, args; 4: by_project; 5: by_rerun; 6, 7: anomalies;
+# 8: by_source
+INDEX_FORMAT: Final = b"runar-index-8"
 INITIAL_MAP_BYTES: Final = 256 << 20
 _DBS: Final = (
     "meta",
@@ -47,6 +49,7 @@ _DBS: Final = (
     "by_status",
     "by_rerun",
     "by_project",
+    "by_source",
 )
 
 
@@ -229,6 +232,8 @@ class Index:
         if summary.started is not None and summary.started.rerun_of:
             txn.put(_pair(summary.started.rerun_of, run_id), b"", db=self.dbs["by_rerun"])
         txn.put(_pair(summary.project or "", run_id), b"", db=self.dbs["by_project"])
+        if summary.started is not None:
+            txn.put(_pair(summary.started.source, run_id), b"", db=self.dbs["by_source"])
 
     def _unlink_lookups(self, txn: lmdb.Transaction, old: RunSummary) -> None:
         run_id = old.run_id
@@ -241,6 +246,8 @@ class Index:
         if old.started is not None and old.started.rerun_of:
             txn.delete(_pair(old.started.rerun_of, run_id), db=self.dbs["by_rerun"])
         txn.delete(_pair(old.project or "", run_id), db=self.dbs["by_project"])
+        if old.started is not None:
+            txn.delete(_pair(old.started.source, run_id), db=self.dbs["by_source"])
 
     def forget(self, txn: lmdb.Transaction, run_id: str) -> None:
         """Drop a run whose folder is gone."""

@@ -78,6 +78,20 @@ class Puller:
     def _tmp(self, dest: Path) -> Path:
         return dest.with_name(f"{dest.name}.pull-{os.getpid()}-{next(_counter)}.tmp")
 
+    def _fetch_or_refuse(
+        self, rk: RemoteKey, dest: Path, too_big: str = "larger than listed or allowed"
+    ) -> tuple[Path, int] | None:
+        """_fetch(), with what is gone or refused reported (refusals) and answered by None."""
+        try:
+            return self._fetch(rk, dest)
+        except ObjectMissing:
+            return None
+        except TooBig:
+            self.report.refuse(f"{rk.key}: {too_big} (not copied)")
+        except UnsafePath as exc:
+            self.report.refuse(f"{rk.key}: {exc} is a symlink or a file here (not followed)")
+        return None
+
     def _fetch(self, rk: RemoteKey, dest: Path) -> tuple[Path, int]:
         """Stream the object to a fsynced temp file beside ``dest``; (tmp, size)."""
         real_parent(self.root, dest)
@@ -112,16 +126,10 @@ class Puller:
             elif not stat.S_ISREG(st.st_mode):
                 self.report.refuse(f"{rk.local}: not a regular file here")
                 return
-        try:
-            tmp, size = self._fetch(rk, dest)
-        except ObjectMissing:
-            return  # deleted since the listing
-        except TooBig:
-            self.report.refuse(f"{rk.key}: larger than listed or allowed (not copied)")
-            return
-        except UnsafePath as exc:
-            self.report.refuse(f"{rk.key}: {exc} is a symlink or a file here (not followed)")
-            return
+        fetched = self._fetch_or_refuse(rk, dest)
+        if fetched is None:
+            return  # deleted since the listing, or refused
+        tmp, size = fetched
         try:
             if st is None:
                 try:
@@ -171,16 +179,10 @@ class Puller:
         if ours >= info.size:
             self.report.files_same += 1
             return
-        try:
-            tmp, size = self._fetch(rk, dest)
-        except ObjectMissing:
-            return  # sealed and dropped since the listing
-        except TooBig:
-            self.report.refuse(f"{rk.key}: larger than listed or allowed (not copied)")
-            return
-        except UnsafePath as exc:
-            self.report.refuse(f"{rk.key}: {exc} is a symlink or a file here (not followed)")
-            return
+        fetched = self._fetch_or_refuse(rk, dest)
+        if fetched is None:
+            return  # sealed and dropped since the listing, or refused
+        tmp, size = fetched
         try:
             with open(tmp, "r+b") as fh:
                 data = fh.read()
@@ -227,16 +229,10 @@ class Puller:
         """One artifact from its content-addressed blob, checked against its name."""
         key = blob_key(sha)
         rk = RemoteKey(key, "blob", run_id, str(dest.relative_to(self.root)), size)
-        try:
-            tmp, got = self._fetch(rk, dest)
-        except ObjectMissing:
+        fetched = self._fetch_or_refuse(rk, dest, f"larger than the {size} bytes its run recorded")
+        if fetched is None:
             return
-        except TooBig:
-            self.report.refuse(f"{key}: larger than the {size} bytes its run recorded")
-            return
-        except UnsafePath as exc:
-            self.report.refuse(f"{key}: {exc} is a symlink or a file here (not followed)")
-            return
+        tmp, got = fetched
         try:
             if file_sha256(tmp) != sha:
                 self.report.refuse(f"{key}: its bytes do not hash to its name (not placed)")

@@ -96,6 +96,27 @@ function drawNonFinite(u, plotted) {
   ctx.restore();
 }
 
+/**
+ * Anomaly marks on the curve: a vertical line per mark, coloured by level, its message as the
+ * hover title. They are DOM elements in uPlot's over layer (a canvas has no titles), placed
+ * again at every draw so zoom and resize move them.
+ */
+function placeMarks(u, marks) {
+  const layer = u.over;
+  for (const old of layer.querySelectorAll(".anomaly-mark")) old.remove();
+  const width = u.bbox.width / devicePixelRatio;
+  for (const m of marks) {
+    const left = u.valToPos(m.x, "x");
+    if (!(left >= 0 && left <= width)) continue;
+    const mark = document.createElement("div");
+    mark.className = `anomaly-mark ${m.level}`;
+    mark.style.left = `${left}px`;
+    mark.title = m.title; // text, never HTML
+    mark.dataset.x = String(m.x);
+    layer.appendChild(mark);
+  }
+}
+
 function xAxis(xMode) {
   const base = { stroke: "#64748b", grid: { stroke: "#eef1f5" }, ticks: { stroke: "#e2e8f0" } };
   if (xMode === "relative") return { ...base, values: (u, vals) => vals.map((v) => fmtDuration(v)) };
@@ -105,7 +126,7 @@ function xAxis(xMode) {
 /**
  * Props: id (debug name), series [{label, color, x, y, nonfinite}], xMode, smoothing (0..0.99),
  * logScale, height, yFormat (a value → text function for the axis and legend), sync (a cursor
- * sync key shared by a page's charts).
+ * sync key shared by a page's charts), marks [{x, level, title}] (anomalies, drawn on the curve).
  */
 export function Chart({
   id,
@@ -116,6 +137,7 @@ export function Chart({
   height = 220,
   yFormat = fmtNumber,
   sync = null,
+  marks = [],
 }) {
   const el = useRef(null);
   const plot = useRef(null);
@@ -125,6 +147,8 @@ export function Chart({
   );
   const current = useRef(built);
   current.current = built;
+  const markList = useRef(marks);
+  markList.current = marks;
   const shape = [xMode, logScale, smoothing > 0, ...built.plotted.map((p) => p.label + p.color)].join("|");
 
   useEffect(() => {
@@ -167,7 +191,12 @@ export function Chart({
           values: (u, vals) => vals.map((v) => (v == null ? "" : yFormat(v))),
         },
       ],
-      hooks: { draw: [(u) => drawNonFinite(u, current.current.plotted)] },
+      hooks: {
+        draw: [
+          (u) => drawNonFinite(u, current.current.plotted),
+          (u) => placeMarks(u, markList.current),
+        ],
+      },
     };
     const u = new uPlot(opts, data, el.current);
     u.runar = { nonfinite: plotted.reduce((n, p) => n + p.nonfinite.length, 0), zoomed: false };
@@ -202,6 +231,11 @@ export function Chart({
     u.runar.nonfinite = built.plotted.reduce((n, p) => n + p.nonfinite.length, 0);
     u.setData(built.data, !u.runar.zoomed);
   }, [built]);
+
+  const markKey = marks.map((m) => `${m.x}:${m.level}:${m.title}`).join("|");
+  useEffect(() => {
+    if (plot.current) placeMarks(plot.current, marks);
+  }, [markKey]);
 
   return html`<div class="chart" ref=${el}></div>`;
 }

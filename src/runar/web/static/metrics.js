@@ -59,6 +59,7 @@ export function MetricsTab({ run }) {
           smoothing=${settings.smoothing}
           logScale=${settings.logScale}
           sync="run-metrics"
+          marks=${anomalyMarks(run.anomalies, s.key, fetched.xMode)}
         />
       </figure>`)}
     </div>
@@ -72,6 +73,22 @@ function anomalyBadge(anomalies, key) {
   const level = mine.some((a) => a.level === "error") ? "error" : "warn";
   const lines = mine.map((a) => a.message).join("\n");
   return html`<span class=${`anomaly-badge ${level}`} title=${lines}>⚠ ${mine.length}</span>`;
+}
+
+/**
+ * Where a key's anomalies started, on the chart's x axis: the first step, or on the time axis
+ * the time it was found. The relative axis counts from the curve's first point, which the
+ * anomaly does not know, so it carries no marks.
+ */
+export function anomalyMarks(anomalies, key, xMode) {
+  const marks = [];
+  for (const a of anomalies || []) {
+    if (a.key !== key) continue;
+    const x = xMode === "step" ? a.first_step : xMode === "time" && a.ts ? a.ts / 1e9 : null;
+    if (x === null || x === undefined) continue;
+    marks.push({ x, level: a.level, title: `${a.rule} · ${a.message}` });
+  }
+  return marks;
 }
 
 export function pointsNote(s) {

@@ -1,0 +1,70 @@
+"""Anomaly marks on the Run page's metric charts, in a real Chromium: a line at each anomaly's
+first step, coloured by level, its message on hover; zoom moves or hides it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from runar.events import MetricsLogged, RunFinished, RunStarted
+from runar.ids import new_run_id
+from runar.journal import JournalWriter
+from tests.web.browser import chart_state
+from tests.web.conftest import Served
+
+
+def write_nan_run(served: Served) -> str:
+    """'broken': loss falls for 60 steps and goes NaN at step 40; acc stays clean."""
+    run_id = new_run_id()
+    with JournalWriter(served.store.run_dir(run_id), run_id, role="sdk") as w:
+        w.append(RunStarted(run_id=run_id, name="broken", argv=["train.py"]))
+        for step in range(60):
+            loss = math.nan if step == 40 else 2.0 / (1 + step)
+            w.append(MetricsLogged(values={"loss": loss, "acc": step / 60}, step=step))
+        w.append(RunFinished(status="completed"))
+    return run_id
+
+
+def marks(page: Any, key: str) -> list[dict[str, Any]]:
+    return page.evaluate(
+        """key => [...document.querySelectorAll(`figure[data-key="${key}"] .anomaly-mark`)]
+            .map(m => ({cls: m.className, title: m.title, x: Number(m.dataset.x),
+                        left: parseFloat(m.style.left)}))""",
+        key,
+    )
+
+
+def test_a_nan_is_marked_on_the_curve_at_its_first_step(served: Served, page: Any) -> None:
+    run_id = write_nan_run(served)
+    page.goto(f"{served.base}/#/run/{run_id}?tab=metrics")
+    chart_state(page, "metric:loss")
+    page.locator("figure[data-key=loss] .anomaly-mark").wait_for()
+    found = marks(page, "loss")
+    assert [(m["cls"], m["x"]) for m in found] == [("anomaly-mark error", 40)]
+    assert found[0]["title"] == "nonfinite · loss went NaN at step 40"
+    expected = page.evaluate("() => window.__runar.charts['metric:loss'].valToPos(40, 'x')")
+    assert abs(found[0]["left"] - expected) < 0.5
+    assert marks(page, "acc") == []
+    # the mark is where the pointer shows the title
+    box = page.locator("figure[data-key=loss] .anomaly-mark").bounding_box()
+    assert box is not None and box["height"] > 100
+
+
+def test_zooming_away_from_the_anomaly_hides_its_mark(served: Served, page: Any) -> None:
+    run_id = write_nan_run(served)
+    page.goto(f"{served.base}/#/run/{run_id}?tab=metrics")
+    page.locator("figure[data-key=loss] .anomaly-mark").wait_for()
+    page.evaluate("() => window.__runar.charts['metric:loss'].setScale('x', {min: 0, max: 20})")
+    assert marks(page, "loss") == []
+    page.evaluate("() => window.__runar.charts['metric:loss'].setScale('x', {min: 30, max: 50})")
+    (mark,) = marks(page, "loss")
+    width = page.evaluate(
+        "() => window.__runar.charts['metric:loss'].bbox.width / devicePixelRatio"
+    )
+    assert abs(mark["left"] - width / 2) < 1  # step 40 is the middle of 30..50
+
+
+def test_the_failed_runs_inf_is_marked_too(served: Served, page: Any) -> None:
+    page.goto(f"{served.base}/#/run/{served.runs['beta']}?tab=metrics")
+    page.locator("figure[data-key=loss] .anomaly-mark.error").wait_for()
+    assert marks(page, "loss")[0]["title"] == "nonfinite · loss went +inf at step 0"

@@ -89,6 +89,10 @@ def main(argv: list[str] | None = None) -> None:
         if fast is not None:
             run_fast(fast)
             sys.exit(0)
+        from runar.cli import fast as fast_path
+
+        if fast_path.run(args):  # show, logs, diff without typer
+            sys.exit(0)
         from runar.cli.commands import app
 
         app(args=args, prog_name="runar")

@@ -95,14 +95,71 @@ def root(
     """Run any training script and record everything; look at the runs afterwards or live."""
 
 
+# show, logs, diff and replay: the typer signatures (options, help) live here, the work in
+# typer-free functions that cli/fast.py also calls without loading typer
+
+
+def show_command(
+    ref: Annotated[str, typer.Argument(help="Run id, id prefix or name.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+) -> None:
+    """Everything about a run: command, git, environment, config, steps, metrics, artifacts."""
+    show.show_run(ref, as_json)
+
+
+def logs_command(
+    ref: Annotated[str, typer.Argument(help="Run id, id prefix or name.")],
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing while the run goes on.")
+    ] = False,
+    stream: Annotated[
+        output.StreamChoice, typer.Option("--stream", help="Print only this stream.")
+    ] = output.StreamChoice.both,
+) -> None:
+    """Print a run's captured stdout and stderr, each to the stream it was written to."""
+    output.logs_run(ref, follow, stream)
+
+
+def diff_command(
+    ref_a: Annotated[str, typer.Argument(metavar="A", help="First run: id, prefix or name.")],
+    ref_b: Annotated[str, typer.Argument(metavar="B", help="Second run: id, prefix or name.")],
+    code: Annotated[
+        bool, typer.Option("--code/--no-code", help="Show the git diff of the runs' code.")
+    ] = True,
+    stat: Annotated[bool, typer.Option("--stat", help="Summarize the code diff per file.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+) -> None:
+    """Compare two runs: arguments, config, metric deltas, git and code, environment, packages."""
+    compare.diff_runs(ref_a, ref_b, code, stat, as_json)
+
+
+def replay_command(
+    ref: Annotated[str, typer.Argument(help="Run id, id prefix or name.")],
+    speed: Annotated[
+        float,
+        typer.Option(
+            "--speed", help="N times the original pace (pauses capped at 5 s); 0 = instant.", min=0
+        ),
+    ] = 0.0,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep going while the run goes on.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Emit the raw events as JSON lines.")
+    ] = False,
+) -> None:
+    """Play a run's story back from its raw events: lifecycle, steps, metrics, output, artifacts."""
+    output.replay_run(ref, speed, follow, as_json)
+
+
 app.command("ls")(runs.list_runs)
 app.command("projects")(runs.projects)
-app.command("show")(show.show)
-app.command("logs")(output.logs)
-app.command("diff")(compare.diff)
+app.command("show")(show_command)
+app.command("logs")(logs_command)
+app.command("diff")(diff_command)
 app.command("rm")(runs.remove)
 app.command("clean")(runs.clean)
-app.command("replay")(output.replay)
+app.command("replay")(replay_command)
 app.command("export")(export.export)
 app.command("reindex")(maintenance.reindex)
 app.command("serve")(serve.serve)

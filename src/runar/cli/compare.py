@@ -7,10 +7,9 @@ import math
 import shlex
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
-import typer
 
 from runar.cli import render
 from runar.cli.access import current_store, existing_views
@@ -245,16 +244,10 @@ def print_diff(record: dict[str, Any], code: bool) -> None:
         print_pair(out, record["reproducibility"])
 
 
-def diff(
-    ref_a: Annotated[str, typer.Argument(metavar="A", help="First run: id, prefix or name.")],
-    ref_b: Annotated[str, typer.Argument(metavar="B", help="Second run: id, prefix or name.")],
-    code: Annotated[
-        bool, typer.Option("--code/--no-code", help="Show the git diff of the runs' code.")
-    ] = True,
-    stat: Annotated[bool, typer.Option("--stat", help="Summarize the code diff per file.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+def diff_runs(
+    ref_a: str, ref_b: str, code: bool = True, stat: bool = False, as_json: bool = False
 ) -> None:
-    """Compare two runs: arguments, config, metric deltas, git and code, environment, packages."""
+    """`runar diff A B`; typer-free, so the fast path (cli/fast.py) can call it."""
     store = current_store()
     with existing_views(store) as views:
         a, b = views.get(ref_a), views.get(ref_b)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from enum import Enum
-from typing import Annotated, Final, TextIO
-
-import typer
+from typing import Final, TextIO
 
 from runar.cli import render
 from runar.cli.access import current_store, existing_views
@@ -45,16 +43,8 @@ def _resolve(ref: str, follow: bool) -> tuple[str, bool]:
     return summary.run_id, follow and running
 
 
-def logs(
-    ref: Annotated[str, typer.Argument(help="Run id, id prefix or name.")],
-    follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Keep printing while the run goes on.")
-    ] = False,
-    stream: Annotated[
-        StreamChoice, typer.Option("--stream", help="Print only this stream.")
-    ] = StreamChoice.both,
-) -> None:
-    """Print a run's captured stdout and stderr, each to the stream it was written to."""
+def logs_run(ref: str, follow: bool = False, stream: StreamChoice = StreamChoice.both) -> None:
+    """`runar logs`; typer-free, so the fast path (cli/fast.py) can call it."""
     run_id, follow = _resolve(ref, follow)
     store = current_store()
     targets: dict[str, TextIO] = {"stdout": sys.stdout, "stderr": sys.stderr}
@@ -76,22 +66,8 @@ def logs(
         sys.stderr.flush()
 
 
-def replay(
-    ref: Annotated[str, typer.Argument(help="Run id, id prefix or name.")],
-    speed: Annotated[
-        float,
-        typer.Option(
-            "--speed", help="N times the original pace (pauses capped at 5 s); 0 = instant.", min=0
-        ),
-    ] = 0.0,
-    follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Keep going while the run goes on.")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Emit the raw events as JSON lines.")
-    ] = False,
-) -> None:
-    """Play a run's story back from its raw events: lifecycle, steps, metrics, output, artifacts."""
+def replay_run(ref: str, speed: float = 0.0, follow: bool = False, as_json: bool = False) -> None:
+    """`runar replay`; the typer signature and help are in cli/commands.py."""
     run_id, follow = _resolve(ref, follow)
     store = current_store()
     from runar.cli.story import Story

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import shlex
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-import typer
 
 from runar.cli import render
 from runar.cli.access import current_store, existing_views
@@ -295,11 +294,8 @@ def print_show(rec: dict[str, Any], created_ns: int) -> None:
         out.print(f"\n[yellow]{rec['corrupt']} damaged log line(s) were skipped[/]")
 
 
-def show(
-    ref: Annotated[str, typer.Argument(help="Run id, id prefix or name.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
-) -> None:
-    """Everything about a run: command, git, environment, config, steps, metrics, artifacts."""
+def show_run(ref: str, as_json: bool = False) -> None:
+    """`runar show REF [--json]`; typer-free, so the fast path (cli/fast.py) can call it."""
     store = current_store()
     with existing_views(store) as views:
         summary = views.get(ref)

@@ -40,7 +40,7 @@ def test_a_nan_is_marked_on_the_curve_at_its_first_step(served: Served, page: An
     chart_state(page, "metric:loss")
     page.locator("figure[data-key=loss] .anomaly-mark").wait_for()
     found = marks(page, "loss")
-    assert [(m["cls"], m["x"]) for m in found] == [("anomaly-mark error", 40)]
+    assert [(m["cls"], m["x"]) for m in found] == [("anomaly-mark level-error", 40)]
     assert found[0]["title"] == "nonfinite · loss went NaN at step 40"
     expected = page.evaluate("() => window.__runar.charts['metric:loss'].valToPos(40, 'x')")
     assert abs(found[0]["left"] - expected) < 0.5
@@ -66,5 +66,5 @@ def test_zooming_away_from_the_anomaly_hides_its_mark(served: Served, page: Any)
 
 def test_the_failed_runs_inf_is_marked_too(served: Served, page: Any) -> None:
     page.goto(f"{served.base}/#/run/{served.runs['beta']}?tab=metrics")
-    page.locator("figure[data-key=loss] .anomaly-mark.error").wait_for()
+    page.locator("figure[data-key=loss] .anomaly-mark.level-error").wait_for()
     assert marks(page, "loss")[0]["title"] == "nonfinite · loss went +inf at step 0"

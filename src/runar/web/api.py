@@ -102,6 +102,10 @@ def run(request: Request) -> Response:
     summary = _summary(api, request.path_params["ref"])
     record = show_record(api.store, summary, effective_status(summary))
     record["parent_run"] = summary.started.parent_run if summary.started else None
+    # a point of a `runar sweep` links to its sweep's page (#/sweep/<sweep_id>)
+    record["sweep"] = summary.sweep
+    record["sweep_id"] = summary.started.sweep_id if summary.started else None
+    record["sweep_point"] = summary.started.sweep_point if summary.started else None
     from runar.views.reproducibility import show_field
 
     with api.access.views() as views:  # a score and its reasons, in a rerun family only

@@ -6,6 +6,7 @@ import { debug } from "./debug.js";
 import { ComparePage } from "./compare.js";
 import { RunPage } from "./run.js";
 import { RunsPage } from "./runs.js";
+import { SweepPage, SweepsPage } from "./sweeps.js";
 
 /** `#/run/abc?tab=logs` → {path: "/run/abc", params}. */
 function parseHash() {
@@ -29,6 +30,9 @@ function Page({ route }) {
   const { path, params } = route;
   const run = path.match(/^\/run\/([^/]+)\/?$/);
   if (run) return html`<${RunPage} key=${run[1]} runRef=${decodeURIComponent(run[1])} params=${params} />`;
+  const sweep = path.match(/^\/sweep\/([^/]+)\/?$/);
+  if (sweep) return html`<${SweepPage} key=${sweep[1]} sweepRef=${decodeURIComponent(sweep[1])} />`;
+  if (path === "/sweeps") return html`<${SweepsPage} />`;
   if (path === "/compare") {
     const runs = (params.get("runs") || "").split(",").filter(Boolean);
     return html`<${ComparePage} key=${runs.join(",")} runRefs=${runs} />`;
@@ -49,6 +53,7 @@ function App() {
       <a class="brand" href="#/">runar</a>
       <nav>
         <a href="#/" class=${route.path === "/" ? "active" : ""}>Runs</a>
+        <a href="#/sweeps" class=${route.path.startsWith("/sweep") ? "active" : ""}>Sweeps</a>
       </nav>
       <span class="spacer"></span>
       <${LiveBadge} />

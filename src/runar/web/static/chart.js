@@ -109,7 +109,7 @@ function placeMarks(u, marks) {
     const left = u.valToPos(m.x, "x");
     if (!(left >= 0 && left <= width)) continue;
     const mark = document.createElement("div");
-    mark.className = `anomaly-mark ${m.level}`;
+    mark.className = `anomaly-mark level-${m.level}`; // not .error: that is the error line's style
     mark.style.left = `${left}px`;
     mark.title = m.title; // text, never HTML
     mark.dataset.x = String(m.x);

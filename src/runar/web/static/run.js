@@ -61,6 +61,7 @@ export function RunPage({ runRef, params }) {
         <${Status} status=${record.status} />
         <span class="id" title=${record.id}>${record.id}</span>
         <${Tags} tags=${record.tags} />
+        ${record.sweep_id && html`<a class="sweep-link" href=${`#/sweep/${encodeURIComponent(record.sweep_id)}`} title="the sweep this run is a point of">sweep ${record.sweep || record.sweep_id.slice(0, 8)}${record.sweep_point != null ? ` · point ${record.sweep_point}` : ""}</a>`}
         <span class="spacer"></span>
         <span class="muted">${fmtTime(record.created)}${record.duration_s != null ? ` · ${fmtDuration(record.duration_s)}` : ""}</span>
       </div>

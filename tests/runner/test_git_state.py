@@ -201,3 +201,31 @@ def test_runarignore_patterns_leave_untracked_files_out(repo: Path) -> None:
     assert captured is not None and captured.state.snapshot is not None
     assert sorted(captured.skipped) == ["data/x.py (.runarignore)", "table.csv (.runarignore)"]
     assert captured.state.untracked == [".runarignore", "keep.csv"]
+
+
+def test_a_probe_started_early_gives_the_same_state(repo: Path) -> None:
+    from runar.runner.git_state import start_probe
+
+    (repo / "train.py").write_text("print('v2')\n")
+    probe = start_probe(repo)
+    early = capture_git(repo, RUN_ID, probe=probe)
+    late = capture_git(repo, RUN_ID)
+    assert early is not None and late is not None
+    assert early.state.dirty and early.state.snapshot
+    # the snapshot commits carry the clock's second: equal trees, maybe not equal ids
+    assert git(repo, "rev-parse", f"{early.state.snapshot}^{{tree}}") == git(
+        repo, "rev-parse", f"{late.state.snapshot}^{{tree}}"
+    )
+    early.state.snapshot = late.state.snapshot
+    assert early.state == late.state
+
+
+def test_a_probe_of_another_folder_is_not_used(repo: Path, tmp_path: Path) -> None:
+    from runar.runner.git_state import start_probe
+
+    elsewhere = tmp_path / "plain"
+    elsewhere.mkdir()
+    probe = start_probe(elsewhere)  # not a repository: its answers would say "no git"
+    captured = capture_git(repo, RUN_ID, probe=probe)
+    assert captured is not None and captured.state.root == str(repo)
+    assert all(p is None or p.returncode is not None for p in probe.procs)  # reaped

@@ -17,11 +17,13 @@ import tempfile
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit, urlunsplit
 
-from runar.events import GitState
 from runar.store import CODE_DIRNAME
+
+if TYPE_CHECKING:
+    from runar.events import GitState
 
 UNTRACKED_MAX_FILE_BYTES: Final = 1 << 20  # bigger untracked files are data, not code
 # untracked names never copied: credentials are not code, and a snapshot travels
@@ -85,6 +87,13 @@ def _git_parallel(
     cwd: Path, commands: list[list[str]], env: dict[str, str] | None = None
 ) -> list[str | None]:
     """stdout of several git commands run side by side (each None on failure)."""
+    return _git_outputs(_git_start(cwd, commands, env))
+
+
+def _git_start(
+    cwd: Path, commands: list[list[str]], env: dict[str, str] | None = None
+) -> list[subprocess.Popen[bytes] | None]:
+    """Start git commands side by side; _git_outputs() collects what they print."""
     procs: list[subprocess.Popen[bytes] | None] = []
     for args in commands:
         try:
@@ -100,6 +109,11 @@ def _git_parallel(
             )
         except OSError:
             procs.append(None)
+    return procs
+
+
+def _git_outputs(procs: list[subprocess.Popen[bytes] | None]) -> list[str | None]:
+    """Each started git command's stdout (None on failure), waiting for it."""
     outputs: list[str | None] = []
     for proc in procs:
         if proc is None:
@@ -130,19 +144,43 @@ def _untracked(status: str) -> list[str]:
     return [entry[3:] for entry in status.split("\0") if entry.startswith("?? ")]
 
 
-def capture_git(cwd: Path, run_id: str, snapshot: bool = True) -> GitCapture | None:
-    """The repository state at ``cwd``, or None outside a repository (or without git)."""
-    # one round of processes: porcelain status paths are relative to the root anyway
-    head, commit, branch, status, remotes = _git_parallel(
-        cwd,
-        [
-            ["rev-parse", "--show-toplevel", "--git-path", "index"],
-            ["rev-parse", "--verify", "-q", "HEAD"],
-            ["symbolic-ref", "-q", "--short", "HEAD"],
-            ["status", "--porcelain", "-z", "--untracked-files=all"],
-            ["config", "--get-regexp", r"^remote\..*\.url$"],
-        ],
-    )
+# one round of processes: porcelain status paths are relative to the root anyway
+_PROBE: Final = (
+    ("rev-parse", "--show-toplevel", "--git-path", "index"),
+    ("rev-parse", "--verify", "-q", "HEAD"),
+    ("symbolic-ref", "-q", "--short", "HEAD"),
+    ("status", "--porcelain", "-z", "--untracked-files=all"),
+    ("config", "--get-regexp", r"^remote\..*\.url$"),
+)
+
+
+@dataclass
+class GitProbe:
+    """capture_git()'s first round of git commands, started early to run while runar loads."""
+
+    cwd: Path
+    procs: list[subprocess.Popen[bytes] | None]
+
+
+def start_probe(cwd: Path) -> GitProbe:
+    """Start the git commands capture_git() needs; they run while the caller does other work."""
+    return GitProbe(cwd, _git_start(cwd, [list(args) for args in _PROBE]))
+
+
+def capture_git(
+    cwd: Path, run_id: str, snapshot: bool = True, probe: GitProbe | None = None
+) -> GitCapture | None:
+    """The repository state at ``cwd``, or None outside a repository (or without git).
+
+    ``probe``: the first round, already started at ``cwd`` by start_probe().
+    """
+    from runar.events import GitState
+
+    if probe is not None and probe.cwd != cwd:
+        _git_outputs(probe.procs)  # reaped, not used: it looked at another folder
+        probe = None
+    probe = probe or start_probe(cwd)
+    head, commit, branch, status, remotes = _git_outputs(probe.procs)
     if head is None:
         return None
     root_line, _, index_line = head.strip().partition("\n")

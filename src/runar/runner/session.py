@@ -33,7 +33,7 @@ from runar.runner import code_snapshot, header, provenance
 from runar.runner.capture import OutputRecorder, OutputTail
 from runar.runner.checkout import keep_code_of
 from runar.runner.failure import extract_failure
-from runar.runner.git_state import GitCapture, capture_git
+from runar.runner.git_state import GitCapture, GitProbe, capture_git
 from runar.runner.launch import ChildExit, Launch, run_child, wait_group_default, wants_pty
 from runar.runner.option_hint import hint_for_run
 from runar.runner.recording import RecordingHealth
@@ -88,6 +88,8 @@ class RunRequest:
     # started once the child runs, given the store and run id; returns what stops it. The
     # CLI passes the live anomaly notices (views/anomaly_live.py): the runner imports no views
     live: Callable[[Store, str], Callable[[], None]] | None = None
+    # the CLI starts git's first round before runar's imports load, so both overlap
+    git_probe: GitProbe | None = None
 
 
 def child_environment(
@@ -209,7 +211,7 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
     chosen = chosen or os.environ.get(ENV_JOB_RUN_ID, "")  # so does a multi-node job
     run_id = chosen if is_run_id(chosen) and not store.run_dir(chosen).exists() else new_run_id()
     if request.rerun_code is None:
-        git = capture_git(Path.cwd(), run_id)
+        git = capture_git(Path.cwd(), run_id, probe=request.git_probe)
     else:
         git = GitCapture(request.rerun_code[0]) if request.rerun_code[0] is not None else None
     repo_root = git.state.root if git is not None else None

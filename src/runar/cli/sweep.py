@@ -20,6 +20,7 @@ from runar.errors import UsageError
 HELP: Final = """\
 Usage: runar sweep [OPTIONS] SCRIPT [ARGS...]
        runar sweep [OPTIONS] -m MODULE [ARGS...]
+       runar sweep [OPTIONS] -- COMMAND [ARGS...]  any program, as 'runar -- COMMAND' runs it
        runar sweep -f sweep.toml [OPTIONS]       the script, fixed args and space from a file
        runar sweep --resume SWEEP                run again the points that never completed
        runar sweep ls [--json]                   every sweep and how far it got
@@ -43,7 +44,8 @@ Options:
   --metric KEY           rank points by this metric (default: a loss or accuracy)
   --mode min|max         which way is better (default: from the metric's name)
   --max-failures K       start no new point after K points failed
-  --stop RULE            stop a point early: 'metrics.val/loss > 2 at step 100'
+  --stop RULE            stop a point early: 'metrics.val/loss > 2 at step 100'; the
+                         condition is a query as in 'runar ls --where' (and, or, max(…))
   --asha STEP            successive halving by --metric: rungs at STEP, STEP·3, STEP·9…;
                          a point behind the best third at a rung stops (--asha-eta N)
   --resume SWEEP         run the points of SWEEP that never completed
@@ -111,7 +113,13 @@ def parse(argv: list[str]) -> Any:
     while i < len(argv):
         token = argv[i]
         if token == "--":
-            request.args += argv[i + 1 :]
+            if request.script is None and request.file is None and request.resume is None:
+                if i + 1 >= len(argv):  # `runar sweep -- bash run.sh --lr 1e-3,1e-4`
+                    raise UsageError("no command after '--'; e.g. 'runar sweep -- bash run.sh'")
+                request.script, request.command = argv[i + 1], True
+                request.args += argv[i + 2 :]
+            else:
+                request.args += argv[i + 1 :]
             break
         key, inline = token, None
         if token.startswith("--") and "=" in token:
@@ -256,9 +264,24 @@ def show_one(ref: str, sort: str | None, as_json: bool) -> None:
     )
 
 
+def raw_args(parsed: list[str], argv: list[str]) -> list[str]:
+    """`runar sweep`'s arguments as typed: click drops the first ``--``, which matters here.
+
+    ``argv`` is the process's command line; its tail after ``sweep`` is used when it is
+    ``parsed`` with one ``--`` more (so a programmatic call with other arguments keeps them).
+    """
+    for at, token in enumerate(argv):
+        if token != "sweep":
+            continue
+        tail = argv[at + 1 :]
+        if "--" in tail and [*tail[: tail.index("--")], *tail[tail.index("--") + 1 :]] == parsed:
+            return tail
+    return parsed
+
+
 def sweep(ctx: typer.Context) -> None:
     """Run a script over many configurations; 'runar sweep --help' for the options."""
-    args = list(ctx.args)
+    args = raw_args(list(ctx.args), sys.argv[1:])
     if not args or args[0] in ("-h", "--help"):
         print(HELP, end="")
         return

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final, Protocol
 
+from runar.errors import InvalidQuery
 from runar.ids import new_run_id
 from runar.runner.session import ENV_SWEEP, ENV_SWEEP_ID, ENV_SWEEP_POINT, ENV_SWEEP_RUN_ID
 from runar.store import ENV_STORE, Store
@@ -57,6 +58,7 @@ class SweepSettings:
     name: str
     script: str
     module: bool = False  # -m: ``script`` is a module
+    command: bool = False  # `-- PROGRAM ARGS`: ``script`` is any program (runar -- PROGRAM)
     jobs: int = 1
     runner_options: list[str] = field(default_factory=list)  # -t TAG, --no-parse, --remote
     max_failures: int | None = None
@@ -122,6 +124,7 @@ def point_command(settings: SweepSettings, point: Point) -> list[str]:
         f"sweep:{settings.name}",
         *settings.runner_options,
         *(["-m"] if settings.module else []),
+        *(["--"] if settings.command else []),
         settings.script,
         *point.args,
     ]
@@ -239,8 +242,14 @@ class _Driver:
         if not self.settings.stops or now < self.next_stop_check:
             return
         self.next_stop_check = now + STOP_CHECK_S
-        for rule in self.settings.stops:
-            for r, why in rule.check(self.store, [x for x in self.running if not x.stopped]):
+        for rule in list(self.settings.stops):
+            try:
+                picked = rule.check(self.store, [x for x in self.running if not x.stopped])
+            except InvalidQuery as exc:  # a value the points log in a type the rule cannot take
+                self.settings.stops.remove(rule)
+                self.progress.note(f"{exc}; this --stop rule is dropped, the points go on")
+                continue
+            for r, why in picked:
                 r.stopped = True
                 self.backend.signal(r.job, signal.SIGINT)
                 self.progress.note(f"point {r.point.index}: {why}; stopping it")

@@ -109,6 +109,7 @@ class SweepPlan:
     mode: str | None = None  # min | max; None: guessed from the metric's name
     points: list[Point] = field(default_factory=list)
     module: bool = False  # `-m pkg.train`: ``script`` names a module
+    command: bool = False  # `-- bash run.sh`: ``script`` is any program, run as `runar -- …`
 
     def space(self) -> dict[str, str]:
         """Each swept option and its spec, as written."""
@@ -119,6 +120,7 @@ class SweepPlan:
         return {
             "script": self.script,
             "module": self.module,
+            "command": self.command,
             "args": list(self.template.tokens),
             "space": self.space(),
             "method": self.method,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ class SweepRequest:
     argv: list[str] = field(default_factory=list)  # as typed, for the record
     script: str | None = None
     module: bool = False  # -m MODULE: ``script`` is a module
+    command: bool = False  # `runar sweep -- PROGRAM ARGS`: ``script`` is any program
     args: list[str] = field(default_factory=list)
     file: Path | None = None
     resume: str | None = None
@@ -70,9 +72,13 @@ def _plan(request: SweepRequest) -> tuple[SweepPlan, str | None, int | None, int
         metric, mode = metric or spec.metric, mode or spec.mode
         name, jobs, failures = spec.name, spec.jobs, spec.max_failures
     if script is None:
-        raise UsageError("no script given; e.g. 'runar sweep train.py --lr 1e-3,1e-4'")
+        raise UsageError(
+            "no script given; e.g. 'runar sweep train.py --lr 1e-3,1e-4' "
+            "or 'runar sweep -- bash run.sh --lr 1e-3,1e-4'"
+        )
     plan = make_plan(script, args, method, count, seed, metric, mode)  # type: ignore[arg-type]
     plan.module = request.module and request.file is None
+    plan.command = request.command and request.file is None
     return plan, name, jobs, failures
 
 
@@ -93,6 +99,9 @@ def _backend(request: SweepRequest, jobs: int | None, points: int) -> tuple[Back
 
 def _stem(plan: SweepPlan) -> str:
     """What a sweep is named after by default: ``train`` for train.py or pkg.train."""
+    if plan.command:  # `bash run.sh` is named after run.sh, `./train` after train
+        named = [t for t in plan.template.tokens if not t.startswith("-") and Path(t).is_file()]
+        return Path(named[0] if named else plan.script).stem
     return plan.script.rsplit(".", 1)[-1] if plan.module else Path(plan.script).stem
 
 
@@ -137,6 +146,7 @@ def run(request: SweepRequest, store: Store | None = None) -> int:
         name=name,
         script=plan.script,
         module=plan.module,
+        command=plan.command,
         runner_options=list(request.runner_options),
         env=dict(request.extra_env),
         max_failures=request.max_failures if request.max_failures is not None else file_failures,
@@ -148,7 +158,10 @@ def run(request: SweepRequest, store: Store | None = None) -> int:
         where = f"Ray ({request.on})" if request.on != LOCAL else "this machine"
         print_plan(plan.points, settings, where)
         return 0
-    if not plan.module and not Path(plan.script).is_file():
+    if plan.command:
+        if shutil.which(plan.script) is None and not Path(plan.script).is_file():
+            raise UsageError(f"no such command: {plan.script!r}; check the name or the PATH")
+    elif not plan.module and not Path(plan.script).is_file():
         raise UsageError(f"no such script: {plan.script!r} in {Path.cwd()}; check the path")
     record.check_new_name(store, name)
     backend, settings.jobs = _backend(request, jobs, len(plan.points))
@@ -228,6 +241,7 @@ def _resume(request: SweepRequest, store: Store) -> int:
         name=name,
         script=str(config.get("script", "")),
         module=bool(config.get("module")),
+        command=bool(config.get("command")),
         runner_options=request.runner_options or list(config.get("runner_options") or []),
         env=request.extra_env or dict(config.get("env") or {}),
         max_failures=request.max_failures

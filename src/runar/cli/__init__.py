@@ -83,6 +83,17 @@ def main(argv: list[str] | None = None) -> None:
             from runar.cli.runner import main_runner
 
             sys.exit(main_runner(args))
+        if args in (["--version"], ["-V"]):
+            from runar import __version__
+
+            print(f"runar {__version__}")
+            sys.exit(0)
+        from runar.cli import help_cache
+
+        if help_cache.wants_help(args):  # typer's help, replayed once it was rendered
+            if help_cache.print_cached(args):
+                sys.exit(0)
+            help_cache.render_and_keep(args)
         from runar.cli.listing import parse_fast, run_fast
 
         fast = parse_fast(args)

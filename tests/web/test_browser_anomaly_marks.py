@@ -10,6 +10,7 @@ from runar.events import MetricsLogged, RunFinished, RunStarted
 from runar.ids import new_run_id
 from runar.journal import JournalWriter
 from tests.web.browser import chart_state
+from tests.web.client import get_json
 from tests.web.conftest import Served
 
 
@@ -68,3 +69,20 @@ def test_the_failed_runs_inf_is_marked_too(served: Served, page: Any) -> None:
     page.goto(f"{served.base}/#/run/{served.runs['beta']}?tab=metrics")
     page.locator("figure[data-key=loss] .anomaly-mark.level-error").wait_for()
     assert marks(page, "loss")[0]["title"] == "nonfinite · loss went +inf at step 0"
+
+
+def test_on_the_time_axis_the_mark_is_when_it_was_found(served: Served, page: Any) -> None:
+    run_id = write_nan_run(served)
+    page.goto(f"{served.base}/#/run/{run_id}?tab=metrics")
+    page.locator("figure[data-key=loss] .anomaly-mark").wait_for()
+    found_ts = get_json(served.base, f"/api/runs/{run_id}")["anomalies"][0]["ts"]
+    page.select_option("select[name=x]", "time")
+    page.wait_for_function("() => window.__runar.charts['metric:loss']?.scales.x.time === true")
+    page.wait_for_function(
+        "() => Number(document.querySelector('figure[data-key=loss] .anomaly-mark')"
+        "?.dataset.x) > 1e9"
+    )
+    (mark,) = marks(page, "loss")
+    assert abs(mark["x"] - found_ts / 1e9) < 1e-3
+    page.select_option("select[name=x]", "relative")
+    page.wait_for_function("() => !document.querySelector('figure[data-key=loss] .anomaly-mark')")

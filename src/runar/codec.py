@@ -1,10 +1,19 @@
-"""Event ⇄ one framed JSON line.
+"""Event ⇄ framed JSON lines: checked one by one, or a block at a time.
 
-A line is the event's JSON object with a last member ``"crc":"xxxxxxxx"`` — the
-CRC-32 (zlib) of every byte before that member, as 8 lowercase hex digits — then
-``\\n``. So each line is still plain JSON for other tools, and a reader can tell a
-damaged line from a good one. JSON escapes newlines inside strings, so a raw ``\\n``
-only ever ends a line: it is the resync point after damage.
+Two framings, both plain JSON lines for other tools, may share a file:
+
+* a framed line (format 1, and every segment header): the event's JSON object with
+  a last member ``"crc":"xxxxxxxx"`` — the CRC-32 (zlib) of every byte before that
+  member, as 8 lowercase hex digits — then ``\\n``;
+* a block (what the writer appends since): bare JSON lines, then one trailer line
+  ``{"block":B,"crc":"xxxxxxxx"}`` where B is the byte length of the lines before it
+  and the CRC covers those B bytes and then the trailer's bytes up to its ``,"crc"``.
+  One CRC per block instead of per line is what makes encoding cheap; a damaged byte
+  costs its block (at most ``BLOCK_BYTES``), and a block without its trailer at the
+  end of the data is not written yet: never read, left for a later read.
+
+JSON escapes newlines inside strings, so a raw ``\\n`` only ever ends a line: it is
+the resync point after damage; a trailer is only one at the start of a line.
 
 msgspec writes NaN and ±inf as ``null``; metric values are therefore re-encoded as
 the strings "nan"/"inf"/"-inf", which the lax decoder reads back as floats.
@@ -29,6 +38,13 @@ import msgspec
 from runar.events import AnyEvent, MetricsLogged, SummarySet, Unknown
 
 CRC_PREFIX: Final = b',"crc":"'
+BLOCK_PREFIX: Final = b'{"block":'
+BLOCK_MARK: Final = b"\n" + BLOCK_PREFIX  # a trailer starts a line
+# A damaged byte costs the events of its block: ~100 four-key metric events at most.
+BLOCK_BYTES: Final = 16 << 10
+# An unchecked line at the end of block-framed data that looks like an event is the
+# start of a block still being written, not damage.
+_EVENT_START: Final = b'{"type":"'
 CRC_SUFFIX_LEN: Final = len(CRC_PREFIX) + 8 + 2  # ,"crc":" + 8 hex + "}
 _HEX: Final = frozenset(b"0123456789abcdef")
 
@@ -107,6 +123,53 @@ def encode_lines(events: list[AnyEvent]) -> bytes:
     return b"".join(chain.from_iterable(zip(heads, tails, strict=True)))
 
 
+def _bare_lines(events: list[AnyEvent]) -> bytes:
+    """Every event's JSON object and a newline, non-finite metric values spelled out."""
+    body = _encoder.encode_lines(events)
+    if b"null" not in body:
+        return body
+    lines = body.split(b"\n")
+    lines.pop()  # encode_lines ends with a newline
+    lines = [
+        encode_json(e) if b"null" in line else line for e, line in zip(events, lines, strict=True)
+    ]
+    lines.append(b"")
+    return b"\n".join(lines)
+
+
+def encode_blocks(events: list[AnyEvent]) -> bytes:
+    """The events as checked blocks of bare lines; one encoder call for the batch."""
+    body = _bare_lines(events)
+    out: list[bytes] = []
+    size = len(body)
+    pos = 0
+    while pos < size:
+        end = body.find(b"\n", pos + BLOCK_BYTES - 1) + 1 or size
+        block = body[pos:end] if pos or end < size else body
+        head = b'{"block":%d' % len(block)
+        out.append(block)
+        out.append(head + _frame_tail(_crc32(head, _crc32(block))))
+        pos = end
+    return b"".join(out)
+
+
+def _block_size(trailer: bytes) -> int:
+    """The byte length a trailer line (without its newline) declares; -1 when it is no trailer."""
+    if len(trailer) <= CRC_SUFFIX_LEN or trailer[-CRC_SUFFIX_LEN:-10] != CRC_PREFIX:
+        return -1
+    digits = trailer[len(BLOCK_PREFIX) : -CRC_SUFFIX_LEN]
+    if not digits.isdigit() or len(digits) > 12:
+        return -1
+    return int(digits)
+
+
+def _trailer_matches(block: bytes, trailer: bytes) -> bool:
+    if trailer[-2:] != b'"}' or not _HEX.issuperset(trailer[-10:-2]):
+        return False
+    head = trailer[:-CRC_SUFFIX_LEN]
+    return _crc32(head, _crc32(block)) == int(trailer[-10:-2], 16)
+
+
 def is_intact(line: bytes) -> bool:
     """True when a line (without its newline) carries a matching checksum."""
     if len(line) <= CRC_SUFFIX_LEN or line[-CRC_SUFFIX_LEN:-10] != CRC_PREFIX:
@@ -130,13 +193,65 @@ def split_framed(data: bytes) -> tuple[list[bytes], int, int]:
     cut = data.rfind(b"\n")
     if cut < 0:
         return [], 0, 0
-    lines = data[:cut].split(b"\n")
+    return _split_blocks(data, cut)
+
+
+def _checked(lines: list[bytes], good: list[bytes]) -> int:
+    """Append the framed lines that are intact to ``good``; the count of damaged ones."""
     verdicts = check_lines(lines)
     if all(verdicts):
-        return lines, cut + 1, 0
-    good = [line for line, ok in zip(lines, verdicts, strict=True) if ok]
-    damaged = sum(1 for line, ok in zip(lines, verdicts, strict=True) if line and not ok)
-    return good, cut + 1, damaged
+        good.extend(lines)
+        return 0
+    good.extend(line for line, ok in zip(lines, verdicts, strict=True) if ok)
+    return sum(1 for line, ok in zip(lines, verdicts, strict=True) if line and not ok)
+
+
+def _is_bare(line: bytes) -> bool:
+    """Does a line look like an event of a block rather than a framed line?"""
+    return line.startswith(_EVENT_START) and line[-CRC_SUFFIX_LEN:-10] != CRC_PREFIX
+
+
+def _split_blocks(data: bytes, cut: int) -> tuple[list[bytes], int, int]:
+    """split_framed: blocks, framed lines (a segment header, format 1) or both."""
+    good: list[bytes] = []
+    damaged = 0
+    pos = 0  # the start of what is not yet accounted for; always a line start
+    find = data.find
+    while True:
+        mark = find(BLOCK_MARK, pos)
+        if mark < 0 or mark >= cut:
+            break  # no trailer, or one still being written
+        start = mark + 1
+        end = find(b"\n", start)
+        trailer = data[start:end]
+        size = _block_size(trailer)
+        first = start - size
+        if size > 0 and first >= pos and _trailer_matches(data[first:start], trailer):
+            if first > pos:  # lines before the block: framed ones or damage
+                before = data[pos:first]
+                damaged += _checked(before[: -1 if before[-1] == 10 else None].split(b"\n"), good)
+            good.extend(data[first:mark].split(b"\n"))
+        elif size >= 0:  # a trailer whose block is damaged: its lines count, not it
+            damaged += _checked(data[pos:mark].split(b"\n"), good)
+        else:  # a line that only starts like a trailer, e.g. one merged with the next
+            damaged += _checked(data[pos:mark].split(b"\n"), good)
+            pos = start  # the next block may begin inside it
+            continue
+        pos = end + 1
+    if pos > cut:
+        return good, pos, damaged
+    tail = data[pos:cut].split(b"\n")
+    # bare lines up to the end are a block being written: read once its trailer is in
+    pending = len(tail)
+    while pending and _is_bare(tail[pending - 1]):
+        pending -= 1
+    if pending < len(tail):
+        end = pos + sum(map(len, tail[:pending])) + pending
+        del tail[pending:]
+    else:
+        end = cut + 1
+    damaged += _checked(tail, good)
+    return good, end, damaged
 
 
 def decode_line(line: bytes) -> AnyEvent | Unknown | None:

@@ -157,11 +157,26 @@ def compress_frames(data: bytes, level: int | None = None) -> bytes:
     while start < len(data):
         end = min(start + FRAME_BYTES, len(data))
         if end < len(data):
-            cut = data.rfind(b"\n", start, end)
-            end = cut + 1 if cut >= start else end
+            end = _frame_end(data, start, end)
         frames.append(compressor.compress(data[start:end]))
         start = end
     return b"".join(frames)
+
+
+def _frame_end(data: bytes, start: int, limit: int) -> int:
+    """Where a frame from ``start`` ends: after a block's trailer, else after a line.
+
+    A block split across two frames would be lost with either of them; kept in one, a
+    damaged frame costs only its own blocks.
+    """
+    trailer = data.rfind(b'\n{"block":', start, limit)
+    while trailer >= start:
+        newline = data.find(b"\n", trailer + 1, limit)
+        if newline >= 0:
+            return newline + 1
+        trailer = data.rfind(b'\n{"block":', start, trailer)
+    cut = data.rfind(b"\n", start, limit)
+    return cut + 1 if cut >= start else limit
 
 
 def seal(plain: Path, level: int | None = None) -> Path:

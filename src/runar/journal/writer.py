@@ -1,8 +1,9 @@
 """JournalWriter: one process's append-only segments of one run.
 
 ``append()`` only stamps the envelope and queues the event; a background thread
-encodes and hands batches to the OS every ``flush_interval_s`` and fsyncs every
-``fsync_interval_s``. close(), interpreter exit and SIGTERM flush durably and seal.
+encodes each batch as checked blocks (codec.py), hands them to the OS every
+``flush_interval_s`` and fsyncs every ``fsync_interval_s``. close(), interpreter exit
+and SIGTERM flush durably and seal.
 
 Storage trouble never raises into the caller. The first error of an episode is
 reported through ``on_error`` (once, until writing succeeds again); the writer then
@@ -26,7 +27,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Final
 
-from runar.codec import encode_line, encode_lines
+from runar.codec import BLOCK_MARK, encode_blocks, encode_json, encode_line
 from runar.events import AnyEvent, RunRenamed, RunStarted, WriterOpened
 from runar.ids import new_writer_id
 from runar.journal import process_hooks
@@ -38,9 +39,7 @@ PENDING_LIMIT_BYTES: Final = 256 << 20  # past this, a failing disk costs events
 RETRY_INTERVAL_S: Final = 1.0  # a failing disk is retried this often, not on every flush
 ErrorHandler = Callable[[OSError], None]
 _time_ns: Final = time.time_ns
-# A type tag leads its line and quotes inside JSON strings are escaped, so these bytes
-# in an encoded batch can only be a naming event (a false hit costs one scan, no more).
-_NAMING_TAGS: Final = (b'{"type":"run_started"', b'{"type":"run_renamed"')
+_NAMING_TYPES: Final = frozenset((RunStarted, RunRenamed))
 
 
 def _runar_version() -> str:
@@ -175,10 +174,10 @@ class JournalWriter:
 
     def _encode_batch(self, batch: list[AnyEvent]) -> None:
         try:
-            data = encode_lines(batch)
+            data = encode_blocks(batch)
         except (TypeError, ValueError, OverflowError):
             data = self._encode_one_by_one(batch)
-        if _NAMING_TAGS[0] in data or _NAMING_TAGS[1] in data:  # C-speed; no per-event check
+        if not _NAMING_TYPES.isdisjoint(map(type, batch)):  # C-speed, unlike a scan of the bytes
             self._learn_name(batch)
         self._pending.append(data)
         self._pending_bytes += len(data)
@@ -190,14 +189,16 @@ class JournalWriter:
 
     def _encode_one_by_one(self, batch: list[AnyEvent]) -> bytes:
         """Keep every event that can be encoded when one of the batch cannot."""
-        lines: list[bytes] = []
+        kept: list[AnyEvent] = []
         for event in batch:
             try:
-                lines.append(encode_line(event))
+                encode_json(event)
             except (TypeError, ValueError, OverflowError) as exc:
                 self.dropped += 1
                 self._report(OSError(f"runar dropped an event it cannot encode: {exc}"))
-        return b"".join(lines)
+            else:
+                kept.append(event)
+        return encode_blocks(kept)
 
     def _write_pending(self) -> None:
         try:
@@ -282,7 +283,7 @@ class JournalWriter:
         while self._pending_bytes > PENDING_LIMIT_BYTES and len(self._pending) > 1:
             lost = self._pending.pop()
             self._pending_bytes -= len(lost)
-            self.dropped += lost.count(b"\n")
+            self.dropped += lost.count(b"\n") - lost.count(BLOCK_MARK)  # not the trailers
         self._retry_at = time.monotonic() + RETRY_INTERVAL_S
         self._report(exc)
 

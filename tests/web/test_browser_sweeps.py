@@ -170,3 +170,20 @@ def test_no_sweeps_says_how_to_start_one(served: Served, page: Any) -> None:
 def test_an_unknown_sweep_is_one_line(served: Served, page: Any) -> None:
     page.goto(f"{served.base}/#/sweep/nope")
     assert "nope" in page.locator("p.error").inner_text()
+
+
+def test_a_running_point_of_an_ended_sweep_updates_through_the_stream(
+    served: Served, page: Any, live_sweep: LiveSweep
+) -> None:
+    live_sweep.recorder.finish("killed")  # no longer running: the page stops polling
+    open_sweep(page, served, live_sweep)
+    page.locator(".run-head .status", has_text="killed").wait_for()
+    page.wait_for_function("() => window.__runar.stream?.state === 'live'")
+    loads = page.evaluate("() => window.__runar.sweepLoads")
+    live_sweep.running.append(MetricsLogged(values={"val/loss": 0.05}, step=3))
+    live_sweep.running.flush()
+    page.wait_for_function(
+        "() => document.querySelector(\"tr[data-index='4'] td[data-metric='val/loss']\")"
+        "?.textContent === '0.05'"
+    )
+    assert page.evaluate("() => window.__runar.sweepLoads") > loads

@@ -187,3 +187,34 @@ def test_a_running_point_of_an_ended_sweep_updates_through_the_stream(
         "?.textContent === '0.05'"
     )
     assert page.evaluate("() => window.__runar.sweepLoads") > loads
+
+
+def test_parallel_coordinates_draw_a_line_per_point_across_every_key(
+    served: Served, page: Any, live_sweep: LiveSweep
+) -> None:
+    open_sweep(page, served, live_sweep)
+    page.locator("button.view[data-view=parallel]").click()
+    lines = page.locator("svg.sweep-parallel polyline.pc-line")
+    lines.first.wait_for()
+    assert lines.count() == 5  # the queued point has no val/loss
+    axes = page.eval_on_selector_all(
+        "svg.sweep-parallel .pc-axis", "a => a.map(g => g.dataset.key)"
+    )
+    assert axes == ["--lr", "--seed", "val/loss"]
+    assert page.locator(
+        "svg.sweep-parallel .pc-axis[data-key='--lr'] .axis-title"
+    ).text_content() == ("--lr (log)")
+    best = page.locator("svg.sweep-parallel polyline.best")
+    assert best.get_attribute("data-index") == "2"
+    corners = [c.split(",") for c in (best.get_attribute("points") or "").split()]
+    assert len(corners) == 3  # one corner per axis
+    # the lowest loss sits lowest on the metric axis (SVG y grows downwards)
+    ys = page.evaluate(
+        """() => [...document.querySelectorAll('svg.sweep-parallel polyline.pc-line')]
+            .map(l => [Number(l.dataset.index),
+                       Number(l.getAttribute('points').split(' ')[2].split(',')[1])])"""
+    )
+    by_y = [index for index, _ in sorted(ys, key=lambda item: -item[1])]
+    assert by_y == [2, 3, 4, 1, 0]  # 0.3, 0.5, 0.6, 0.8, 0.9
+    page.locator("button.view[data-view=scatter]").click()
+    assert page.locator("svg.sweep-scatter .dot").count() == 5

@@ -1,11 +1,14 @@
-// A sweep's scatter: one dot per point, a metric against one swept key, in plain SVG.
-// Log-spaced keys (1e-4:1e-2:log:5, loguniform(…)) get a log axis; text values are categories.
-// Dots are coloured by status, the best is a star, and each has its values as a hover title.
+// A sweep's chart, in plain SVG: a scatter (one dot per point, a metric against one swept key)
+// or parallel coordinates (sweep_parallel.js). Log-spaced keys (1e-4:1e-2:log:5,
+// loguniform(…)) get a log axis; text values are categories. Dots are coloured by status, the
+// best is a star, and each has its values as a hover title; a click opens the point's run.
 
 import { html, useState } from "./vendor/preact-htm.standalone.js";
 import { decodeValue } from "./api.js";
 import { debug } from "./debug.js";
 import { fmtNumber } from "./format.js";
+import { ParallelChart } from "./sweep_parallel.js";
+import { isLogSpec, makeScale, paramOf } from "./sweep_scale.js";
 
 const W = 760;
 const H = 300;
@@ -18,77 +21,6 @@ const STATUS_COLOR = {
   stopped: "#d97706",
   crashed: "#dc2626",
 };
-
-/** A space spec that spaces values on a log scale. */
-export function isLogSpec(spec) {
-  return typeof spec === "string" && (/:log:\d+\s*$/.test(spec) || /^\s*loguniform\(/.test(spec));
-}
-
-function paramOf(point, option) {
-  const key = option.replace(/^-+/, "").replace(/-/g, "_");
-  const typed = decodeValue(point.config?.[key]);
-  if (typeof typed === "number") return typed;
-  const text = point.params?.[option];
-  if (text === undefined) return typed ?? null;
-  const n = Number(text);
-  return text.trim() !== "" && Number.isFinite(n) ? n : text;
-}
-
-/** About `count` round tick values over [lo, hi]. */
-function linearTicks(lo, hi, count = 5) {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
-  const ticks = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
-  return ticks;
-}
-
-function logTicks(lo, hi) {
-  const ticks = [];
-  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e += 1) {
-    const v = 10 ** e;
-    if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) ticks.push(v);
-  }
-  return ticks.length >= 2 ? ticks : [lo, hi];
-}
-
-/** value → pixel for numbers (linear or log, padded) or categories (evenly spread). */
-function makeScale(values, log, from, to) {
-  const numeric = values.every((v) => typeof v === "number");
-  if (!numeric) {
-    const cats = [...new Set(values.map(String))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
-    const step = (to - from) / Math.max(1, cats.length);
-    return {
-      kind: "category",
-      at: (v) => from + step * (cats.indexOf(String(v)) + 0.5),
-      ticks: cats.map((c) => ({ v: c, label: c })),
-    };
-  }
-  const usable = log ? values.filter((v) => v > 0) : values;
-  let lo = Math.min(...usable);
-  let hi = Math.max(...usable);
-  if (log) {
-    const span = lo === hi ? 2 : (hi / lo) ** 0.05;
-    lo /= span;
-    hi *= span;
-    const [a, b] = [Math.log10(lo), Math.log10(hi)];
-    return {
-      kind: "log",
-      at: (v) => (v > 0 ? from + ((Math.log10(v) - a) / (b - a)) * (to - from) : null),
-      ticks: logTicks(lo, hi).map((v) => ({ v, label: fmtNumber(v) })),
-    };
-  }
-  const pad = lo === hi ? Math.abs(lo) * 0.1 || 1 : (hi - lo) * 0.05;
-  lo -= pad;
-  hi += pad;
-  return {
-    kind: "linear",
-    at: (v) => from + ((v - lo) / (hi - lo)) * (to - from),
-    ticks: linearTicks(lo, hi).map((v) => ({ v, label: fmtNumber(v) })),
-  };
-}
 
 function star(cx, cy, r) {
   const corners = [];
@@ -104,7 +36,8 @@ function star(cx, cy, r) {
  * Props: points (the API's rows), options (swept options), space (option → spec), metrics
  * (keys offered for y), metric (the sweep's ranking metric).
  */
-export function SweepChart({ points, options, space, metrics, metric }) {
+export function SweepChart({ points, options, space, metrics, metric, mode }) {
+  const [view, setView] = useState("scatter");
   const [xKey, setXKey] = useState(options[0] || null);
   const [yKey, setYKey] = useState(metric || metrics[0] || null);
   const [logChoice, setLogChoice] = useState({});
@@ -126,19 +59,26 @@ export function SweepChart({ points, options, space, metrics, metric }) {
   debug.sweepChart = { x, y, logX: sx.kind === "log", points: drawn.length };
 
   const missing = points.length - drawn.length;
-  return html`<figure class="chart-card sweep-chart" data-x=${x} data-y=${y}>
+  const scatter = view === "scatter";
+  return html`<figure class="chart-card sweep-chart" data-x=${x} data-y=${y} data-view=${view}>
     <figcaption class="sweep-chart-controls">
-      <label>${y} <select class="y-key" value=${y} onChange=${(e) => setYKey(e.currentTarget.value)}>
+      <span class="view-switch">
+        ${[["scatter", "scatter"], ["parallel", "parallel coordinates"]].map(([id, label]) => html`<button key=${id}
+          class=${`view ${view === id ? "active" : ""}`} data-view=${id} onClick=${() => setView(id)}>${label}</button>`)}
+      </span>
+      <label>metric <select class="y-key" value=${y} onChange=${(e) => setYKey(e.currentTarget.value)}>
         ${metrics.map((m) => html`<option key=${m} value=${m}>${m}</option>`)}
       </select></label>
-      <label>against <select class="x-key" value=${x} onChange=${(e) => setXKey(e.currentTarget.value)}>
+      ${scatter && html`<label>against <select class="x-key" value=${x} onChange=${(e) => setXKey(e.currentTarget.value)}>
         ${options.map((o) => html`<option key=${o} value=${o}>${o}</option>`)}
-      </select></label>
-      ${sx.kind !== "category" && html`<label><input type="checkbox" class="log-x" checked=${logX}
+      </select></label>`}
+      ${scatter && sx.kind !== "category" && html`<label><input type="checkbox" class="log-x" checked=${logX}
         onChange=${(e) => setLogChoice({ ...logChoice, [x]: e.currentTarget.checked })} /> log x</label>`}
       ${missing > 0 && html`<span class="muted">${missing} of ${points.length} points have no ${y} yet</span>`}
     </figcaption>
-    ${drawn.length === 0
+    ${!scatter
+      ? html`<${ParallelChart} points=${points} options=${options} space=${space} y=${y} mode=${mode} />`
+      : drawn.length === 0
       ? html`<p class="muted">No point has logged ${y} yet.</p>`
       : html`<svg viewBox=${`0 0 ${W} ${H}`} class="sweep-scatter" role="img" aria-label=${`${y} against ${x}`}>
       <g class="axis x-axis">

@@ -204,7 +204,7 @@ export function SweepPage({ sweepRef }) {
       ${sweep.metric && html`<span class="muted"> · ranked by ${sweep.metric} (${sweep.mode === "max" ? "higher" : "lower"} is better)</span>`}
       ${best && html`<span class="best-line"> · best ★ point ${best.index}: ${fmtNumber(best.value)}</span>`}
     </p>
-    <${SweepChart} points=${sweep.points} options=${options} space=${sweep.space} metrics=${metrics} metric=${sweep.metric} />
+    <${SweepChart} points=${sweep.points} options=${options} space=${sweep.space} metrics=${metrics} metric=${sweep.metric} mode=${sweep.mode} />
     <div class="table-wrap"><table class="runs sweep-points">
       <thead><tr>
         <${SortHeader} column="index" label="#" sort=${sort} onSort=${onSort} numeric=${true} />

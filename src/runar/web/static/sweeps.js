@@ -8,6 +8,7 @@ import { debug } from "./debug.js";
 import { fmtDuration, fmtNumber, fmtTime, fmtValue } from "./format.js";
 import { ErrorLine, Loading, Status } from "./widgets.js";
 import { SweepChart } from "./sweep_chart.js";
+import { paramOf } from "./sweep_scale.js";
 
 const REFRESH_MS = 400;
 // The sweep's own record is not on the stream (it is not a run): while a sweep runs, its
@@ -93,21 +94,6 @@ export function SweepsPage() {
   </section>`;
 }
 
-/** The config key a swept option sets: --batch-size → batch_size, as the runner reads it. */
-export function configKey(option) {
-  return option.replace(/^-+/, "").replace(/-/g, "_");
-}
-
-/** A point's value of a swept option: the typed config value, else the text as written. */
-export function paramValue(point, option) {
-  const typed = point.config?.[configKey(option)];
-  if (typed !== undefined && typed !== null) return decodeValue(typed);
-  const text = point.params?.[option];
-  if (text === undefined) return null;
-  const n = Number(text);
-  return text.trim() !== "" && Number.isFinite(n) ? n : text;
-}
-
 function compare(a, b) {
   const missing = (v) => v === null || v === undefined || (typeof v === "number" && Number.isNaN(v));
   if (missing(a) && missing(b)) return 0;
@@ -123,7 +109,7 @@ function columnValue(point, column) {
   if (column === "status") return point.status;
   if (column === "duration_s") return point.duration_s;
   if (column.startsWith("metrics.")) return decodeValue(point.metrics?.[column.slice(8)]);
-  if (column.startsWith("param:")) return paramValue(point, column.slice(6));
+  if (column.startsWith("param:")) return paramOf(point, column.slice(6));
   return null;
 }
 
@@ -217,7 +203,7 @@ export function SweepPage({ sweepRef }) {
       <tbody>
         ${rows.map((p) => html`<tr key=${p.index} data-index=${p.index} class=${p.best ? "best" : ""}>
           <td class="num">${p.index}${p.best ? html` <span class="star" title="the best completed point">★</span>` : ""}</td>
-          ${options.map((o) => html`<td key=${o} class="num mono" data-option=${o}>${fmtValue(paramValue(p, o))}</td>`)}
+          ${options.map((o) => html`<td key=${o} class="num mono" data-option=${o}>${fmtValue(paramOf(p, o))}</td>`)}
           <td><${Status} status=${p.status} /></td>
           ${metrics.map((m) => html`<td key=${m} class="num" data-metric=${m}>${fmtValue(p.metrics?.[m])}</td>`)}
           <td class="num time">${fmtDuration(p.duration_s)}</td>

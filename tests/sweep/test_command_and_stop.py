@@ -116,3 +116,14 @@ def test_a_query_rule_stops_only_the_point_it_names(store, sweep_cli, project):
     assert "meets --stop 'loss > 0.5 and config.lr < 0.001 at step 3'" in done.stderr
     state = fold_record(store, find_sweep(store, "q"))
     assert [state.points[0].status, state.points[1].status] == ["stopped", "completed"]
+
+
+def test_resume_runs_a_commands_unfinished_points_as_a_command(store, sweep_cli, project):
+    (project / "fail.sh").write_text('[ "$2" = "2" ] && exit 3\necho "Epoch 0: loss=0.5"\n')
+    first = sweep_cli("-n", "cmd", "--", "sh", "fail.sh", "--lr", "1,2")
+    assert first.returncode == 1, first.stderr
+    shown = sweep_cli("--resume", "cmd", "--dry-run")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[1].split()[1:] == [
+        "runar", "-n", "cmd-1", "-t", "sweep:cmd", "--", "sh", "fail.sh", "--lr", "2",
+    ]  # fmt: skip

@@ -16,6 +16,7 @@ from typing import Final
 
 import lmdb
 
+from runar.codec import paused_gc
 from runar.events import AnyEvent, MetricsLogged, Unknown
 from runar.ids import is_run_id
 from runar.journal.reader import read_segment
@@ -187,7 +188,8 @@ def _process(
                     cp = index.checkpoint(txn, run_id)
                     corrupt_before = summary.corrupt
                     cp.dir_stamp = stamps[run_id]
-                    read = fold_segments(store, run_id, summary, cp)
+                    with paused_gc():  # a run's events are held while folded: no walks
+                        read = fold_segments(store, run_id, summary, cp)
                     index.save(txn, summary, cp, previous)
                     budget += read + 1
                     report.events += read

@@ -17,7 +17,7 @@ from typing import Final
 from harness import Result, best_of
 
 REPEAT: Final = 9
-TARGET_MS: Final = 150.0
+TARGET_MS: Final = 60.0  # issue 18; was 150
 ENTRY_DIRECT: Final = (
     "import sys; from runar.cli.runner import main_runner; sys.exit(main_runner(sys.argv[1:]))"
 )

@@ -193,17 +193,32 @@ def split_framed(data: bytes) -> tuple[list[bytes], int, int]:
     cut = data.rfind(b"\n")
     if cut < 0:
         return [], 0, 0
-    return _split_blocks(data, cut)
+    return _split_blocks(data, cut, chunks=False)
 
 
-def _checked(lines: list[bytes], good: list[bytes]) -> int:
+def split_framed_chunks(data: bytes) -> tuple[list[bytes], int, int]:
+    """split_framed, but intact lines come in runs joined by ``\\n`` (for decode_chunks).
+
+    A verified block is handed on as it lies in ``data``: no split into lines and join.
+    """
+    cut = data.rfind(b"\n")
+    if cut < 0:
+        return [], 0, 0
+    return _split_blocks(data, cut, chunks=True)
+
+
+def _checked(lines: list[bytes], good: list[bytes], chunks: bool) -> int:
     """Append the framed lines that are intact to ``good``; the count of damaged ones."""
     verdicts = check_lines(lines)
-    if all(verdicts):
+    damaged = 0
+    if not all(verdicts):
+        damaged = sum(1 for line, ok in zip(lines, verdicts, strict=True) if line and not ok)
+        lines = [line for line, ok in zip(lines, verdicts, strict=True) if ok]
+    if not chunks:
         good.extend(lines)
-        return 0
-    good.extend(line for line, ok in zip(lines, verdicts, strict=True) if ok)
-    return sum(1 for line, ok in zip(lines, verdicts, strict=True) if line and not ok)
+    elif lines:
+        good.append(b"\n".join(lines))
+    return damaged
 
 
 def _is_bare(line: bytes) -> bool:
@@ -211,7 +226,7 @@ def _is_bare(line: bytes) -> bool:
     return line.startswith(_EVENT_START) and line[-CRC_SUFFIX_LEN:-10] != CRC_PREFIX
 
 
-def _split_blocks(data: bytes, cut: int) -> tuple[list[bytes], int, int]:
+def _split_blocks(data: bytes, cut: int, chunks: bool) -> tuple[list[bytes], int, int]:
     """split_framed: blocks, framed lines (a segment header, format 1) or both."""
     good: list[bytes] = []
     damaged = 0
@@ -229,12 +244,16 @@ def _split_blocks(data: bytes, cut: int) -> tuple[list[bytes], int, int]:
         if size > 0 and first >= pos and _trailer_matches(data[first:start], trailer):
             if first > pos:  # lines before the block: framed ones or damage
                 before = data[pos:first]
-                damaged += _checked(before[: -1 if before[-1] == 10 else None].split(b"\n"), good)
-            good.extend(data[first:mark].split(b"\n"))
+                lines = before[: -1 if before[-1] == 10 else None].split(b"\n")
+                damaged += _checked(lines, good, chunks)
+            if chunks:
+                good.append(data[first:mark])
+            else:
+                good.extend(data[first:mark].split(b"\n"))
         elif size >= 0:  # a trailer whose block is damaged: its lines count, not it
-            damaged += _checked(data[pos:mark].split(b"\n"), good)
+            damaged += _checked(data[pos:mark].split(b"\n"), good, chunks)
         else:  # a line that only starts like a trailer, e.g. one merged with the next
-            damaged += _checked(data[pos:mark].split(b"\n"), good)
+            damaged += _checked(data[pos:mark].split(b"\n"), good, chunks)
             pos = start  # the next block may begin inside it
             continue
         pos = end + 1
@@ -250,7 +269,7 @@ def _split_blocks(data: bytes, cut: int) -> tuple[list[bytes], int, int]:
         del tail[pending:]
     else:
         end = cut + 1
-    damaged += _checked(tail, good)
+    damaged += _checked(tail, good, chunks)
     return good, end, damaged
 
 
@@ -289,6 +308,22 @@ def _decode_batch(lines: list[bytes]) -> list[AnyEvent | Unknown | None]:
     # extra batch decodes instead of a line-by-line pass over the whole segment
     mid = len(lines) // 2
     return _decode_batch(lines[:mid]) + _decode_batch(lines[mid:])
+
+
+def decode_chunks(chunks: list[bytes]) -> list[AnyEvent | Unknown | None]:
+    """decode_lines for split_framed_chunks' runs of lines; one result per line."""
+    out: list[AnyEvent | Unknown | None] = []
+    with paused_gc():
+        for chunk in chunks:
+            try:
+                decoded: list[AnyEvent] = _decoder.decode_lines(chunk)
+            except _DECODE_ERRORS:
+                decoded = []
+            if len(decoded) == chunk.count(b"\n") + 1:  # two objects on a line must not shift
+                out.extend(decoded)
+            else:
+                out.extend(_decode_batch(chunk.split(b"\n")))
+    return out
 
 
 def decode_lines(lines: list[bytes]) -> list[AnyEvent | Unknown | None]:

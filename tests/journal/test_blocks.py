@@ -189,3 +189,24 @@ def test_writer_writes_blocks_that_read_back_in_order(tmp_path: Path) -> None:
     metrics = sorted((e for e in got.events if isinstance(e, MetricsLogged)), key=lambda e: e.seq)
     assert got.corrupt == 0 and sorted(e.seq for e in got.events) == list(range(1, 502))
     assert [e.step for e in metrics] == list(range(500))
+
+
+def test_an_unknown_event_inside_a_block_is_kept_as_unknown() -> None:
+    from runar.events import Unknown
+
+    known = stamp([NoteAdded(text="a"), NoteAdded(text="b")])
+    lines = codec.encode_blocks(known).split(b"\n")
+    newer = b'{"type":"quantum","writer":"w-1","seq":9,"ts":9,"qubits":[0,1]}'
+    body = lines[0] + b"\n" + newer + b"\n" + lines[1] + b"\n"
+    head = b'{"block":%d' % len(body)
+    data = header() + body + head
+    data += b',"crc":"%08x"}\n' % codec.zlib.crc32(head, codec.zlib.crc32(body))
+    seqs, end, corrupt = read_data(data)
+    assert seqs == [1, 2, 9, 3] and corrupt == 0 and end == len(data)
+    folder = fresh_dir()
+    try:
+        (folder / NAME).write_bytes(data)
+        got = read_run(folder).events
+        assert isinstance(next(e for e in got if e.seq == 9), Unknown)
+    finally:
+        shutil.rmtree(folder)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from runar.codec import decode_lines, split_framed
+from runar.codec import decode_chunks, split_framed, split_framed_chunks
 from runar.events import AnyEvent, Unknown
 from runar.journal.segment import SegmentFile, list_segments
 
@@ -145,8 +145,9 @@ def read_bytes(seg: SegmentFile, start: int = 0) -> tuple[bytes, int]:
 def read_segment(seg: SegmentFile, start: int = 0) -> SegmentRead:
     """Events of complete lines from ``start`` on; damaged lines counted and skipped."""
     data, damaged_frames = read_bytes(seg, start)
-    lines, end, damaged_lines = split_lines(data, start)
-    decoded = decode_lines(lines)
+    chunks, complete, damaged_lines = split_framed_chunks(data)
+    end = start + complete
+    decoded = decode_chunks(chunks)
     events = [e for e in decoded if e is not None]
     corrupt = damaged_lines + (len(decoded) - len(events)) + damaged_frames
     return SegmentRead(events, end, corrupt, damaged_frames)

@@ -14,7 +14,7 @@ from typing import Final
 
 from harness import Result, median_ns_per_call
 
-LOG_TARGET_NS: Final = 2_000
+LOG_TARGET_NS: Final = 1_500  # issue 18: the hot-path median stays <= 1.5 µs
 IMPORT_TARGET_MS: Final = 30.0
 PER_CALL_SAMPLES: Final = 200_000
 IMPORT_REPEATS: Final = 15

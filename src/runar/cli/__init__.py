@@ -104,9 +104,9 @@ def main(argv: list[str] | None = None) -> None:
 
         if fast_path.run(args):  # show, logs, diff without typer
             sys.exit(0)
-        from runar.cli.commands import app
+        from runar.cli.commands import build_app
 
-        app(args=args, prog_name="runar")
+        build_app(args[0] if args[0] in COMMANDS else None)(args=args, prog_name="runar")
     except RunarError as exc:
         print_error(str(exc))
         caret = getattr(exc, "caret", None)  # a query error: the text, ^ under the bad token

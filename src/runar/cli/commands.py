@@ -1,30 +1,21 @@
-"""The typer application: every `runar COMMAND`, and help that ends with the runner usage."""
+"""The typer application: every `runar COMMAND`, and help that ends with the runner usage.
+
+``app`` (every command, for help and tests) is built on first use; ``build_app(name)``
+registers only the command a user typed, so only that command's module is imported and
+typer builds its validators for that command's options alone.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from typer.core import TyperGroup
 
 from runar import __version__
-from runar.cli import (
-    compare,
-    edits,
-    export,
-    importing,
-    maintenance,
-    output,
-    remote,
-    report,
-    reproduce,
-    runs,
-    serve,
-    share,
-    show,
-    sweep,
-    token,
-)
+from runar.cli import output
 
 if TYPE_CHECKING:
     from typer._click import Context, HelpFormatter
@@ -66,24 +57,12 @@ class RunarGroup(TyperGroup):
         formatter.write("\n" + runner_help().rstrip("\n") + "\n")
 
 
-app = typer.Typer(
-    cls=RunarGroup,
-    name="runar",
-    help="Run any training script and record everything; look at the runs afterwards or live.",
-    add_completion=False,
-    no_args_is_help=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
 def _print_version(value: bool) -> None:
     if value:
         print(f"runar {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: Annotated[
         bool,
@@ -104,7 +83,9 @@ def show_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
 ) -> None:
     """Everything about a run: command, git, environment, config, steps, metrics, artifacts."""
-    show.show_run(ref, as_json)
+    from runar.cli.show import show_run
+
+    show_run(ref, as_json)
 
 
 def logs_command(
@@ -130,7 +111,9 @@ def diff_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
 ) -> None:
     """Compare two runs: arguments, config, metric deltas, git and code, environment, packages."""
-    compare.diff_runs(ref_a, ref_b, code, stat, as_json)
+    from runar.cli.compare import diff_runs
+
+    diff_runs(ref_a, ref_b, code, stat, as_json)
 
 
 def replay_command(
@@ -152,23 +135,83 @@ def replay_command(
     output.replay_run(ref, speed, follow, as_json)
 
 
-app.command("ls")(runs.list_runs)
-app.command("projects")(runs.projects)
-app.command("show")(show_command)
-app.command("logs")(logs_command)
-app.command("diff")(diff_command)
-app.command("rm")(runs.remove)
-app.command("clean")(runs.clean)
-app.command("replay")(replay_command)
-app.command("export")(export.export)
-app.command("reindex")(maintenance.reindex)
-app.command("serve")(serve.serve)
-app.command("checkout")(reproduce.checkout)
-app.command("rerun")(reproduce.rerun)
-share.register(app)
-remote.register(app)
-edits.register(app)
-sweep.register(app)
-app.add_typer(importing.app, name="import")
-app.add_typer(report.app, name="report")
-app.add_typer(token.app, name="token")
+def _command(name: str, target: str | Callable[..., None]) -> Callable[[typer.Typer], None]:
+    """Registers one command; ``target`` is a function or "module:function" of runar.cli."""
+
+    def register(app: typer.Typer) -> None:
+        function = target
+        if isinstance(function, str):
+            module, _, attribute = function.partition(":")
+            function = getattr(importlib.import_module(f"runar.cli.{module}"), attribute)
+        app.command(name)(function)
+
+    return register
+
+
+def _module(module: str, attribute: str = "register") -> Callable[[typer.Typer], None]:
+    """A module's own register(app), which adds several commands or a group."""
+
+    def register(app: typer.Typer) -> None:
+        getattr(importlib.import_module(f"runar.cli.{module}"), attribute)(app)
+
+    return register
+
+
+def _group(name: str, module: str) -> Callable[[typer.Typer], None]:
+    """A sub-app (`runar import ...`), the module's ``app``."""
+
+    def register(app: typer.Typer) -> None:
+        app.add_typer(importlib.import_module(f"runar.cli.{module}").app, name=name)
+
+    return register
+
+
+# in help order; a registrar that adds several commands is listed under each of its names
+REGISTRARS: Final[tuple[tuple[tuple[str, ...], Callable[[typer.Typer], None]], ...]] = (
+    (("ls",), _command("ls", "runs:list_runs")),
+    (("projects",), _command("projects", "runs:projects")),
+    (("show",), _command("show", show_command)),
+    (("logs",), _command("logs", logs_command)),
+    (("diff",), _command("diff", diff_command)),
+    (("rm",), _command("rm", "runs:remove")),
+    (("clean",), _command("clean", "runs:clean")),
+    (("replay",), _command("replay", replay_command)),
+    (("export",), _command("export", "export:export")),
+    (("reindex",), _command("reindex", "maintenance:reindex")),
+    (("serve",), _command("serve", "serve:serve")),
+    (("checkout",), _command("checkout", "reproduce:checkout")),
+    (("rerun",), _command("rerun", "reproduce:rerun")),
+    (("sync", "doctor"), _module("share")),
+    (("remote", "push", "pull"), _module("remote")),
+    (("tag", "rename", "note", "set"), _module("edits")),
+    (("sweep",), _module("sweep")),
+    (("import",), _group("import", "importing")),
+    (("report",), _group("report", "report")),
+    (("token",), _group("token", "token")),
+)
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The runar command group: every command, or only ``only`` (and what registers with it)."""
+    app = typer.Typer(
+        cls=RunarGroup,
+        name="runar",
+        help="Run any training script and record everything; look at the runs afterwards or live.",
+        add_completion=False,
+        no_args_is_help=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(root)
+    chosen = [r for names, r in REGISTRARS if only is None or only in names]
+    for register in chosen or [r for _, r in REGISTRARS]:  # an unknown name: all, for typer's hint
+        register(app)
+    return app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``: every command, built once on first use."""
+    if name == "app":
+        app = globals()["app"] = build_app()
+        return app
+    raise AttributeError(f"module 'runar.cli.commands' has no attribute '{name}'")

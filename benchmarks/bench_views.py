@@ -3,45 +3,26 @@
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import time
 
 import msgspec
 from harness import Result, best_of
-from stores import WORK, run_events, synthetic_store
+from stores import block_segment, synthetic_store
 
-from runar.codec import encode_blocks, encode_line
-from runar.ids import new_run_id
 from runar.journal.reader import read_bytes
-from runar.journal.segment import compress_frames, list_segments, segment_stem
+from runar.journal.segment import list_segments
 from runar.projector import catch_up, rebuild
 from runar.store import Store
 from runar.views import open_views
 
 
-def block_store(runs: int, steps: int) -> Store:
-    """synthetic_store's runs, framed as a JournalWriter writes them now (blocks)."""
-    root = WORK / f"rebuild-blocks-{runs}x{steps}" / ".runar"
-    done = root.parent / "complete"
-    if done.exists():
-        return Store(root)
-    shutil.rmtree(root.parent, ignore_errors=True)
-    store = Store(root).create()
-    rnd = random.Random(42)
-    for i in range(runs):
-        run_id = new_run_id()
-        events = run_events(run_id, i, steps, rnd)
-        path = store.run_dir(run_id) / f"{segment_stem(events[0].writer, 1)}.jsonl.zst"
-        path.parent.mkdir()
-        path.write_bytes(compress_frames(encode_line(events[0]) + encode_blocks(events[1:])))
-    done.touch()
-    return store
-
-
 def _rebuild(results: list[Result]) -> None:
     for label, store in (
-        ("rebuild views from the log", block_store(runs=200, steps=5_000)),
+        (
+            "rebuild views from the log",
+            synthetic_store("rebuild-blocks", 200, 5_000, block_segment),
+        ),
         ("  the same, per-line CRC logs (format 1)", synthetic_store("rebuild", 200, 5_000)),
     ):
         _rebuild_one(results, label, store)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from runar.codec import encode_lines
+from runar.codec import encode_blocks, encode_line, encode_lines
 from runar.events import (
     AnyEvent,
     ConfigSet,
@@ -63,7 +64,22 @@ def run_events(run_id: str, index: int, steps: int, rnd: random.Random) -> list[
     return events
 
 
-def synthetic_store(name: str, runs: int, steps: int) -> Store:
+def per_line_segment(events: list[AnyEvent]) -> bytes:
+    """Every event a line with its own CRC: format 1, what older runar wrote."""
+    return encode_lines(events)
+
+
+def block_segment(events: list[AnyEvent]) -> bytes:
+    """The header framed alone, the rest in checked blocks, as a JournalWriter writes now."""
+    return encode_line(events[0]) + encode_blocks(events[1:])
+
+
+def synthetic_store(
+    name: str,
+    runs: int,
+    steps: int,
+    framing: Callable[[list[AnyEvent]], bytes] = per_line_segment,
+) -> Store:
     """A cached store of ``runs`` finished runs with ``steps`` metric events each."""
     root = WORK / f"{name}-{runs}x{steps}" / ".runar"
     done = root.parent / "complete"
@@ -78,6 +94,6 @@ def synthetic_store(name: str, runs: int, steps: int) -> Store:
         folder = store.run_dir(run_id)
         folder.mkdir()
         path = folder / f"{segment_stem(events[0].writer, 1)}.jsonl.zst"
-        path.write_bytes(compress_frames(encode_lines(events)))
+        path.write_bytes(compress_frames(framing(events)))
     done.touch()
     return store

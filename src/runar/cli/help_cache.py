@@ -19,9 +19,8 @@ import sys
 from pathlib import Path
 from typing import Final, TextIO
 
-from runar.cli import COMMANDS
+from runar.cli import COMMANDS, HELP_TOKENS
 
-HELP_TOKENS: Final = ("--help", "-h")
 # `runar report table --help`: a sub-command's help, for commands that are groups only (a
 # `runar sweep train.py --help` must never be taken for help and replayed)
 GROUPS: Final = ("import", "report", "token", "remote")

@@ -57,6 +57,7 @@ def test_a_plain_value_passes_through(plain):
         ("loguniform(0,1)", "positive"),
         ("int(a,3)", "not an integer"),
         ("choice()", "no values"),
+        ("1e-3:1e-1:bogus:3", "log or lin"),
     ],
 )
 def test_a_bad_spec_is_one_line_naming_the_option(spec, says):
@@ -64,6 +65,11 @@ def test_a_bad_spec_is_one_line_naming_the_option(spec, says):
         parse_value("--lr", spec, "grid")
     message = str(caught.value)
     assert message.startswith("option --lr") and says in message and "\n" not in message
+
+
+def test_a_value_with_colons_that_is_no_spacing_passes_through():
+    assert parse_value("--device", "cuda:0", "grid") is None
+    assert parse_value("--url", "http://host:80/x", "grid") is None
 
 
 def test_grid_is_the_cross_product_first_option_slowest():

@@ -30,6 +30,7 @@ DIGITS: Final = 6  # significant digits of a generated value: 3.16228e-05
 MAX_POINTS: Final = 100_000  # a grid larger than this is a typo, not a plan
 INT_RANGE: Final = re.compile(r"([+-]?\d+)\.\.([+-]?\d+)")
 SPACED: Final = re.compile(r"([^:]+):([^:]+):(log|lin):(\d+)")
+ALMOST_SPACED: Final = re.compile(r"[-+.\deE]+:[-+.\deE]+:[A-Za-z]+:\d+")
 FUNCTION: Final = re.compile(r"(choice|int|uniform|loguniform)\((.*)\)", re.DOTALL)
 
 
@@ -133,6 +134,10 @@ def parse_value(key: str, spec: str, method: Method = "grid") -> Dimension | Non
     spaced = SPACED.fullmatch(text)
     if spaced is not None:
         return Dimension(key, spec, _spaced(key, spec, spaced))
+    if ALMOST_SPACED.fullmatch(text):  # a:b:KIND:N with a kind we don't know, not a value
+        raise UsageError(
+            f"option {key}: {spec!r} spaces values by log or lin, e.g. 1e-4:1e-2:log:5"
+        )
     if "," in text:
         values = tuple(v.strip() for v in text.split(","))
         if not all(values):

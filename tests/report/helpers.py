@@ -8,7 +8,6 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from runar.cli import main
 from runar.events import (
     ConfigSet,
     MetricsLogged,
@@ -21,6 +20,7 @@ from runar.events import (
 from runar.ids import new_run_id
 from runar.journal import JournalWriter
 from runar.store import Store
+from tests.cli.helpers import invoke_main
 
 S = 1_000_000_000
 
@@ -67,12 +67,4 @@ def write_run(
 
 def run_main(*args: str) -> tuple[int, str, str]:
     """Through main(), the error boundary: exit code, stdout, stderr."""
-    with CliRunner().isolation() as (out, err, _):
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        return code, out.getvalue().decode(), err.getvalue().decode()
+    return invoke_main(CliRunner(), *args)

@@ -363,8 +363,9 @@ def _copy_ready(
     """Echo and record whatever the sources have; close those that reached their end."""
     if not selector.get_map():
         return
-    for key, _ in selector.select(timeout):
-        fd = int(key.fd)  # type: ignore[arg-type]
+    ready = [int(key.fd) for key, _ in selector.select(timeout)]  # type: ignore[arg-type]
+    # stdout before stderr when both have something: the order a plain terminal most likely saw
+    for fd in sorted(ready, key=lambda fd: sources[fd][1]):
         stream, target = sources[fd]
         try:
             data = os.read(fd, READ_BYTES)

@@ -93,15 +93,19 @@ class RunRequest:
 
 
 def child_environment(
-    store: Store, run_id: str, import_paths: list[str] | None = None, project: str | None = None
+    store: Store,
+    run_id: str,
+    import_paths: list[str] | None = None,
+    project: str | None = None,
+    stdout_is_terminal: bool = False,
 ) -> dict[str, str]:
     """The child's environment: ours, plus where and as which run the SDK should log."""
-    env = {
-        **os.environ,
-        ENV_RUN_ID: run_id,
-        ENV_STORE: str(store.root),
-        "PYTHONUNBUFFERED": "1",  # prints must stream, not arrive at exit
-    }
+    env = {**os.environ, ENV_RUN_ID: run_id, ENV_STORE: str(store.root)}
+    if not stdout_is_terminal:
+        # into a pipe, prints must stream, not arrive at exit. On a pty Python already
+        # flushes per line, as in a plain terminal; unbuffered, a print's pieces are
+        # separate writes and a stderr line could land in the middle of a stdout line
+        env["PYTHONUNBUFFERED"] = "1"
     if project:  # a Run() the script opens is a run of the same project
         env[ENV_PROJECT] = project
     for name in SWEEP_ENV:
@@ -281,15 +285,16 @@ def _launch(
             tail.add(data)
 
     sampler = Sampler(emit_sample, adopter=os.getpid())
+    use_pty = wants_pty(1)
+    environment = child_environment(
+        store, run_id, request.import_paths, request.project, stdout_is_terminal=use_pty
+    )
     job = Launch(
         command=request.command,
-        env={
-            **child_environment(store, run_id, request.import_paths, request.project),
-            **request.env_variables,
-        },
+        env={**environment, **request.env_variables},
         cwd=Path.cwd(),
         sink=sink,
-        use_pty=wants_pty(1),
+        use_pty=use_pty,
         stderr_pty=wants_pty(2),
         wait_group=wait_group_default(),
         on_start=sampler.start,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from typer.core import TyperGroup
@@ -55,6 +55,19 @@ class RunarGroup(TyperGroup):
         super().format_help(ctx, formatter)
         # rich prints its part straight away; this text is echoed right after it
         formatter.write("\n" + runner_help().rstrip("\n") + "\n")
+
+    # a bad option or value is one line, as every other mistake is (cli/usage.py), not a panel
+    def make_context(self, *args: Any, **kwargs: Any) -> Context:
+        from runar.cli.usage import said_in_one_line
+
+        with said_in_one_line():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Context) -> Any:
+        from runar.cli.usage import said_in_one_line
+
+        with said_in_one_line():
+            return super().invoke(ctx)
 
 
 def _print_version(value: bool) -> None:

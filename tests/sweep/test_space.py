@@ -39,7 +39,9 @@ def test_choice_and_int_are_grids_too():
     assert values("int(1,3)") == ("1", "2", "3")
 
 
-@pytest.mark.parametrize("plain", ["10", "adam", "data/train.csv", "1e-3", "-1", "a:b"])
+@pytest.mark.parametrize(
+    "plain", ["10", "adam", "data/train.csv", "1e-3", "-1", "a:b", "../data", "relu(0.1)"]
+)
 def test_a_plain_value_passes_through(plain):
     assert parse_value("--x", plain) is None
 
@@ -58,6 +60,11 @@ def test_a_plain_value_passes_through(plain):
         ("int(a,3)", "not an integer"),
         ("choice()", "no values"),
         ("1e-3:1e-1:bogus:3", "log or lin"),
+        ("uniform(0,1", "closing ')'"),  # split at its comma, it made points 'uniform(0' and '1'
+        ("chioce(1,2)", "did you mean choice"),
+        ("(64,64),(128,128)", "comma inside brackets"),
+        ("0..x", "no range"),  # passed through unswept: 'nothing to sweep'
+        ("0.1..0.5", "lin:5"),
     ],
 )
 def test_a_bad_spec_is_one_line_naming_the_option(spec, says):

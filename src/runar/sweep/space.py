@@ -17,6 +17,7 @@ significant digits. No I/O here.
 
 from __future__ import annotations
 
+import difflib
 import math
 import random
 import re
@@ -31,7 +32,10 @@ MAX_POINTS: Final = 100_000  # a grid larger than this is a typo, not a plan
 INT_RANGE: Final = re.compile(r"([+-]?\d+)\.\.([+-]?\d+)")
 SPACED: Final = re.compile(r"([^:]+):([^:]+):(log|lin):(\d+)")
 ALMOST_SPACED: Final = re.compile(r"[-+.\deE]+:[-+.\deE]+:[A-Za-z]+:\d+")
+FUNCTIONS: Final = ("choice", "int", "uniform", "loguniform")
 FUNCTION: Final = re.compile(r"(choice|int|uniform|loguniform)\((.*)\)", re.DOTALL)
+CALL: Final = re.compile(r"([A-Za-z_]\w*)\(")  # the start of a spec-like call: name(
+NUMBER: Final = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -138,12 +142,47 @@ def parse_value(key: str, spec: str, method: Method = "grid") -> Dimension | Non
         raise UsageError(
             f"option {key}: {spec!r} spaces values by log or lin, e.g. 1e-4:1e-2:log:5"
         )
+    _refuse_near_misses(key, spec, text)
     if "," in text:
         values = tuple(v.strip() for v in text.split(","))
         if not all(values):
             raise UsageError(f"option {key}: {spec!r} has an empty value between commas")
         return Dimension(key, spec, values)
     return None
+
+
+def _balanced(text: str) -> bool:
+    return all(text.count(a) == text.count(b) for a, b in ("()", "[]", "{}"))
+
+
+def _refuse_near_misses(key: str, spec: str, text: str) -> None:
+    """A value that was meant as a spec but is not one is an error, not a plain value.
+
+    ``uniform(0,1`` or ``chioce(1,2)`` would otherwise be split at its commas into broken
+    values, and ``0..x`` or ``0.1..0.5`` would pass through unswept.
+    """
+    call = CALL.match(text)
+    if call is not None and (call[1] in FUNCTIONS or "," in text):
+        if call[1] in FUNCTIONS:
+            raise UsageError(f"option {key}: {spec!r} misses its closing ')'")
+        close = difflib.get_close_matches(call[1], FUNCTIONS, n=1)
+        hint = f"did you mean {close[0]}(…)? " if close else ""
+        raise UsageError(
+            f"option {key}: {spec!r} is no spec runar knows; {hint}"
+            "the specs are choice(…), int(…), uniform(…), loguniform(…)"
+        )
+    if "," in text and not all(_balanced(v) for v in text.split(",")):
+        raise UsageError(
+            f"option {key}: {spec!r} has a comma inside brackets, so its values cannot be "
+            "told apart; write each value without a comma (64x64,128x128)"
+        )
+    if ".." in text and "/" not in text:
+        low, _, high = text.partition("..")
+        if NUMBER.fullmatch(low) or NUMBER.fullmatch(high):
+            raise UsageError(
+                f"option {key}: {spec!r} is no range; ranges are of ints (0..4), "
+                "floats are spaced (0.1:0.5:lin:5)"
+            )
 
 
 def grid(dimensions: list[Dimension]) -> list[dict[str, str]]:

@@ -16,10 +16,10 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from runar.errors import InvalidQuery
+from runar.views.query_columns import TEXT_SUFFIX
 from runar.views.query_syntax import (
     And,
     Compare,
@@ -34,7 +34,7 @@ from runar.views.query_syntax import (
     parse_sort,
     query_error,
 )
-from runar.views.query_values import glob_regex, number, seconds
+from runar.views.query_values import glob_regex, moment, number, seconds
 from runar.views.summary import lower_is_better
 
 if TYPE_CHECKING:
@@ -47,7 +47,6 @@ __all__ = [
 
 _ORDERING: Final = ("<", "<=", ">", ">=")
 _NS: Final = 1_000_000_000
-TEXT_SUFFIX: Final = " as text"  # the text twin of a column that mixes numbers and text
 
 
 @dataclass(frozen=True)
@@ -334,25 +333,7 @@ class _Compiler:
 
     def moment(self, value: Value) -> tuple[int, bool]:
         """A date or time in ns (local time), and whether it names a whole day."""
-        text = value.text.strip().lower()
-        today = datetime.fromtimestamp(self.now_ns / _NS).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
-        if text in ("today", "yesterday"):
-            day = today - timedelta(days=1 if text == "yesterday" else 0)
-            return int(day.timestamp()) * _NS, True
-        if text == "now":
-            return self.now_ns, False
-        try:
-            moment = datetime.fromisoformat(value.text.strip())
-        except ValueError:
-            raise self.error(
-                value.pos,
-                f"'{value.text}' is not a time; use 2d ago, 2026-11-01, "
-                "'2026-11-01 14:30' or today",
-            ) from None
-        whole_day = len(text) == 10
-        return int(moment.timestamp() * 1e6) * 1000, whole_day
+        return moment(self.text, value, self.now_ns)
 
 
 def compile_query(

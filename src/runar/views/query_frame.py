@@ -7,14 +7,12 @@ are the query language's own (see views/query.py).
 
 from __future__ import annotations
 
-import json
-import math
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from runar.views.liveness import run_seconds
-from runar.views.query import TEXT_SUFFIX, Needs, compile_query, needs_of, sort_key
+from runar.views.query import Needs, compile_query, needs_of, sort_key
+from runar.views.query_columns import Column, run_columns
+from runar.views.query_columns import typed_columns as plain_typed
 from runar.views.query_syntax import parse, parse_sort
 
 if TYPE_CHECKING:
@@ -25,56 +23,29 @@ if TYPE_CHECKING:
 TAG_SEPARATOR: Final = "\x1f"  # a character no tag holds (tags are names runar checks)
 
 
+def _series(name: str, column: Column) -> pl.Series:
+    """A plain column as the Polars series of its kind."""
+    import polars as pl
+
+    if column.kind == "tags":
+        return _tags(column.values).alias(name)
+    dtype = {
+        "null": pl.Null, "bool": pl.Boolean, "int": pl.Int64, "float": pl.Float64, "str": pl.String,
+    }[column.kind]  # fmt: skip
+    return pl.Series(name, column.values, dtype=dtype)
+
+
+def frame_of(columns: Mapping[str, Column]) -> pl.DataFrame:
+    """The Polars frame of plain query columns (query_columns.py), in their order."""
+    import polars as pl
+
+    return pl.DataFrame([_series(name, column) for name, column in columns.items()])
+
+
 def typed_columns(name: str, values: list[Any]) -> dict[str, pl.Series]:
-    """A key's column: numbers, flags or text; numbers mixed with text make two columns.
-
-    ``lr`` is 1e-3 in one run and "auto" in another: ``NAME`` holds the numbers (the text
-    null) so ``lr < 1e-2`` compares numbers, and ``NAME as text`` holds every value as
-    text so ``lr = auto`` still finds the other run.
-    """
-    import polars as pl
-
-    present = [v for v in values if v is not None]
-    numbers = [v for v in present if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if numbers and any(isinstance(v, str) for v in present):
-        as_numbers = [
-            float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-            for v in values
-        ]
-        return {
-            name: pl.Series(name, as_numbers, dtype=pl.Float64),
-            name + TEXT_SUFFIX: _typed(values).alias(name + TEXT_SUFFIX),
-        }
-    return {name: _typed(values).alias(name)}
-
-
-def _typed(values: list[Any]) -> pl.Series:
-    """One column: whole numbers Int64, numbers Float64, flags Boolean, else text."""
-    import polars as pl
-
-    present = [v for v in values if v is not None]
-    if not present:
-        return pl.Series(values, dtype=pl.Null)
-    if all(isinstance(v, bool) for v in present):
-        return pl.Series(values, dtype=pl.Boolean)
-    if all(
-        isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63 for v in present
-    ):
-        return pl.Series(values, dtype=pl.Int64)
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        return pl.Series([None if v is None else float(v) for v in values], dtype=pl.Float64)
-    return pl.Series(
-        [None if v is None else v if isinstance(v, str) else _text(v) for v in values],
-        dtype=pl.String,
-    )
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, default=repr)
-    if isinstance(value, float) and math.isnan(value):
-        return "nan"
-    return str(value)
+    """A key's column: numbers, flags or text; numbers mixed with text make two columns
+    (``NAME`` the numbers, ``NAME as text`` every value as text; see query_columns.py)."""
+    return {key: _series(key, column) for key, column in plain_typed(name, values).items()}
 
 
 def _tags(tags: list[list[str]]) -> pl.Series:
@@ -104,52 +75,7 @@ def query_frame(
         now_ns: the clock for the duration of running runs.
         default_project: the project of runs that recorded none (the store's).
     """
-    import polars as pl
-
-    now = time.time_ns() if now_ns is None else now_ns
-    n = len(runs)
-    data: dict[str, pl.Series] = {
-        "id": pl.Series([s.run_id for s, _ in runs], dtype=pl.String),
-        "name": pl.Series([s.display_name or None for s, _ in runs], dtype=pl.String),
-        "status": pl.Series([status for _, status in runs], dtype=pl.String),
-        "tags": _tags([s.tag_list() for s, _ in runs]),
-        "created": pl.Series([s.created_ts or None for s, _ in runs], dtype=pl.Int64),
-        "duration": pl.Series(
-            [run_seconds(s, status, now) for s, status in runs], dtype=pl.Float64
-        ),
-    }
-    projects = [getattr(s, "project", None) or default_project for s, _ in runs]
-    data["project"] = pl.Series(projects, dtype=pl.String)
-    data["sweep"] = pl.Series([getattr(s, "sweep", None) for s, _ in runs], dtype=pl.String)
-    if needs.git:
-        gits = [s.git for s, _ in runs]
-        data["git.branch"] = pl.Series([g.branch if g else None for g in gits], dtype=pl.String)
-        data["git.commit"] = pl.Series([g.commit if g else None for g in gits], dtype=pl.String)
-    columns: dict[str, list[Any]] = {}
-
-    def put(name: str, row: int, value: Any) -> None:
-        column = columns.get(name)
-        if column is None:
-            column = columns[name] = [None] * n
-        column[row] = value
-
-    for row, (summary, _) in enumerate(runs):
-        if needs.config:
-            for key, value in summary.config_values().items():
-                put(f"config.{key}", row, value)
-        if needs.metrics:
-            for key, value in summary.last_metrics().items():
-                put(f"metrics.{key}", row, value)
-        if needs.summary:
-            for key, register in summary.summary_values.items():
-                put(f"summary.{key}", row, register.value)
-        if needs.extrema:
-            for key, metric in summary.metrics.items():
-                put(f"min(metrics.{key})", row, metric.min)
-                put(f"max(metrics.{key})", row, metric.max)
-    for name, values in columns.items():
-        data.update(typed_columns(name, values))
-    return pl.DataFrame(data)
+    return frame_of(run_columns(runs, needs, now_ns, default_project))
 
 
 def select_runs(

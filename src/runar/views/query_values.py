@@ -6,9 +6,10 @@ Plain text in, plain values out; views/query.py decides what they mean for each 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Final
 
-from runar.views.query_syntax import Value
+from runar.views.query_syntax import Value, query_error
 
 UNITS_S: Final = {
     "ms": 0.001, "s": 1, "sec": 1, "secs": 1, "m": 60, "min": 60, "mins": 60, "h": 3600,
@@ -18,6 +19,7 @@ UNITS_S: Final = {
 _DURATION: Final = re.compile(r"(?:(\d+(?:\.\d+)?)([a-z]+))+")
 _DURATION_PART: Final = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")
 REGEX_META: Final = frozenset("\\.+*?()|[]{}^$#&-~")
+NS: Final = 1_000_000_000
 
 
 def glob_regex(pattern: str) -> str:
@@ -58,3 +60,28 @@ def number(value: Value) -> float | None:
         return float(value.text)
     except ValueError:
         return None
+
+
+def moment(query: str, value: Value, now_ns: int) -> tuple[int, bool]:
+    """A date or time in ns (local time), and whether it names a whole day.
+
+    ``today``, ``yesterday``, ``now`` or ISO 8601 (``2026-11-01``, ``2026-11-01T14:30``);
+    anything else is an InvalidQuery pointing at the value of ``query``.
+    """
+    text = value.text.strip().lower()
+    today = datetime.fromtimestamp(now_ns / NS).replace(hour=0, minute=0, second=0, microsecond=0)
+    if text in ("today", "yesterday"):
+        day = today - timedelta(days=1 if text == "yesterday" else 0)
+        return int(day.timestamp()) * NS, True
+    if text == "now":
+        return now_ns, False
+    try:
+        parsed = datetime.fromisoformat(value.text.strip())
+    except ValueError:
+        raise query_error(
+            query,
+            value.pos,
+            f"'{value.text}' is not a time; use 2d ago, 2026-11-01, '2026-11-01 14:30' or today",
+        ) from None
+    whole_day = len(text) == 10
+    return int(parsed.timestamp() * 1e6) * 1000, whole_day

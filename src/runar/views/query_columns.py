@@ -1,0 +1,137 @@
+"""The query columns as plain lists: one kind and one value per run, no Polars.
+
+query_frame.py turns them into a Polars frame; query_eval.py answers a query over them
+directly, so `runar ls --where` never imports Polars. Column names are the query
+language's own (views/query.py): ``id``, ``name``, ``status``, ``tags``, ``created`` (ns),
+``duration`` (s), ``project``, ``sweep``, ``git.branch``, ``git.commit``, ``config.K``,
+``metrics.K``, ``min(metrics.K)``, ``max(metrics.K)``, ``summary.K``, and ``K as text``
+for a key that mixes numbers and text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
+
+from runar.views.liveness import run_seconds
+
+if TYPE_CHECKING:
+    from runar.views.query import Needs
+    from runar.views.summary import RunSummary
+
+Kind = Literal["null", "bool", "int", "float", "str", "tags"]
+TEXT_SUFFIX: Final = " as text"  # the text twin of a column that mixes numbers and text
+_INT64: Final = range(-(2**63), 2**63)
+
+
+class Column(NamedTuple):
+    """One column: what its values are (the Polars dtype it becomes) and one per run."""
+
+    kind: Kind
+    values: list[Any]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def typed_column(values: list[Any]) -> Column:
+    """Whole numbers int (Int64), numbers float, flags bool, nothing null, else text."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return Column("null", values)
+    if all(isinstance(v, bool) for v in present):
+        return Column("bool", values)
+    if all(isinstance(v, int) and not isinstance(v, bool) and v in _INT64 for v in present):
+        return Column("int", values)
+    if all(_is_number(v) for v in present):
+        return Column("float", [None if v is None else float(v) for v in values])
+    return Column(
+        "str", [None if v is None else v if isinstance(v, str) else _text(v) for v in values]
+    )
+
+
+def typed_columns(name: str, values: list[Any]) -> dict[str, Column]:
+    """A key's column; numbers mixed with text make two columns.
+
+    ``lr`` is 1e-3 in one run and "auto" in another: ``NAME`` holds the numbers (the text
+    null) so ``lr < 1e-2`` compares numbers, and ``NAME as text`` holds every value as
+    text so ``lr = auto`` still finds the other run.
+    """
+    present = [v for v in values if v is not None]
+    if any(_is_number(v) for v in present) and any(isinstance(v, str) for v in present):
+        numbers = [float(v) if _is_number(v) else None for v in values]
+        return {name: Column("float", numbers), name + TEXT_SUFFIX: typed_column(values)}
+    return {name: typed_column(values)}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=repr)
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    return str(value)
+
+
+def run_columns(
+    runs: Sequence[tuple[RunSummary, str]],
+    needs: Needs,
+    now_ns: int | None = None,
+    default_project: str | None = None,
+) -> dict[str, Column]:
+    """One value per (summary, effective status) in each column ``needs`` asks for.
+
+    Args:
+        runs: summaries and their effective status.
+        needs: the column families to build (views/query.py's needs_of()).
+        now_ns: the clock for the duration of running runs.
+        default_project: the project of runs that recorded none (the store's).
+    """
+    now = time.time_ns() if now_ns is None else now_ns
+    n = len(runs)
+    data: dict[str, Column] = {
+        "id": Column("str", [s.run_id for s, _ in runs]),
+        "name": Column("str", [s.display_name or None for s, _ in runs]),
+        "status": Column("str", [status for _, status in runs]),
+        "tags": Column("tags", [s.tag_list() for s, _ in runs]),
+        "created": Column("int", [s.created_ts or None for s, _ in runs]),
+        "duration": Column("float", [_float(run_seconds(s, st, now)) for s, st in runs]),
+        "project": Column("str", [getattr(s, "project", None) or default_project for s, _ in runs]),
+        "sweep": Column("str", [getattr(s, "sweep", None) for s, _ in runs]),
+    }
+    if needs.git:
+        gits = [s.git for s, _ in runs]
+        data["git.branch"] = Column("str", [g.branch if g else None for g in gits])
+        data["git.commit"] = Column("str", [g.commit if g else None for g in gits])
+    columns: dict[str, list[Any]] = {}
+
+    def put(name: str, row: int, value: Any) -> None:
+        column = columns.get(name)
+        if column is None:
+            column = columns[name] = [None] * n
+        column[row] = value
+
+    for row, (summary, _) in enumerate(runs):
+        if needs.config:
+            for key, value in summary.config_values().items():
+                put(f"config.{key}", row, value)
+        if needs.metrics:
+            for key, value in summary.last_metrics().items():
+                put(f"metrics.{key}", row, value)
+        if needs.summary:
+            for key, register in summary.summary_values.items():
+                put(f"summary.{key}", row, register.value)
+        if needs.extrema:
+            for key, metric in summary.metrics.items():
+                put(f"min(metrics.{key})", row, metric.min)
+                put(f"max(metrics.{key})", row, metric.max)
+    for name, values in columns.items():
+        data.update(typed_columns(name, values))
+    return data
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)

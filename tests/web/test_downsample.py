@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runar.web.downsample import POINTS_PER_BUCKET, m4
+from runar.web.downsample import POINTS_PER_BUCKET, m4, m4_rows
+from runar.web.encoding import nonfinite_name
 
 
 def _buckets(xs: list[float], n: int) -> list[int]:
@@ -56,3 +58,38 @@ def test_nonfinite_points_are_marked_once_per_bucket_and_kind():
 def test_a_short_series_is_untouched():
     frame = pl.DataFrame({"x": [1, 2, 3], "y": [3.0, 1.0, 2.0]})
     assert m4(frame, 2000).equals(frame)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    xs=st.lists(st.integers(0, 60), min_size=1, max_size=300),
+    ys=st.lists(
+        st.one_of(st.floats(-10, 10), st.sampled_from([math.nan, math.inf, -math.inf])),
+        min_size=300,
+        max_size=300,
+    ),
+    points=st.integers(min_value=4, max_value=60),
+)
+def test_m4_keeps_exactly_the_bucket_extremes_and_the_first_nonfinite_of_each_kind(xs, ys, points):
+    xs = sorted(xs)  # ties: several points at one x, as with several writers
+    ys = ys[: len(xs)]
+    kept = set(m4_rows(np.array(xs), np.array(ys), points).tolist())
+    if len(xs) <= points:
+        assert kept == set(range(len(xs)))
+        return
+    n = max(1, points // POINTS_PER_BUCKET)
+    lo, span = xs[0], xs[-1] - xs[0]
+    # the served bucket arithmetic: a product with the span's reciprocal
+    bucket = [0 if span == 0 else min(int((x - lo) * (1.0 / span) * n), n - 1) for x in xs]
+    wanted: set[int] = set()
+    for b in set(bucket):
+        rows = [i for i in range(len(xs)) if bucket[i] == b]
+        real = [i for i in rows if math.isfinite(ys[i])]
+        if real:
+            wanted |= {real[0], real[-1]}
+            wanted.add(min(real, key=lambda i: (ys[i], i)))
+            wanted.add(min(real, key=lambda i: (-ys[i], i)))
+        for kind in ("nan", "inf", "-inf"):
+            odd = [i for i in rows if not math.isfinite(ys[i]) and nonfinite_name(ys[i]) == kind]
+            wanted |= set(odd[:1])
+    assert kept == wanted

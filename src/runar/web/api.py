@@ -150,8 +150,9 @@ def overlay(request: Request) -> Response:
     x = series.x_axis(q.get("x", "step"))
     points = series.points_param(q.get("points"))
     run_ids = list(dict.fromkeys(api.table.resolve(ref) for ref in refs))
-    long = api.access.metrics(run_ids, [key])
-    found = series.curves(long, x, points)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for run_id in run_ids:  # a run at a time: telling runs apart in one frame cost ~80 ms
+        found |= series.curves(api.access.metrics([run_id], [key]), x, points)
     out = []
     for run_id in run_ids:
         row = api.table.row(run_id) or {}

@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from runar.errors import InvalidQuery
-from runar.web.downsample import m4
+from runar.web.downsample import m4_rows
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import polars as pl
+
+    Array = npt.NDArray[np.generic]
+    Floats = npt.NDArray[np.float64]
 
 XAxis = Literal["step", "time", "relative"]
 X_AXES: Final = ("step", "time", "relative")
@@ -41,42 +46,49 @@ def points_param(text: str | None) -> int:
     return max(MIN_POINTS, min(int(text), MAX_POINTS))
 
 
-def with_x(points: pl.DataFrame, x: XAxis) -> pl.DataFrame:
-    """One curve's points as columns x, y in x order (ties in write order).
+def curve_xy(points: pl.DataFrame, x: XAxis) -> tuple[Array, Floats]:
+    """One curve's points as arrays x, y in x order (ties in write order).
 
     A point logged without a step gets its position among the curve's points as step;
     ``time`` is Unix seconds, ``relative`` seconds since the curve's first point.
     """
+    import numpy as np
     import polars as pl
 
     if not points["ts"].is_sorted():
         points = points.sort(["ts", "writer", "seq"])  # several writers (DDP ranks)
     if x == "step":
-        xs = pl.coalesce(pl.col("step"), pl.int_range(pl.len(), dtype=pl.Int64))
-    elif x == "time":
-        xs = pl.col("ts") / NS
+        step = points["step"]
+        if step.null_count():
+            step = points.select(pl.coalesce("step", pl.int_range(pl.len(), dtype=pl.Int64)))
+            step = step.to_series()
+        xs = step.to_numpy()
     else:
-        xs = (pl.col("ts") - pl.col("ts").min()) / NS
-    framed = points.select(xs.alias("x"), pl.col("value").alias("y"))
-    if not framed["x"].is_sorted():
-        framed = framed.sort("x", maintain_order=True)
-    return framed
+        # Polars' arithmetic, not numpy's: a scalar division is a product with the
+        # reciprocal there, and the API answered with those exact seconds
+        ts = pl.col("ts") if x == "time" else pl.col("ts") - pl.col("ts").min()
+        xs = points.select(ts / NS).to_series().to_numpy()
+    ys = points["value"].cast(float).to_numpy()
+    if len(xs) > 1 and not (xs[1:] >= xs[:-1]).all():
+        order = np.argsort(xs, kind="stable")
+        xs, ys = xs[order], ys[order]
+    return xs, ys
 
 
-def series_record(points: pl.DataFrame, limit: int) -> dict[str, Any]:
+def series_record(xs: Array, ys: Floats, limit: int) -> dict[str, Any]:
     """One curve: x, y (null where not finite), the non-finite points, the original count."""
-    import polars as pl
+    import numpy as np
 
     from runar.web.encoding import nonfinite_name
 
-    count = points.height
-    kept = m4(points.select("x", "y"), limit)
-    xs = kept["x"].to_list()
-    finite = kept["y"].is_finite()
-    ys = kept.select(pl.when(finite).then(pl.col("y"))).to_series().to_list()
-    odd = kept.filter(finite.not_())
-    nonfinite = [[x, nonfinite_name(y)] for x, y in zip(odd["x"], odd["y"], strict=True)]
-    return {"x": xs, "y": ys, "nonfinite": nonfinite, "count": count}
+    kept = m4_rows(xs, ys, limit)
+    kept_x: list[Any] = xs[kept].tolist()
+    kept_y: list[float | None] = ys[kept].tolist()
+    nonfinite = []
+    for i in np.flatnonzero(~np.isfinite(ys[kept])).tolist():
+        nonfinite.append([kept_x[i], nonfinite_name(kept_y[i])])  # type: ignore[arg-type]
+        kept_y[i] = None
+    return {"x": kept_x, "y": kept_y, "nonfinite": nonfinite, "count": len(xs)}
 
 
 def curves(
@@ -99,10 +111,10 @@ def curves(
             for part in long.partition_by(by, maintain_order=True)
         }
     for (run_id, key), group in groups.items():
-        framed = with_x(group, x)
-        out[(str(run_id), str(key))] = series_record(
-            framed if last is None else framed.tail(last), points
-        )
+        xs, ys = curve_xy(group, x)
+        if last is not None:
+            xs, ys = xs[-last:], ys[-last:]
+        out[(str(run_id), str(key))] = series_record(xs, ys, points)
     return out
 
 

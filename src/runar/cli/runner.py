@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from runar.runner.session import RunRequest
     from runar.store import Store
     from runar.views.anomalies import Anomaly
+    from runar.views.anomaly_live import LiveNotices
 
 ENV_WATCH: Final = "RUNAR_WATCH"  # 0: no live anomaly notices from the runner
+LIVE_AFTER_S: Final = 0.3  # the live notices start once the script has run this long
 _OFF: Final = ("0", "false", "no", "off")
 EXIT_USAGE: Final = 2
 EXIT_ERROR: Final = 1
@@ -235,26 +237,57 @@ def _load_fold() -> None:
         import runar.projector  # noqa: F401
 
 
-def start_live_notices(store: Store, run_id: str) -> Callable[[], None]:
-    """Print a line on stderr when an anomaly first shows in the run; returns the stopper."""
+def start_live_notices(store: Store, run_id: str) -> Callable[[bool], None]:
+    """Print a line on stderr when an anomaly first shows in the run; returns the stopper.
+
+    The watch starts once the script has run LIVE_AFTER_S: a script that is over sooner
+    loads none of the fold's modules unless a last look could find something (the
+    stopper's argument: it printed, or its SDK wrote).
+    """
     from runar.runner.header import use_colour
-    from runar.views.anomaly_live import LiveNotices, notice_line
 
     colour = use_colour(sys.stderr)
+    held: list[LiveNotices] = []
+    lock = threading.Lock()
+    stopped = threading.Event()
 
     def say(anomaly: Anomaly) -> None:
+        from runar.views.anomaly_live import notice_line  # loaded with LiveNotices
+
         try:
             sys.stderr.write(notice_line(anomaly, colour) + "\n")
             sys.stderr.flush()
         except (OSError, ValueError):
             pass  # a closed stderr must not stop the run
 
-    notices = LiveNotices(store, run_id, say).start()
-    # the fold's modules (~20 ms) load while the child runs, not after it ended
-    threading.Thread(target=_load_fold, name="runar-preload", daemon=True).start()
+    def make() -> LiveNotices:
+        from runar.views.anomaly_live import LiveNotices
 
-    def stop() -> None:
-        notices.stop()
+        return LiveNotices(store, run_id, say)
+
+    def begin() -> None:
+        if stopped.wait(LIVE_AFTER_S):
+            return
+        notices = make()
+        with lock:
+            if stopped.is_set():
+                return
+            held.append(notices.start())
+        _load_fold()  # ~20 ms, here while the child runs, not after it ended
+
+    threading.Thread(target=begin, name="runar-live", daemon=True).start()
+
+    def stop(worth_a_look: bool) -> None:
+        with lock:
+            stopped.set()
+        if held:
+            notices = held[0]
+            notices.stop()  # and a last check: what the script logged just before it ended
+        elif worth_a_look:
+            notices = make()
+            notices.check()
+        else:
+            return
         if notices.failed:
             say_plain = f"runar: live anomaly notices stopped ({notices.failed})"
             with contextlib.suppress(OSError, ValueError):

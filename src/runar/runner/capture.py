@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from runar.events import OutputCaptured, Stream
 from runar.redact import redact_value
+
+if TYPE_CHECKING:  # OutputTail is used before the journal (msgspec) loads
+    from runar.events import OutputCaptured, Stream
 
 FLUSH_AFTER_S: Final = 0.1
 FLUSH_BYTES: Final = 64 << 10
@@ -41,6 +43,8 @@ def incomplete_utf8_tail(data: bytes | bytearray) -> int:
 
 def to_event(stream: Stream, data: bytes) -> OutputCaptured:
     """An output event carrying text when the bytes are UTF-8, raw data otherwise."""
+    from runar.events import OutputCaptured
+
     try:
         # a script that prints its own token (print(args) of an --hf_token option) must
         # not put it in the log; the terminal still shows what the script wrote

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from runar.runner.git_state import GIT_TIMEOUT_S, GitCapture, looks_secret
+from runar.runner.git_state import GIT_TIMEOUT_S, PATCH_DIFF, GitCapture, looks_secret
 
 META_NAME: Final = "meta.json"
 PATCH_NAME: Final = "diff.patch"
@@ -35,17 +35,7 @@ BUNDLE_MAX_BYTES: Final = 20 << 20  # a bigger unpushed history is a repository,
 PATCH_MAX_BYTES: Final = 64 << 20
 SCRIPT_FILES_MAX_BYTES: Final = 1 << 20  # the script and its sibling modules, all together
 META_FORMAT: Final = 1
-_DIFF: Final = (
-    "diff",
-    "--binary",
-    "--full-index",
-    "--no-color",
-    "--no-ext-diff",
-    "--no-textconv",
-    "--no-renames",
-    "--src-prefix=a/",
-    "--dst-prefix=b/",
-)
+_DIFF: Final = ("diff", *PATCH_DIFF)
 
 
 class _Skip(Exception):
@@ -96,8 +86,9 @@ def _empty_tree(root: str) -> str | None:
     return out.decode().strip() if out else None
 
 
-def _patch(root: str, base: str, snapshot: str) -> bytes:
-    patch = git_bytes(root, *_DIFF, base, snapshot, "--")
+def _patch(root: str, base: str, snapshot: str, made: bytes | None = None) -> bytes:
+    """The patch from ``base`` to ``snapshot``: ``made`` when the capture already has it."""
+    patch = made if made is not None else git_bytes(root, *_DIFF, base, snapshot, "--")
     if patch is None:
         raise _Skip(f"{PATCH_NAME} (git diff failed)")
     if len(patch) > PATCH_MAX_BYTES:
@@ -105,9 +96,39 @@ def _patch(root: str, base: str, snapshot: str) -> bytes:
     return patch
 
 
-def _bundle(root: str, commit: str, code_dir: Path) -> bool:
-    """Bundle the commits no remote has; False when every one of them is on a remote."""
-    if not git_bytes(root, "rev-list", "-n1", commit, "--not", "--remotes"):
+def _unpushed(root: str, commit: str) -> subprocess.Popen[bytes] | None:
+    """Start asking git for a commit no remote has; it prints one when there is any."""
+    try:
+        return subprocess.Popen(
+            ["git", "--no-optional-locks", "rev-list", "-n1", commit, "--not", "--remotes"],
+            cwd=root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
+
+
+def _answer(proc: subprocess.Popen[bytes] | None) -> bytes | None:
+    """What a started git command printed, or None when it failed."""
+    if proc is None:
+        return None
+    try:
+        out, _ = proc.communicate(timeout=GIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return None
+    return out if proc.returncode == 0 else None
+
+
+def _bundle(root: str, commit: str, code_dir: Path, unpushed: bytes | None) -> bool:
+    """Bundle the commits no remote has; False when every one of them is on a remote.
+
+    ``unpushed``: what ``rev-list -n1 COMMIT --not --remotes`` printed.
+    """
+    if not unpushed:
         return False  # pushed: the patch's base can be fetched
     tmp = code_dir / f"{BUNDLE_NAME}.tmp"
     # a bundle needs a ref name; HEAD is the commit unless it moved since the capture
@@ -132,15 +153,21 @@ def _keep_git(code_dir: Path, git: GitCapture) -> list[str]:
     code_dir.mkdir(parents=True, exist_ok=True)
     skipped = list(git.skipped)
     patch = bundle = False
+    # whether the commit is pushed is asked while the patch is made: two git calls at once
+    unpushed = _unpushed(root, state.commit) if state.commit else None
     try:
-        if state.snapshot:
-            base = state.commit or _empty_tree(root)
-            if base is None:
-                raise _Skip(f"{PATCH_NAME} (no base tree)")
-            _write_once(code_dir / PATCH_NAME, _patch(root, base, state.snapshot))
-            patch = True
+        try:
+            if state.snapshot:
+                base = state.commit or git.empty_tree or _empty_tree(root)
+                if base is None:
+                    raise _Skip(f"{PATCH_NAME} (no base tree)")
+                made = git.patch
+                _write_once(code_dir / PATCH_NAME, _patch(root, base, state.snapshot, made))
+                patch = True
+        finally:
+            pushed_answer = _answer(unpushed)  # reaped even when the patch failed
         if state.commit:
-            bundle = _bundle(root, state.commit, code_dir)
+            bundle = _bundle(root, state.commit, code_dir, pushed_answer)
     except _Skip as skip:
         skipped.append(str(skip))
     meta = {

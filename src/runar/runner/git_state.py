@@ -47,11 +47,29 @@ TRACKER_DIRS: Final = frozenset(
 )
 RUNARIGNORE: Final = ".runarignore"  # gitignore syntax, at the repository root
 GIT_TIMEOUT_S: Final = 30.0
+# how the snapshot's patch is written: exact bytes, no renames, no user diff drivers
+PATCH_DIFF: Final = (
+    "--binary",
+    "--full-index",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-renames",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
 _IDENTITY: Final = {
     "GIT_AUTHOR_NAME": "runar",
     "GIT_AUTHOR_EMAIL": "runar@localhost",
     "GIT_COMMITTER_NAME": "runar",
     "GIT_COMMITTER_EMAIL": "runar@localhost",
+}
+
+
+# the empty tree's id in each object format git knows: a patch's base without a commit
+EMPTY_TREES: Final = {
+    "sha1": "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+    "sha256": "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321",
 }
 
 
@@ -61,6 +79,8 @@ class GitCapture:
 
     state: GitState
     skipped: list[str] = field(default_factory=list)
+    empty_tree: str | None = None  # the empty tree's id in this repository's object format
+    patch: bytes | None = None  # ``git diff --binary`` from the commit to the snapshot, if made
 
 
 def strip_credentials(url: str) -> str:
@@ -144,9 +164,28 @@ def _untracked(status: str) -> list[str]:
     return [entry[3:] for entry in status.split("\0") if entry.startswith("?? ")]
 
 
+def _changed(status: str) -> list[str]:
+    """Every path ``status --porcelain -z`` lists: changed, staged, renamed (both names), new."""
+    paths: list[str] = []
+    entries = iter(status.split("\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        paths.append(entry[3:])
+        if entry[0] in "RC":  # a rename or copy: its source follows as a field of its own
+            source = next(entries, "")
+            if source:
+                paths.append(source)
+    return paths
+
+
+def _under(path: str, excluded: list[str]) -> bool:
+    return any(path == ex or path.startswith(ex + "/") for ex in excluded)
+
+
 # one round of processes: porcelain status paths are relative to the root anyway
 _PROBE: Final = (
-    ("rev-parse", "--show-toplevel", "--git-path", "index"),
+    ("rev-parse", "--show-toplevel", "--git-path", "index", "--show-object-format"),
     ("rev-parse", "--verify", "-q", "HEAD"),
     ("symbolic-ref", "-q", "--short", "HEAD"),
     ("status", "--porcelain", "-z", "--untracked-files=all"),
@@ -167,6 +206,168 @@ def start_probe(cwd: Path) -> GitProbe:
     return GitProbe(cwd, _git_start(cwd, [list(args) for args in _PROBE]))
 
 
+@dataclass
+class GitHead:
+    """What the first round of git said: the repository, its HEAD and what is not committed.
+
+    Light on purpose (no runar.events): the runner reads it, prints its header and starts
+    the script before the snapshot is taken and the journal is loaded.
+    """
+
+    root: Path
+    index: Path
+    commit: str | None
+    branch: str | None
+    dirty: bool
+    remote: str | None
+    changed: list[str]  # every path status listed, as it stood before the script started
+    untracked: list[str] = field(default_factory=list)  # kept in the snapshot
+    skipped: list[str] = field(default_factory=list)  # left out, as ``path (why)``
+    excluded: list[str] = field(default_factory=list)  # pathspecs of what is left out
+    empty_tree: str | None = None
+
+
+def read_probe(probe: GitProbe, sort: bool = True) -> GitHead | None:
+    """The first round's answers, waiting for them; None outside a repository.
+
+    ``sort``: decide which untracked files the snapshot keeps (it may run git check-ignore).
+    """
+    head, commit, branch, status, remotes = _git_outputs(probe.procs)
+    if head is None:
+        return None
+    root_line, index_line, format_line, *_ = [*head.strip().split("\n"), "", ""]
+    root = Path(root_line)
+    index = Path(index_line) if Path(index_line).is_absolute() else probe.cwd / index_line
+    status = status or ""
+    found = GitHead(
+        root=root,
+        index=index,
+        commit=(commit or "").strip() or None,
+        branch=(branch or "").strip() or None,
+        dirty=bool(status),
+        remote=_remote(remotes or ""),
+        changed=_changed(status),
+        empty_tree=EMPTY_TREES.get(format_line.strip()),  # an old git prints the flag back
+    )
+    if status and sort:
+        found.untracked, found.skipped, found.excluded = sort_untracked(root, _untracked(status))
+    return found
+
+
+@dataclass
+class SnapshotJob:
+    """A snapshot under way: ``git add`` of the listed paths into a private index copy."""
+
+    head: GitHead
+    run_id: str
+    folder: Path  # holds the index copy and the pathspec list; removed by finish()
+    env: dict[str, str]
+    add: subprocess.Popen[bytes] | None  # None: nothing to add, the index copy is the tree
+
+
+def start_snapshot(head: GitHead, run_id: str) -> SnapshotJob | None:
+    """Start the snapshot of ``head``'s dirty tree (None when clean); finish_snapshot() ends it.
+
+    Only the paths status listed are added, so what the script writes once it runs
+    (checkpoints, logs) stays out even though the snapshot is taken alongside it.
+    """
+    if not head.dirty:
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="runar-index-"))
+    tmp_index = folder / "index"
+    if head.index.is_file():
+        # a warm stat cache: only changed files get hashed. copy2 keeps the index's
+        # mtime, which git needs to tell a file edited in the same clock tick as the
+        # index was written ("racily clean") from an unchanged one
+        shutil.copy2(head.index, tmp_index)
+    env = {**os.environ, **_IDENTITY, "GIT_INDEX_FILE": str(tmp_index)}
+    gone = {p for p in head.untracked if not os.path.lexists(head.root / p)}  # the script's doing
+    paths = [p for p in head.changed if p not in gone and not _under(p, head.excluded)]
+    job = SnapshotJob(head, run_id, folder, env, None)
+    if paths:
+        listing = folder / "paths"
+        listing.write_bytes("\0".join(paths).encode("utf-8", errors="surrogateescape"))
+        command = ["add", "-A", f"--pathspec-from-file={listing}", "--pathspec-file-nul"]
+        job.add = _git_start(head.root, [command], {**env, "GIT_LITERAL_PATHSPECS": "1"})[0]
+        if job.add is None:
+            job.add = _git_start(head.root, [_whole_tree_add(head)], env)[0]
+    return job
+
+
+def _whole_tree_add(head: GitHead) -> list[str]:
+    """``git add -A`` of the whole tree but what is left out (racing the script's own files)."""
+    return ["add", "-A", "--", ".", *(f":(exclude,literal){p}" for p in head.excluded)]
+
+
+def finish_snapshot(job: SnapshotJob) -> tuple[str | None, bytes | None]:
+    """The snapshot commit and the patch from its base to it (each None when git failed)."""
+    head, env = job.head, job.env
+    try:
+        added = job.add is None or _git_outputs([job.add])[0] is not None
+        # an old git without --pathspec-from-file: the whole tree, as before
+        if not added and _git(head.root, *_whole_tree_add(head), env=env) is None:
+            return None, None
+        tree = (_git(head.root, "write-tree", env=env) or "").strip()
+        if not tree:
+            return None, None
+        message = f"runar snapshot of the working tree for run {job.run_id}"
+        parents = ["-p", head.commit] if head.commit else []
+        commit = ["commit-tree", tree, *parents, "-m", message]
+        base = head.commit or head.empty_tree
+        # the patch compares the base with the index copy, which is the snapshot's tree:
+        # made at the same time as the commit instead of after it
+        diff = ["diff", "--cached", *PATCH_DIFF, base, "--"] if base else None
+        made = _git_start(head.root, [commit], env)[0]
+        patching = _git_start(head.root, [diff], env)[0] if diff is not None else None
+        sha, patch = _git_outputs([made])[0], _git_bytes(patching)
+        return (sha or "").strip() or None, patch
+    finally:
+        shutil.rmtree(job.folder, ignore_errors=True)
+
+
+def _git_bytes(proc: subprocess.Popen[bytes] | None) -> bytes | None:
+    """A started git command's raw stdout, or None when it failed."""
+    if proc is None:
+        return None
+    try:
+        out, _ = proc.communicate(timeout=GIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return None
+    return out if proc.returncode == 0 else None
+
+
+def snapshot_head(head: GitHead, run_id: str) -> str | None:
+    """The snapshot commit of ``head``'s dirty tree, or None when clean (or git fails)."""
+    job = start_snapshot(head, run_id)
+    return finish_snapshot(job)[0] if job is not None else None
+
+
+def git_capture(
+    head: GitHead,
+    snapshot: str | None,
+    with_snapshot: bool = True,
+    patch: bytes | None = None,
+) -> GitCapture:
+    """The recorded GitState (runar.events loads here) for a probe's answers and snapshot."""
+    from runar.events import GitState
+
+    state = GitState(
+        commit=head.commit,
+        branch=head.branch,
+        dirty=head.dirty,
+        remote=head.remote,
+        root=str(head.root),
+        snapshot_dir=CODE_DIRNAME if with_snapshot else None,  # code_snapshot.keep() fills it
+        snapshot=snapshot,
+        untracked=list(head.untracked) if with_snapshot else [],
+    )
+    capture = GitCapture(state, list(head.skipped) if with_snapshot else [], head.empty_tree)
+    capture.patch = patch if snapshot else None
+    return capture
+
+
 def capture_git(
     cwd: Path, run_id: str, snapshot: bool = True, probe: GitProbe | None = None
 ) -> GitCapture | None:
@@ -174,33 +375,15 @@ def capture_git(
 
     ``probe``: the first round, already started at ``cwd`` by start_probe().
     """
-    from runar.events import GitState
-
     if probe is not None and probe.cwd != cwd:
         _git_outputs(probe.procs)  # reaped, not used: it looked at another folder
         probe = None
-    probe = probe or start_probe(cwd)
-    head, commit, branch, status, remotes = _git_outputs(probe.procs)
+    head = read_probe(probe or start_probe(cwd), sort=snapshot)
     if head is None:
         return None
-    root_line, _, index_line = head.strip().partition("\n")
-    root = Path(root_line)
-    index = Path(index_line) if Path(index_line).is_absolute() else cwd / index_line
-    status = status or ""
-    state = GitState(
-        commit=(commit or "").strip() or None,
-        branch=(branch or "").strip() or None,
-        dirty=bool(status),
-        remote=_remote(remotes or ""),
-        root=str(root),
-        snapshot_dir=CODE_DIRNAME if snapshot else None,  # code_snapshot.keep() fills it
-    )
-    capture = GitCapture(state)
-    if status and snapshot:
-        kept, capture.skipped, excluded = sort_untracked(root, _untracked(status))
-        state.untracked = kept
-        state.snapshot = _snapshot(root, index, state.commit, run_id, excluded)
-    return capture
+    job = start_snapshot(head, run_id) if snapshot else None
+    taken, patch = finish_snapshot(job) if job is not None else (None, None)
+    return git_capture(head, taken, with_snapshot=snapshot, patch=patch)
 
 
 def looks_secret(path: str) -> bool:
@@ -265,27 +448,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _snapshot(
-    root: Path, index: Path, parent: str | None, run_id: str, exclude: list[str]
-) -> str | None:
-    """A commit object of the working tree as it is now (unreferenced: the store keeps it)."""
-    with tempfile.TemporaryDirectory(prefix="runar-index-") as tmp:
-        tmp_index = Path(tmp) / "index"
-        if index.is_file():
-            # a warm stat cache: only changed files get hashed. copy2 keeps the index's
-            # mtime, which git needs to tell a file edited in the same clock tick as the
-            # index was written ("racily clean") from an unchanged one
-            shutil.copy2(index, tmp_index)
-        env = {**os.environ, **_IDENTITY, "GIT_INDEX_FILE": str(tmp_index)}
-        pathspec = [".", *(f":(exclude,literal){p}" for p in exclude)]
-        if _git(root, "add", "-A", "--", *pathspec, env=env) is None:
-            return None
-        tree = (_git(root, "write-tree", env=env) or "").strip()
-        if not tree:
-            return None
-        message = f"runar snapshot of the working tree for run {run_id}"
-        parents = ["-p", parent] if parent else []
-        sha = (_git(root, "commit-tree", tree, *parents, "-m", message, env=env) or "").strip()
-    return sha or None

@@ -19,10 +19,12 @@ import os
 import shlex
 import signal
 from dataclasses import dataclass
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
-from runar.events import GitState
-from runar.runner.launch import ChildExit
+if TYPE_CHECKING:  # the header is printed before msgspec loads
+    from runar.events import GitState
+    from runar.runner.git_state import GitHead
+    from runar.runner.launch import ChildExit
 
 SHORT_SHA: Final = 7
 MAX_ARTIFACTS_SHOWN: Final = 5
@@ -43,7 +45,7 @@ class Header:
 
     title: str
     short_id: str
-    git: GitState | None
+    git: GitState | GitHead | None  # what git's first round said, or a rerun's record
     python: str
     args: list[str]
     snapshot_skipped: tuple[str, ...] = ()
@@ -58,7 +60,7 @@ def _paint(text: str, code: str, colour: bool) -> str:
     return f"{code}{text}{_RESET}" if colour else text
 
 
-def describe_git(git: GitState | None) -> str:
+def describe_git(git: GitState | GitHead | None) -> str:
     if git is None:
         return "not a git repository"
     where = git.branch or "detached"

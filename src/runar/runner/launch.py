@@ -27,9 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from runar.events import Stream
+if TYPE_CHECKING:  # runar.events (msgspec) loads after the child has started
+    from runar.events import Stream
 
 READ_BYTES: Final = 64 << 10
 TICK_S: Final = 0.05  # how often the loop checks the child and calls on_tick
@@ -39,7 +40,7 @@ ENV_WAIT_GROUP: Final = "RUNAR_WAIT_GROUP"
 ORPHANS_NOTICE_S: Final = 1.0  # data-loader workers take a moment to exit: no notice for them
 _PR_SET_CHILD_SUBREAPER: Final = 36
 
-OutputSink = Callable[[Stream, bytes], None]
+OutputSink = Callable[["Stream", bytes], None]
 
 
 @dataclass(frozen=True)
@@ -244,55 +245,100 @@ def _write_all(fd: int, data: bytes) -> bool:
     return True
 
 
+class RunningChild:
+    """A started child: its output is copied and its signals forwarded once wait() runs.
+
+    Until then the output waits in its pipes or ptys (the child never waits for runar
+    unless it fills them), and a signal to runar is already passed on to its group.
+    """
+
+    def __init__(self, job: Launch) -> None:
+        self.job = job
+        self._forwarder = _Forwarder()
+        self._terminal = _Terminal()
+        self._forwarder.install()
+        self._winch: object = None
+        if job.wait_group:
+            _become_subreaper()
+        ours: list[int] = []
+        try:
+            # the pty's window size comes from whichever of our streams is a terminal
+            self._size_from = 1 if job.use_pty else 2
+            theirs: list[int] = []
+            try:
+                out_r, out_w = _open_stream(job.use_pty, self._size_from)
+                ours.append(out_r)
+                theirs.append(out_w)
+                err_r, err_w = _open_stream(job.stderr_pty, self._size_from)
+                ours.append(err_r)
+                theirs.append(err_w)
+                self.proc = _spawn(job, out_w, err_w)
+            finally:
+                for fd in theirs:
+                    os.close(fd)
+            self._sources: dict[int, tuple[Stream, int]] = {
+                out_r: ("stdout", 1),
+                err_r: ("stderr", 2),
+            }
+            self._ptys = [fd for fd, tty in ((out_r, job.use_pty), (err_r, job.stderr_pty)) if tty]
+            if self._ptys:
+                self._winch = signal.signal(signal.SIGWINCH, self._resize)
+            self._terminal.give(self.proc.pid)
+            self._forwarder.attach(self.proc.pid)
+        except BaseException:
+            for fd in ours:
+                os.close(fd)
+            self._release()
+            raise
+        if job.on_start is not None:
+            job.on_start(self.proc.pid)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _resize(self, *_: object) -> None:
+        for fd in self._ptys:
+            _copy_window_size(fd, self._size_from)
+
+    def _release(self) -> None:
+        self._terminal.take_back()
+        self._forwarder.restore()
+        if self._winch is not None:
+            signal.signal(signal.SIGWINCH, self._winch)  # type: ignore[arg-type]
+            self._winch = None
+
+    def wait(self) -> ChildExit:
+        """Copy output until the child (and by default its group) is gone; how it ended."""
+        try:
+            code = _pump(self.proc, self._sources, self.job, self._forwarder, self._terminal)
+        finally:
+            self._release()
+        forwarded = self._forwarder.last
+        if code < 0:
+            return ChildExit(exit_code=None, signal=-code, forwarded=forwarded)
+        return ChildExit(exit_code=code, signal=None, forwarded=forwarded)
+
+
+def start_child(job: Launch) -> RunningChild:
+    """Start the command; OSError when it cannot be started. Then call wait()."""
+    return RunningChild(job)
+
+
 def run_child(job: Launch) -> ChildExit:
     """Run the command to completion and report how it ended."""
-    forwarder = _Forwarder()
-    terminal = _Terminal()
-    forwarder.install()
-    winch = None
-    if job.wait_group:
-        _become_subreaper()
-    ours: list[int] = []
+    return start_child(job).wait()
+
+
+def _exit_watch(pid: int) -> int | None:
+    """A descriptor that becomes readable when the child exits (Linux pidfd), if available."""
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return None
     try:
-        # the pty's window size comes from whichever of our streams is a terminal
-        size_from = 1 if job.use_pty else 2
-        theirs: list[int] = []
-        try:
-            out_r, out_w = _open_stream(job.use_pty, size_from)
-            ours.append(out_r)
-            theirs.append(out_w)
-            err_r, err_w = _open_stream(job.stderr_pty, size_from)
-            ours.append(err_r)
-            theirs.append(err_w)
-            proc = _spawn(job, out_w, err_w)
-        finally:
-            for fd in theirs:
-                os.close(fd)
-        ours.clear()  # _pump owns and closes them now
-        sources: dict[int, tuple[Stream, int]] = {out_r: ("stdout", 1), err_r: ("stderr", 2)}
-        ptys = [fd for fd, tty in ((out_r, job.use_pty), (err_r, job.stderr_pty)) if tty]
-        if ptys:
-
-            def resize(*_: object) -> None:
-                for fd in ptys:
-                    _copy_window_size(fd, size_from)
-
-            winch = signal.signal(signal.SIGWINCH, resize)
-        terminal.give(proc.pid)
-        forwarder.attach(proc.pid)
-        if job.on_start is not None:
-            job.on_start(proc.pid)
-        code = _pump(proc, sources, job, forwarder, terminal)
-    finally:
-        for fd in ours:
-            os.close(fd)
-        terminal.take_back()
-        forwarder.restore()
-        if winch is not None:
-            signal.signal(signal.SIGWINCH, winch)
-    if code < 0:
-        return ChildExit(exit_code=None, signal=-code, forwarded=forwarder.last)
-    return ChildExit(exit_code=code, signal=None, forwarded=forwarder.last)
+        return int(opener(pid))
+    except OSError:
+        return None
 
 
 def _pump(
@@ -310,6 +356,10 @@ def _pump(
     for fd in sources:
         os.set_blocking(fd, False)
         selector.register(fd, selectors.EVENT_READ)
+    # the child's exit wakes the loop at once, instead of at the next tick after its output ends
+    exit_fd = _exit_watch(proc.pid)
+    if exit_fd is not None:
+        selector.register(exit_fd, selectors.EVENT_READ)
     echo = {1: True, 2: True}
     code: int | None = None
     exited_at = 0.0
@@ -328,6 +378,10 @@ def _pump(
                 if code is None:
                     continue
                 exited_at = time.monotonic()
+                if exit_fd is not None:  # readable from now on: it would wake every select
+                    selector.unregister(exit_fd)
+                    os.close(exit_fd)
+                    exit_fd = None
                 # from now on Ctrl-C must reach runar, which asks the leftovers to stop
                 terminal.take_back()
                 forwarder.orphans = True
@@ -365,7 +419,7 @@ def _copy_ready(
         return
     ready = [int(key.fd) for key, _ in selector.select(timeout)]  # type: ignore[arg-type]
     # stdout before stderr when both have something: the order a plain terminal most likely saw
-    for fd in sorted(ready, key=lambda fd: sources[fd][1]):
+    for fd in sorted((fd for fd in ready if fd in sources), key=lambda fd: sources[fd][1]):
         stream, target = sources[fd]
         try:
             data = os.read(fd, READ_BYTES)

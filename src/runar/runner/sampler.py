@@ -1,7 +1,8 @@
 """Sample CPU/RAM of the child's process tree and, when NVML is there, every GPU.
 
-Runs on a daemon thread: the first sample is taken as soon as the child starts, so even
-a three-second run has figures, then one every SAMPLE_INTERVAL_S (RUNAR_SAMPLE_INTERVAL
+Runs on a daemon thread: the first sample is taken FIRST_SAMPLE_S after the child
+starts, so even a three-second run has figures while a script that is over at once
+never pays for loading psutil and NVML, then one every SAMPLE_INTERVAL_S (RUNAR_SAMPLE_INTERVAL
 overrides it); past LONG_RUN_S the period stretches to LONG_RUN_INTERVAL_S unless it was
 set by hand, so a week-long run does not write a sample every two seconds. A process
 seen for the first time reports its average CPU% since it started (psutil's own
@@ -20,12 +21,15 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Final
 
-from runar.events import GpuSample, SystemSampled
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the sampler is made before the journal (msgspec) loads
     import psutil
 
+    from runar.events import GpuSample, SystemSampled
+
 SAMPLE_INTERVAL_S: Final = 2.0
+# psutil and pynvml cost ~15 ms of CPU to load, on the runner's critical path for a short
+# script; a process this young has no meaningful figures anyway (see YOUNGEST_S)
+FIRST_SAMPLE_S: Final = 0.2
 YOUNGEST_S: Final = 0.1
 LONG_RUN_S: Final = 3600.0
 LONG_RUN_INTERVAL_S: Final = 10.0
@@ -66,6 +70,8 @@ def _decoded(value: object) -> str:
 
 def gpu_samples(nvml: ModuleType) -> list[GpuSample]:
     """One GpuSample per device; a figure the device will not give stays None."""
+    from runar.events import GpuSample
+
     samples: list[GpuSample] = []
     try:
         count = int(nvml.nvmlDeviceGetCount())
@@ -136,6 +142,8 @@ class ProcessTree:
 
     def sample(self, gpus: list[GpuSample]) -> SystemSampled | None:
         """Figures since the previous call, or None once no process is left."""
+        from runar.events import SystemSampled
+
         psutil = self._psutil
         members = self._members()
         if not members:
@@ -167,8 +175,10 @@ class Sampler:
         emit: Callable[[SystemSampled], None],
         interval: float | None = None,
         adopter: int | None = None,
+        first_after: float = FIRST_SAMPLE_S,
     ):
         self._emit = emit
+        self._first_after = first_after
         self._tuned = interval is not None or os.environ.get(ENV_SAMPLE_INTERVAL) is not None
         self.interval = interval if interval is not None else sample_interval()
         self._adopter = adopter
@@ -189,6 +199,8 @@ class Sampler:
             self._thread.join(timeout=5)
 
     def _loop(self, pid: int) -> None:
+        if self._stop.wait(self._first_after):
+            return  # over before the first sample was due
         try:
             tree = ProcessTree(pid, self._adopter)
         except Exception:  # the child was gone before the first look: nothing to sample

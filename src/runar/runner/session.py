@@ -3,6 +3,10 @@
 The runner records what only it can know — provenance, raw output, resource use and
 how the child ended — through its own journal writer. The child's SDK writes into
 the same run folder with a writer of its own; the runner never touches those files.
+
+The child starts as early as it can: once the run id, the project and the header are
+known (git's first round answers them; no msgspec yet). The journal, the snapshot
+and RunStarted follow on a thread of their own while the child runs (run_log.py).
 """
 
 from __future__ import annotations
@@ -15,35 +19,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from runar.events import (
-    ArtifactAttached,
-    GitState,
-    NoteAdded,
-    RunFinished,
-    RunStarted,
-    Stream,
-    SystemSampled,
-    TagsChanged,
-)
 from runar.ids import is_run_id, new_run_id, short
-from runar.journal import JournalWriter, read_run
 from runar.projects import ENV_PROJECT, default_project
 from runar.redact import redact_argv
-from runar.runner import code_snapshot, header, provenance
-from runar.runner.capture import OutputRecorder, OutputTail
-from runar.runner.checkout import keep_code_of
-from runar.runner.failure import extract_failure
-from runar.runner.git_state import GitCapture, GitProbe, capture_git
-from runar.runner.launch import ChildExit, Launch, run_child, wait_group_default, wants_pty
-from runar.runner.option_hint import hint_for_run
+from runar.runner import header, provenance
+from runar.runner.capture import OutputTail
+from runar.runner.launch import ChildExit, Launch, start_child, wait_group_default, wants_pty
 from runar.runner.recording import RecordingHealth
+from runar.runner.run_log import RunLog, say
 from runar.runner.sampler import Sampler
-from runar.store import CODE_DIRNAME, ENV_STORE, Store
+from runar.store import ENV_STORE, Store
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from runar.remote.live import LiveUploader
+    from runar.events import AnyEvent, GitState, RunFinished, RunStarted, Stream
+    from runar.runner.git_state import GitCapture, GitHead, GitProbe, SnapshotJob
 
 ENV_RUN_ID: Final = "RUNAR_RUN_ID"
 # set by `runar sweep` for each point's runner; never passed on to the script, so a runar
@@ -85,9 +76,10 @@ class RunRequest:
     env_packages: dict[str, str] | None = None
     env_variables: dict[str, str] = field(default_factory=dict)
     remote: str | None = None  # --remote / RUNAR_REMOTE: upload as it runs (remote/live.py)
-    # started once the child runs, given the store and run id; returns what stops it. The
+    # started once the child runs, given the store and run id; returns what stops it, told
+    # whether a last look could find anything (the script printed, or its SDK wrote). The
     # CLI passes the live anomaly notices (views/anomaly_live.py): the runner imports no views
-    live: Callable[[Store, str], Callable[[], None]] | None = None
+    live: Callable[[Store, str], Callable[[bool], None]] | None = None
     # the CLI starts git's first round before runar's imports load, so both overlap
     git_probe: GitProbe | None = None
 
@@ -129,6 +121,8 @@ def _sweep_fields() -> dict[str, str | int | None]:
 
 
 def _started_event(request: RunRequest, run_id: str, git: GitCapture | None) -> RunStarted:
+    from runar.events import RunStarted
+
     return RunStarted(
         run_id=run_id,
         name=request.name,
@@ -157,8 +151,40 @@ def _started_event(request: RunRequest, run_id: str, git: GitCapture | None) -> 
     )
 
 
+def _opening_events(request: RunRequest) -> list[AnyEvent]:
+    """What follows RunStarted: runar's -t tags and --note."""
+    from runar.events import NoteAdded, TagsChanged
+
+    events: list[AnyEvent] = []
+    if request.tags:
+        events.append(TagsChanged(added=list(dict.fromkeys(request.tags))))
+    if request.note:
+        events.append(NoteAdded(text=request.note))
+    return events
+
+
+def _code_keeper(
+    request: RunRequest, store: Store, run_id: str
+) -> Callable[[GitCapture | None], list[str]]:
+    """What writes the run's code folder: a snapshot of the tree, or a rerun's recorded code."""
+
+    def keep(git: GitCapture | None) -> list[str]:
+        if request.rerun_code is None:
+            from runar.runner import code_snapshot
+
+            return code_snapshot.keep(store.code_dir(run_id), git, request.command)
+        from runar.runner.checkout import keep_code_of
+
+        return keep_code_of(request.rerun_code[1], store.code_dir(run_id))
+
+    return keep
+
+
 def finished_event(result: ChildExit, stderr_tail: str = "") -> RunFinished:
     """How the run ended, from how the child ended and the end of what it said on stderr."""
+    from runar.events import RunFinished
+    from runar.runner.failure import extract_failure
+
     if result.exit_code == 0:
         return RunFinished(status="completed", exit_code=0)
     if result.signal is None and result.forwarded is not None:  # it obeyed a signal we passed on
@@ -175,34 +201,30 @@ def finished_event(result: ChildExit, stderr_tail: str = "") -> RunFinished:
     return end
 
 
-def _artifacts(run_dir: Path, own_writer: str) -> list[tuple[str, int]]:
+def _artifacts(log: RunLog) -> list[tuple[str, int]]:
     """Artifacts the script attached, read back from the run's log."""
+    if not log.others_wrote():
+        return []  # the script wrote no events: no need to read (and decompress) the log
+    from runar.events import ArtifactAttached
+    from runar.journal import read_run
+
     try:
-        others = (n for n in os.listdir(run_dir) if n != CODE_DIRNAME)
-        if all(name.startswith(own_writer) for name in others):
-            return []  # the script wrote no events: no need to read (and decompress) the log
-        events = read_run(run_dir).events
+        events = read_run(log.store.run_dir(log.run_id)).events
     except OSError:
         return []
     found = {e.name: e.size for e in events if isinstance(e, ArtifactAttached)}
     return list(found.items())
 
 
-def _print(lines: list[str]) -> None:
-    try:
-        sys.stderr.write("".join(f"{line}\n" for line in lines))
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass  # a closed stderr must not stop the run from being recorded
+def _git_head(request: RunRequest, cwd: Path) -> GitHead | None:
+    """git's first round for the run's folder: the probe the CLI started, else a new one."""
+    from runar.runner.git_state import read_probe, start_probe
 
-
-def _live_upload(store: Store, run_id: str, remote: str | None) -> LiveUploader | None:
-    """The background uploader of `--remote` (obstore loads only then); None without one."""
-    if not remote:
-        return None
-    from runar.remote.live import start_live_upload
-
-    return start_live_upload(store, run_id, remote, lambda line: _print([line]))
+    probe = request.git_probe
+    if probe is not None and probe.cwd != cwd:
+        read_probe(probe, sort=False)  # reaped, not used: it looked at another folder
+        probe = None
+    return read_probe(probe or start_probe(cwd))
 
 
 def execute(request: RunRequest, store: Store | None = None) -> int:
@@ -210,81 +232,52 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
     store = store or Store.discover()
     health = RecordingHealth(store)
     health.check(store)  # a store that cannot be written costs the record, not the run
-    _print(health.start_lines())
+    say(health.start_lines())
     chosen = os.environ.get(ENV_SWEEP_RUN_ID, "")  # a sweep names its points' runs up front
     chosen = chosen or os.environ.get(ENV_JOB_RUN_ID, "")  # so does a multi-node job
     run_id = chosen if is_run_id(chosen) and not store.run_dir(chosen).exists() else new_run_id()
+    cwd = Path.cwd()
+    head: GitHead | None = None
+    snapshot: SnapshotJob | None = None
+    recorded: GitState | None = None
     if request.rerun_code is None:
-        git = capture_git(Path.cwd(), run_id, probe=request.git_probe)
+        head = _git_head(request, cwd)
+        repo_root = str(head.root) if head is not None else None
+        if head is not None:
+            from runar.runner.git_state import start_snapshot
+
+            snapshot = start_snapshot(head, run_id)  # its `git add` runs while the child starts
     else:
-        git = GitCapture(request.rerun_code[0]) if request.rerun_code[0] is not None else None
-    repo_root = git.state.root if git is not None else None
-    request.project = default_project(store.root, request.project, repo_root, Path.cwd())
-    writer = JournalWriter(store.run_dir(run_id), run_id, role="runner", on_error=health.on_error)
-    tail = OutputTail()
-    uploader = _live_upload(store, run_id, request.remote)
-    try:
-        writer.append(_started_event(request, run_id, git))
-        if request.tags:
-            writer.append(TagsChanged(added=list(dict.fromkeys(request.tags))))
-        if request.note:
-            writer.append(NoteAdded(text=request.note))
-        colour = header.use_colour(sys.stderr)
-        top = header.Header(
-            title=request.title,
-            short_id=short(run_id),
-            git=git.state if git is not None else None,
-            python=request.env_python or provenance.python_version(),
-            args=redact_argv(request.argv)[1:],
-            snapshot_skipped=tuple(git.skipped) if git is not None else (),
-        )
-        _print(header.header_lines(top, colour))
-        writer.flush()  # the run is on disk before its code: a kill never leaves code alone
-        if request.rerun_code is None:
-            _print(code_snapshot.keep(store.code_dir(run_id), git, request.command))
-        else:
-            _print(keep_code_of(request.rerun_code[1], store.code_dir(run_id)))
-        started = time.monotonic()
-        result = _launch(request, store, run_id, writer, tail)
-        elapsed = time.monotonic() - started
-        end = finished_event(result, tail.text())
-        writer.append(end)
-    except _LaunchFailed as failed:
-        return failed.code
-    finally:
-        writer.close()
-        if uploader is not None:
-            _print(uploader.finish())  # waits a bounded time; `runar push` does the rest
-    _print(
-        header.footer_lines(
-            result,
-            elapsed,
-            _artifacts(store.run_dir(run_id), writer.writer_id),
-            colour,
-            reason=end.error,
-        )
-        + health.footer_lines()
+        recorded = request.rerun_code[0]
+        repo_root = recorded.root if recorded is not None else None
+    request.project = default_project(store.root, request.project, repo_root, cwd)
+    colour = header.use_colour(sys.stderr)
+    top = header.Header(
+        title=request.title,
+        short_id=short(run_id),
+        git=head if head is not None else recorded,
+        python=request.env_python or provenance.python_version(),
+        args=redact_argv(request.argv)[1:],
+        snapshot_skipped=tuple(head.skipped) if head is not None else (),
     )
-    hint = hint_for_run(request.argv, request.command, result.exit_code, tail.text() or None)
-    _print([hint] if hint else [])  # e.g. 'runar train.py -n x' where argparse rejected -n
-    return result.shell_code
-
-
-def _launch(
-    request: RunRequest, store: Store, run_id: str, writer: JournalWriter, tail: OutputTail
-) -> ChildExit:
-    """Run the child with output recording and sampling; _LaunchFailed if it cannot start."""
-    recorder = OutputRecorder(writer.append)
-
-    def emit_sample(sample: SystemSampled) -> None:
-        writer.append(sample)
+    say(header.header_lines(top, colour))
+    log = RunLog(
+        store,
+        run_id,
+        health,
+        started=lambda git: _started_event(request, run_id, git),
+        opening=lambda: _opening_events(request),
+        keep_code=_code_keeper(request, store, run_id),
+        remote=request.remote,
+    )
+    tail = OutputTail()
 
     def sink(stream: Stream, data: bytes) -> None:
-        recorder.add(stream, data)
+        log.output(stream, data)
         if stream == "stderr":
             tail.add(data)
 
-    sampler = Sampler(emit_sample, adopter=os.getpid())
+    sampler = Sampler(log.sample, adopter=os.getpid())
     use_pty = wants_pty(1)
     environment = child_environment(
         store, run_id, request.import_paths, request.project, stdout_is_terminal=use_pty
@@ -292,36 +285,68 @@ def _launch(
     job = Launch(
         command=request.command,
         env={**environment, **request.env_variables},
-        cwd=Path.cwd(),
+        cwd=cwd,
         sink=sink,
         use_pty=use_pty,
         stderr_pty=wants_pty(2),
         wait_group=wait_group_default(),
         on_start=sampler.start,
-        on_tick=recorder.tick,
-        on_orphans=lambda: _print([header.WAITING_FOR_GROUP]),
+        on_tick=log.tick,
+        on_orphans=lambda: say([header.WAITING_FOR_GROUP]),
     )
+    started = time.monotonic()
+    try:
+        child = start_child(job)
+    except OSError as exc:
+        log.open(head, snapshot, _rerun_capture(recorded))
+        return _cannot_start(request, log, exc)
+    log.open(head, snapshot, _rerun_capture(recorded))  # while the child starts
     stop_live = request.live(store, run_id) if request.live is not None else None
     try:
-        result = run_child(job)
-    except OSError as exc:
-        code = EXIT_NOT_FOUND if exc.errno == errno.ENOENT else EXIT_CANNOT_EXECUTE
-        reason = f"cannot run {request.command[0]!r}: {exc.strerror}"
-        writer.append(RunFinished(status="failed", exit_code=code, error=reason))
-        _print([f"runar: {reason}"])
-        raise _LaunchFailed(code) from exc
+        result = child.wait()
     finally:
         sampler.stop()
-        recorder.close()
-        if stop_live is not None:
-            writer.flush()  # the last output lines, so the final check sees them
-            stop_live()
-    return result
+        try:
+            log.wait_open()
+        finally:
+            log.close_output()
+            if stop_live is not None:
+                log.flush()  # the last output lines, so the final check sees them
+                stop_live((log.printed and request.parse_output) or log.others_wrote())
+    elapsed = time.monotonic() - started
+    end = finished_event(result, tail.text())
+    log.append(end)
+    say(log.close())
+    say(
+        header.footer_lines(result, elapsed, _artifacts(log), colour, reason=end.error)
+        + health.footer_lines()
+    )
+    from runar.runner.option_hint import hint_for_run
+
+    hint = hint_for_run(request.argv, request.command, result.exit_code, tail.text() or None)
+    say([hint] if hint else [])  # e.g. 'runar train.py -n x' where argparse rejected -n
+    return result.shell_code
 
 
-class _LaunchFailed(Exception):
-    """The command could not be started; the run is already recorded as failed."""
+def _rerun_capture(recorded: GitState | None) -> GitCapture | None:
+    """A rerun's recorded git state, as this run's (no new snapshot)."""
+    if recorded is None:
+        return None
+    from runar.runner.git_state import GitCapture
 
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
+    return GitCapture(recorded)
+
+
+def _cannot_start(request: RunRequest, log: RunLog, exc: OSError) -> int:
+    """Record a command that could not be started as failed; the shell exit code."""
+    from runar.events import RunFinished
+
+    code = EXIT_NOT_FOUND if exc.errno == errno.ENOENT else EXIT_CANNOT_EXECUTE
+    reason = f"cannot run {request.command[0]!r}: {exc.strerror}"
+    try:
+        log.wait_open()
+    finally:
+        log.append(RunFinished(status="failed", exit_code=code, error=reason))
+        say([f"runar: {reason}"])
+        say(log.close())
+    return code

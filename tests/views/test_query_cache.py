@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import struct
 from pathlib import Path
 
 from runar.events import ConfigSet, MetricsLogged, TagsChanged
@@ -9,7 +11,16 @@ from runar.projector import rebuild
 from runar.store import Store
 from runar.views import open_views
 from runar.views.query import Needs
-from runar.views.query_cache import FOLDER, cached_frame, select_cached
+from runar.views.query_cache import (
+    FOLDER,
+    MAGIC,
+    RECORDED_RUNNING,
+    cached_frame,
+    read_columns,
+    select_cached,
+    write_columns,
+)
+from runar.views.query_columns import Column
 
 from .helpers import write_run
 
@@ -22,7 +33,7 @@ def _select(store: Store, where: str, sort: str | None = None, now_ns: int | Non
 
 
 def _files(store: Store) -> list[Path]:
-    return sorted((Path(store.index_dir) / FOLDER).glob("runs-*.arrow"))
+    return sorted((Path(store.index_dir) / FOLDER).glob("runs-*"))
 
 
 def _run(store: Store, lr: float, acc: float, finish: str | None = "completed") -> str:
@@ -57,9 +68,21 @@ def test_a_damaged_file_is_built_again(store: Store) -> None:
     a = _run(store, 1e-4, 0.95)
     _select(store, "acc > 0.9")
     (path,) = _files(store)
-    path.write_bytes(b"not arrow at all")
+    path.write_bytes(b"not columns at all")
     assert _select(store, "acc > 0.9") == [a]
-    assert _files(store)[0].read_bytes()[:6] == b"ARROW1"
+    assert _files(store)[0].read_bytes().startswith(MAGIC)
+    _files(store)[0].write_bytes(MAGIC + b"\x00\x00\x00\x05abc")  # torn after the magic
+    assert _select(store, "acc > 0.9") == [a]
+    whole = _files(store)[0].read_bytes()
+    _files(store)[0].write_bytes(whole[:-5])  # the last column cut short
+    assert _select(store, "acc > 0.9") == [a]
+    assert _files(store)[0].read_bytes() == whole
+    (length,) = struct.unpack_from(">I", whole, len(MAGIC))
+    ids_at = len(MAGIC) + 4 + length  # the first column: read only once the answer is known
+    _files(store)[0].write_bytes(whole[:ids_at] + b"\xc1" + whole[ids_at + 1 :])
+    assert _select(store, "acc > 0.9") == [a]
+    with open_views(store) as views:
+        assert cached_frame(store, views, Needs())["id"].to_list() == [a]
 
 
 def test_a_rebuilt_index_never_reads_an_old_file(store: Store) -> None:
@@ -87,3 +110,26 @@ def test_only_the_named_columns_are_read(store: Store) -> None:
         config = cached_frame(store, views, Needs(config=True))
     assert not any(c.startswith(("config.", "metrics.")) for c in plain.columns)
     assert "config.lr" in config.columns and "metrics.acc" not in config.columns
+
+
+def test_columns_read_back_as_written(tmp_path: Path) -> None:
+    columns = {
+        "id": Column("str", ["a", "b", "c"]),
+        "tags": Column("tags", [[], ["x", "y"], ["z"]]),
+        "created": Column("int", [2**63 - 1, None, -(2**63)]),
+        "config.lr": Column("float", [math.nan, math.inf, None]),
+        "config.flag": Column("bool", [True, None, False]),
+        "config.none": Column("null", [None, None, None]),
+        "metrics.acc": Column("float", [0.5, None, 1.0]),
+        RECORDED_RUNNING: Column("bool", [False, False, True]),
+    }
+    path = tmp_path / "runs.cols"
+    write_columns(path, columns)
+    back = read_columns(path, Needs(config=True))
+    assert list(back) == ["id", "tags", "created", "config.lr", "config.flag", "config.none"]
+    assert back["tags"] == columns["tags"] and back["created"] == columns["created"]
+    assert math.isnan(back["config.lr"].values[0]) and back["config.lr"].values[1:] == [
+        math.inf,
+        None,
+    ]
+    assert back["config.flag"] == columns["config.flag"]

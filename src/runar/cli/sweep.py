@@ -71,6 +71,7 @@ VALUE: Final = {
     "--remote": "remote", "-t": "tag", "--tag": "tag", "--grace": "grace_s", "--asha": "asha",
     "--asha-eta": "asha_eta",
 }  # fmt: skip
+POINT_STATUS: Final = {"stopped": ("■ stopped", "yellow"), "queued": ("· queued", "dim")}
 FLAGS: Final = {"--dry-run": "dry_run", "-v": "verbose", "--verbose": "verbose"}
 INTS: Final = ("jobs", "random", "seed", "max_failures", "asha", "asha_eta")
 FLOATS: Final = ("cpus_per_run", "gpus_per_run", "grace_s")
@@ -241,7 +242,9 @@ def show_one(ref: str, sort: str | None, as_json: bool) -> None:
             ("★", "green") if p["best"] else "",
             str(p["index"]),
             *(p["params"].get(o, "—") for o in options),
-            render.status_cell(p["status"]) if p["status"] in render.STATUS_GLYPHS else p["status"],
+            render.status_cell(p["status"])
+            if p["status"] in render.STATUS_GLYPHS
+            else POINT_STATUS.get(p["status"], p["status"]),
             *(render.number(p["metrics"].get(k)) for k in metrics),
             render.duration(p["duration_s"]),
             ((p["run_id"] or "—")[:8], "dim"),

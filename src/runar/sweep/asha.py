@@ -81,15 +81,17 @@ class AshaRule:
         if not running:
             return []
         from runar.errors import RunNotFound
+        from runar.sweep.progress import resolve_metric
         from runar.views import open_views
 
         found: list[tuple[Any, str]] = []
         with open_views(store) as views:
             for r in running:
                 try:
-                    metric = views.get(r.run_id).metrics.get(self.metric)
+                    logged = views.get(r.run_id).metrics
                 except RunNotFound:
                     continue
+                metric = logged.get(resolve_metric(self.metric, logged))
                 if metric is None or metric.last_step is None or metric.last != metric.last:
                     continue
                 rung = self.judge(r.run_id, metric.last, metric.last_step)

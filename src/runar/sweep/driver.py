@@ -183,9 +183,8 @@ class _Driver:
                 now - r.started,
                 self.backend.reason(r.job),
                 stopping=self.stopping_since is not None,
+                stopped=r.stopped,
             )
-            if r.stopped:
-                status = "stopped"
             self.statuses[r.point.index] = status
             never_ran = status == "queued"  # a Ray task stopped before it started
             self.recorder.point(r.point.index, status, r.run_id)

@@ -12,7 +12,7 @@ from typing import Any
 from runar.errors import InvalidQuery
 from runar.store import Store
 from runar.sweep import record
-from runar.sweep.progress import best_of, mode_of, pick_metric
+from runar.sweep.progress import best_of, mode_of, pick_metric, resolve_metric
 from runar.views.liveness import run_seconds
 
 
@@ -100,6 +100,8 @@ def sweep_detail(store: Store, ref: str, sort: str | None = None) -> dict[str, A
     metric = state.config.get("metric") or pick_metric(
         [r["metrics"] for r in rows if r["status"] == "completed"]
     )
+    if metric:  # --metric loss ranks by the Loss the points logged
+        metric = resolve_metric(metric, {k for r in rows for k in r["metrics"]})
     mode = mode_of(metric, state.config.get("mode")) if metric else None
     best = best_of(results, metric, mode, run_ids)
     if best is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final, TextIO
 
@@ -19,6 +20,7 @@ from runar.sweep.plan import Point
 from runar.views.summary import lower_is_better
 
 REDRAW_S: Final = 0.5
+FAILURE_CHARS: Final = 100  # why a point failed, on its progress line
 METRIC_HINTS: Final = ("val/loss", "val_loss", "loss", "val/acc", "val_acc", "acc", "accuracy")
 
 
@@ -33,13 +35,35 @@ class Best:
     run_id: str
 
 
+def resolve_metric(metric: str, keys: Iterable[str]) -> str:
+    """The logged key ``metric`` names: itself, without ``metrics.``, or the one key equal to
+    it but for case (PyTorch's MNIST example prints ``Loss:``, which records ``Loss``)."""
+    found = set(keys)
+    name = metric if metric in found else metric.removeprefix("metrics.")
+    if name in found:
+        return name
+    folded = [k for k in found if k.lower() == name.lower()]
+    return folded[0] if len(folded) == 1 else metric
+
+
 def pick_metric(metrics: list[dict[str, float]]) -> str | None:
     """The metric to rank by when none was given: a usual name, else the first one seen."""
     keys = [k for m in metrics for k in m]
     for hint in METRIC_HINTS:
-        if hint in keys:
-            return hint
+        found = resolve_metric(hint, keys)
+        if found in keys:
+            return found
     return keys[0] if keys else None
+
+
+def missing_metric(results: dict[int, tuple[str, dict[str, float]]], metric: str) -> str | None:
+    """What to say when no completed point logged ``metric``: the keys they did log."""
+    done = [m for status, m in results.values() if status == "completed"]
+    keys = sorted({k for m in done for k in m})
+    if not done or resolve_metric(metric, keys) in keys:
+        return None
+    logged = ", ".join(keys[:8]) + (" …" if len(keys) > 8 else "") if keys else "no metric"
+    return f"no completed point logged --metric {metric!r}; they logged: {logged}"
 
 
 def mode_of(metric: str, mode: str | None) -> str:
@@ -57,6 +81,7 @@ def best_of(
     metric = metric or pick_metric(list(done.values()))
     if metric is None:
         return None
+    metric = resolve_metric(metric, {k for m in done.values() for k in m})
     chosen = mode_of(metric, mode)
     best: Best | None = None
     for index, values in sorted(done.items()):
@@ -82,6 +107,27 @@ def run_result(store: Store, run_id: str) -> tuple[str, dict[str, float]] | None
         except RunNotFound:
             return None
         return views.status(summary), summary.last_metrics()
+
+
+def run_failure(store: Store, run_id: str) -> str | None:
+    """Why a failed run failed, in one short line: ``ValueError: Unknown config key: lr``."""
+    from runar.errors import RunNotFound
+    from runar.views import open_views
+
+    with open_views(store, catch_up=False) as views:
+        try:
+            finished = views.get(run_id).finished
+        except RunNotFound:
+            return None
+    if finished is None:
+        return None
+    lines = [line.strip() for line in (finished.error or "").splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    kind = finished.error_type or ""
+    text = last if not kind or last.startswith(kind) else f"{kind}: {last}" if last else kind
+    if not text and finished.exit_code is not None:
+        text = f"exit code {finished.exit_code}"
+    return text[: FAILURE_CHARS - 1] + "…" if len(text) > FAILURE_CHARS else text or None
 
 
 @dataclass
@@ -131,12 +177,15 @@ class Progress:
         seconds: float,
         reason: str | None,
         stopping: bool = False,
+        stopped: bool = False,
     ) -> str:
         """Record how a point ended (from its run) and print it; the status.
 
         Args:
             stopping: the sweep is being stopped; a point whose run never began (a Ray task
                 cancelled while it waited for resources) stays queued.
+            stopped: a --stop or --asha rule signalled it: unless its run completed anyway,
+                the point is ``stopped`` (its run says ``killed``).
         """
         found = run_result(self.store, run_id)
         if found is None and stopping:
@@ -148,14 +197,19 @@ class Progress:
             status, metrics = found
             if status == "running":  # the runner is gone; its log says no more
                 status = "completed" if code == 0 else "failed"
+        if stopped and status != "completed":
+            status = "stopped"
         self.results[point.index] = (status, metrics)
         self.run_ids[point.index] = run_id
-        mark = {"completed": "✓", "failed": "✗", "killed": "■"}.get(status, "·")
+        mark = {"completed": "✓", "failed": "✗", "killed": "■", "stopped": "■"}.get(status, "·")
         params = " ".join(f"{k} {v}" for k, v in point.params.items())
         best = best_of(self.results, self.metric, self.mode, self.run_ids)
         value = metrics.get(best.metric) if best is not None else None
         shown = f"  {best.metric}={value:.6g}" if best is not None and value is not None else ""
         why = f"  ({reason})" if found is None and reason else ""
+        if found is not None and status == "failed":  # the first thing a user asks
+            failure = run_failure(self.store, run_id)
+            why = f"  ({failure})" if failure else ""
         self._write(
             f"  {mark} point {point.index} ({params}) {status} in {seconds:.1f}s"
             f"{shown}  run {short(run_id)}{why}"
@@ -168,7 +222,8 @@ class Progress:
             "done": self.done_before + statuses.count("completed"),
             "running": running,
             "failed": sum(s in ("failed", "crashed") for s in statuses),
-            "killed": sum(s in ("killed", "stopped") for s in statuses),
+            "killed": statuses.count("killed"),  # Ctrl-C
+            "stopped": statuses.count("stopped"),  # --stop, --asha
             "queued": queued,
         }
 
@@ -176,7 +231,8 @@ class Progress:
         c = self.counts(running, queued)
         parts = [f"{c['done']}/{self.total} done", f"{c['running']} running"]
         parts += [f"{c['failed']} failed"] if c["failed"] else []
-        parts += [f"{c['killed']} stopped"] if c["killed"] else []
+        parts += [f"{c['killed']} killed"] if c["killed"] else []
+        parts += [f"{c['stopped']} stopped"] if c["stopped"] else []
         parts += [f"{c['queued']} queued"]
         best = best_of(self.results, self.metric, self.mode, self.run_ids)
         if best is not None:
@@ -197,8 +253,10 @@ class Progress:
         except (OSError, ValueError):
             pass
 
-    def summary(self, running: int = 0, queued: int = 0) -> str:
-        """The closing line."""
+    def summary(self, running: int = 0, queued: int | None = None) -> str:
+        """The closing line; what never started counts as queued (--max-failures, Ctrl-C)."""
+        if queued is None:
+            queued = max(self.total - len(self.results) - running, 0)
         if self._live and self._line:
             with contextlib.suppress(OSError, ValueError):
                 self.out.write("\r\033[K")

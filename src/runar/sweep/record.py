@@ -198,7 +198,8 @@ def apply_runs(state: SweepState, statuses: dict[int, list[tuple[str, str]]]) ->
         for run_id, status in runs:
             if run_id not in point.runs:
                 point.runs.append(run_id)
-            if status == DONE or (run_id == point.run_id and status in ENDED):
+            stopped = point.status == "stopped" and status == "killed"  # by --stop or --asha
+            if status == DONE or (run_id == point.run_id and status in ENDED and not stopped):
                 point.status, point.run_id = status, run_id
             if point.status == DONE:
                 break

@@ -17,7 +17,7 @@ from runar.sweep import record
 from runar.sweep.asha import DEFAULT_ETA, AshaRule
 from runar.sweep.driver import Backend, EarlyStop, SweepSettings, drive, point_command
 from runar.sweep.plan import Point, SweepPlan, make_plan
-from runar.sweep.progress import Progress, best_of, mode_of, run_result
+from runar.sweep.progress import Progress, best_of, missing_metric, mode_of, run_result
 from runar.sweep.stopping import parse_rule
 from runar.sweep.sweep_file import load as load_file
 
@@ -212,6 +212,9 @@ def _run_points(
         progress.note(
             f"best: point {best.index}, run {short(best.run_id)}, {best.metric}={best.value:.6g}"
         )
+    unlogged = missing_metric(progress.results, progress.metric) if progress.metric else None
+    if unlogged:
+        progress.note(unlogged)
     if outcome.status == "killed":
         progress.note(f"interrupted; continue with: runar sweep --resume {settings.name}")
     elif outcome.error:

@@ -1,0 +1,95 @@
+"""Sweeps, reports and reruns of scripts written the way popular projects write them:
+pytorch/examples' MNIST (argparse, `Loss:` printed) and nanoGPT (`--key=value` through an
+exec'd configurator.py), typed as a user would type the commands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from gitrepo import git
+
+from runar.store import Store
+from tests.runner.helpers import run_runar
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+@pytest.fixture
+def nanogpt(store: Store, tmp_path: Path) -> Path:
+    work = tmp_path / "nanogpt"
+    shutil.copytree(SCRIPTS / "nanogpt", work)
+    return work
+
+
+def sweep_detail(work: Path, name: str) -> dict:
+    shown = run_runar(["sweep", "show", name, "--json"], cwd=work)
+    assert shown.returncode == 0, shown.stderr
+    return json.loads(shown.stdout)
+
+
+def test_mnist_swept_by_loss_ranks_by_the_loss_it_prints_and_tabulates_it(
+    store: Store, tmp_path: Path
+) -> None:
+    pytest.importorskip("torch")
+    shutil.copy(SCRIPTS / "train_mnist.py", tmp_path / "main.py")
+    args = ["sweep", "main.py", "--lr", "0.01,1", "--epochs", "1", "-j", "2", "-n", "mnist"]
+    done = run_runar([*args, "--metric", "loss"], cwd=tmp_path, timeout=180)
+    assert done.returncode == 0, done.stderr
+    # the example prints "Loss: 2.30", recorded as Loss: --metric loss used to rank nothing
+    assert "best: point" in done.stderr and "Loss=" in done.stderr
+    detail = sweep_detail(tmp_path, "mnist")
+    losses = [p["metrics"]["Loss"] for p in detail["points"]]
+    assert detail["metric"] == "Loss" and detail["best"]["index"] == losses.index(min(losses))
+
+    table = run_runar(
+        ["report", "table", "--where", "sweep:mnist", "-m", "loss", "-g", "lr", "-F", "markdown"],
+        cwd=tmp_path,
+    )
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[0] == "| lr | n | Loss ↓ |" and table.stdout.endswith("\n")
+    typo = run_runar(["report", "table", "--where", "sweep:mnist", "-m", "los"], cwd=tmp_path)
+    assert typo.returncode == 1
+    assert typo.stderr.strip() == "error: no selected run has a metric 'los'; they have: Loss"
+
+
+def test_nanogpt_stop_rule_marks_the_point_stopped_in_show(nanogpt: Path) -> None:
+    done = run_runar(
+        ["sweep", "train.py", "--learning_rate=1e-4,1e-3", "-j", "2", "-n", "gpt",
+         "--stop", "loss > 2 at step 50", "--grace", "2"],
+        cwd=nanogpt, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "meets --stop 'loss > 2 at step 50'" in done.stderr
+    assert "■ point 0 (--learning_rate 1e-4) stopped in" in done.stderr
+    assert "1 stopped" in done.stderr and "killed" not in done.stderr.split("■ point 0")[1]
+    detail = sweep_detail(nanogpt, "gpt")
+    # the point's run ended killed; the point was stopped on purpose, and show says so
+    assert [p["status"] for p in detail["points"]] == ["stopped", "completed"]
+    assert detail["counts"] == {"stopped": 1, "completed": 1}
+
+
+def test_nanogpt_points_that_fail_say_why_and_the_rest_stay_queued(nanogpt: Path) -> None:
+    done = run_runar(
+        ["sweep", "train.py", "--lr=1e-3,1e-4", "-n", "typo", "--max-failures", "1"],
+        cwd=nanogpt, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "failed in" in done.stderr and "(ValueError: Unknown config key: lr)" in done.stderr
+    assert "0/2 done · 0 running · 1 failed · 1 queued" in done.stderr
+
+
+def test_nanogpt_rerun_set_adds_a_key_in_the_configurators_form(nanogpt: Path) -> None:
+    git(nanogpt, "init", "-q", "-b", "master")  # a clone of the repository, as people run it
+    git(nanogpt, "add", ".")
+    git(nanogpt, "commit", "-q", "-m", "nanoGPT")
+    done = run_runar(["-n", "base", "train.py", "--learning_rate=1e-3"], cwd=nanogpt)
+    assert done.returncode == 0, done.stderr
+    shown = run_runar(["rerun", "base", "--set", "seed=7", "--dry-run"], cwd=nanogpt)
+    assert shown.returncode == 0, shown.stderr
+    # `--seed 7` would trip the configurator's assert; nanoGPT only reads --key=value
+    assert shown.stdout.splitlines()[0].endswith("train.py --learning_rate=1e-3 --seed=7")
+    rerun = run_runar(["rerun", "base", "--set", "seed=7"], cwd=nanogpt, timeout=60)
+    assert rerun.returncode == 0, rerun.stderr

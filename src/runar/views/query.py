@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from runar.errors import InvalidQuery
-from runar.views.query_columns import TEXT_SUFFIX
+from runar.views.query_columns import TEXT_SUFFIX, Needs, needs_of
 from runar.views.query_syntax import (
     And,
     Compare,
@@ -47,57 +46,6 @@ __all__ = [
 
 _ORDERING: Final = ("<", "<=", ">", ">=")
 _NS: Final = 1_000_000_000
-
-
-@dataclass(frozen=True)
-class Needs:
-    """Which column families a query reads, so a frame builds only those."""
-
-    config: bool = False
-    metrics: bool = False
-    extrema: bool = False  # min(…), max(…), best(…)
-    summary: bool = False
-    git: bool = False
-
-    def __or__(self, other: Needs) -> Needs:
-        return Needs(*(a or b for a, b in zip(self._flags(), other._flags(), strict=True)))
-
-    def covers(self, other: Needs) -> bool:
-        """True when every family ``other`` needs is here too."""
-        return all(a or not b for a, b in zip(self._flags(), other._flags(), strict=True))
-
-    def _flags(self) -> tuple[bool, ...]:
-        return (self.config, self.metrics, self.extrema, self.summary, self.git)
-
-
-def _field_needs(fld: Field) -> Needs:
-    match fld.kind:
-        case "config":
-            return Needs(config=True)
-        case "metrics":
-            return Needs(extrema=True) if fld.agg in ("min", "max", "best") else Needs(metrics=True)
-        case "summary":
-            return Needs(summary=True)
-        case "leaf":
-            return Needs(config=True, metrics=True)
-        case "git.branch" | "git.commit":
-            return Needs(git=True)
-    return Needs()
-
-
-def needs_of(node: Node | None, sort_field: Field | None = None) -> Needs:
-    """The column families a query (and a sort field) refer to."""
-    found = Needs() if sort_field is None else _field_needs(sort_field)
-    stack = [] if node is None else [node]
-    while stack:
-        match stack.pop():
-            case Compare(field=fld) | In(field=fld):
-                found = found | _field_needs(fld)
-            case Not(node=inner):
-                stack.append(inner)
-            case And(nodes=nodes) | Or(nodes=nodes):
-                stack.extend(nodes)
-    return found
 
 
 class _Compiler:

@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 
 from runar.views.liveness import effective_status, run_seconds
-from runar.views.query import Needs, needs_of
-from runar.views.query_columns import Column, Kind, run_columns
+from runar.views.query_columns import Column, Kind, Needs, needs_of, run_columns
 from runar.views.query_eval import select_plain
 from runar.views.query_syntax import parse, parse_sort
 

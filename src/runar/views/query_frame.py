@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from runar.views.query import Needs, compile_query, needs_of, sort_key
-from runar.views.query_columns import Column, run_columns
+from runar.views.query import compile_query, sort_key
+from runar.views.query_columns import Column, Needs, needs_of, run_columns
 from runar.views.query_columns import typed_columns as plain_typed
 from runar.views.query_syntax import parse, parse_sort
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from runar.sweep.record import find_sweep, fold_record
-from runar.views import open_views
-
 SLOW_LOSS = """\
 import argparse, time
 p = argparse.ArgumentParser()
@@ -58,22 +55,6 @@ def test_random_sampling_from_the_command_line_is_repeatable(sweep_cli):
     first = sweep_cli(*args, "-n", "r", "--dry-run").stdout
     assert first == sweep_cli(*args, "-n", "r", "--dry-run").stdout
     assert len(first.splitlines()) == 4
-
-
-def test_a_stop_rule_stops_the_unpromising_point_only(store, sweep_cli, project):
-    (project / "train.py").write_text(SLOW_LOSS)
-    done = sweep_cli(
-        "train.py", "--lr", "1e-4,1e-2", "-j", "2", "-n", "early",
-        "--stop", "metrics.loss > 0.5 at step 3", "--grace", "2",
-    )  # fmt: skip
-    assert done.returncode == 1, done.stderr
-    assert "meets --stop" in done.stderr
-    state = fold_record(store, find_sweep(store, "early"))
-    assert [state.points[0].status, state.points[1].status] == ["stopped", "completed"]
-    with open_views(store) as views:
-        stopped = views.get(state.points[0].run_id)
-        assert views.status(stopped) == "killed"
-        assert stopped.metrics["loss"].count < 40
 
 
 def test_a_module_is_swept_as_python_dash_m_runs_it(sweep_cli):

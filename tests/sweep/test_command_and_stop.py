@@ -10,6 +10,7 @@ import pytest
 from runar.errors import InvalidQuery, UsageError
 from runar.events import MetricsLogged, RunStarted
 from runar.journal import JournalWriter
+from runar.sweep.overview import sweep_detail
 from runar.sweep.record import find_sweep, fold_record
 from runar.sweep.stopping import parse_rule
 from runar.views import open_views
@@ -60,6 +61,8 @@ def test_a_sweep_option_after_dashes_is_the_scripts(sweep_cli):
         (["--stop", "loss > abc", "train.py", "--lr", "1,2"], "'abc' is not a number"),
         (["--stop", "loss >", "train.py", "--lr", "1,2"], "column 7: expected a value"),
         (["--stop", "at step 5", "train.py", "--lr", "1,2"], "has no condition"),
+        # read as 'loss > 2' and three name searches, the rule silently stopped nothing
+        (["--stop", "loss > 2 at stepp 4", "train.py", "--lr", "1,2"], "write 'at step N'"),
     ],
 )
 def test_bad_commands_and_rules_are_one_line(sweep_cli, args, message):
@@ -106,16 +109,26 @@ def test_a_rule_matches_running_points_from_its_step_on(store):
     )
 
 
-def test_a_query_rule_stops_only_the_point_it_names(store, sweep_cli, project):
+@pytest.mark.parametrize(
+    "rule",
+    ["metrics.loss > 0.5 at step 3", "loss > 0.5 and config.lr < 0.001 at step 3"],
+    ids=["metric", "query"],
+)
+def test_a_stop_rule_stops_only_the_point_it_names(store, sweep_cli, project, rule):
     (project / "train.py").write_text(SLOW_LOSS)
     done = sweep_cli(
-        "train.py", "--lr", "1e-4,1e-2", "-j", "2", "-n", "q",
-        "--stop", "loss > 0.5 and config.lr < 0.001 at step 3", "--grace", "2",
-    )  # fmt: skip
+        "train.py", "--lr", "1e-4,1e-2", "-j", "2", "-n", "early", "--stop", rule, "--grace", "2"
+    )
     assert done.returncode == 1, done.stderr
-    assert "meets --stop 'loss > 0.5 and config.lr < 0.001 at step 3'" in done.stderr
-    state = fold_record(store, find_sweep(store, "q"))
+    assert f"meets --stop '{rule}'" in done.stderr
+    state = fold_record(store, find_sweep(store, "early"))
     assert [state.points[0].status, state.points[1].status] == ["stopped", "completed"]
+    with open_views(store) as views:
+        stopped = views.get(state.points[0].run_id)
+        assert views.status(stopped) == "killed"
+        assert stopped.metrics["loss"].count < 40
+    # the run says killed; the point, also as `sweep show` reads it with its runs, stopped
+    assert sweep_detail(store, "early")["counts"] == {"stopped": 1, "completed": 1}
 
 
 def test_resume_runs_a_commands_unfinished_points_as_a_command(store, sweep_cli, project):

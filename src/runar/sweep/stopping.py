@@ -137,8 +137,35 @@ def parse_rule(text: str) -> StopRule:
         raise _named(exc) from None
     if node is None:
         raise UsageError(f"--stop {text!r} has no condition; write e.g. {EXAMPLE}")
+    _refuse_words(text, node)
     _try_compile(condition, metric_keys(node))
     return StopRule(condition, step, stripped)
+
+
+def _refuse_words(text: str, node: Node) -> None:
+    """A bare word is a name search in `runar ls`; in a rule it is a typo that never matches.
+
+    ``val/loss > 2 at stepp 100`` parsed as ``val/loss > 2`` and the words ``at``, ``stepp``
+    and ``100``, so the rule silently stopped nothing.
+    """
+    from runar.views.query_syntax import And, Not, Or, Word
+
+    words: list[str] = []
+    stack: list[Node] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Word):
+            words.append(item.text)
+        elif isinstance(item, Not):
+            stack.append(item.node)
+        elif isinstance(item, (And, Or)):
+            stack.extend(item.nodes)
+    if words:
+        hint = "; write 'at step N'" if any(w.lower() in ("at", "step") for w in words) else ""
+        raise UsageError(
+            f"--stop {text!r}: {' '.join(reversed(words))!r} is no comparison{hint}; "
+            f"a rule compares values, e.g. {EXAMPLE}"
+        )
 
 
 def _named(exc: InvalidQuery) -> InvalidQuery:

@@ -44,7 +44,9 @@ def test_refs_where_and_best_values_select_what_is_shown(seeded: Store) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-m", "nope", "-g", "model"], "no selected run has a metric 'nope'"),
+        (["-m", "nope", "-g", "model"], "no selected run has a metric 'nope'; they have: acc,"),
+        (["-m", "acc", "-F", "docx"], "'docx' is not one of 'latex', 'markdown', 'csv', 'html'"),
+        (["-m", "acc", "--value", "median"], "'median' is not one of 'last', 'best'"),
         (["-m", "acc", "-o", "x.docx"], "cannot tell the format of 'x.docx'"),
         (["-m", "acc", "--where", "acc>2"], "no run is selected"),
         (["-m", "acc", "no-such-run"], "no run matches 'no-such-run'"),
@@ -61,3 +63,15 @@ def test_an_empty_store_says_how_to_start(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("RUNAR_DIR", str(tmp_path / "none" / ".runar"))
     code, _, err = run_main("report", "table", "-m", "acc")
     assert code == 1 and "no runs yet" in err
+
+
+def test_a_metric_is_found_whatever_its_case(seeded: Store) -> None:
+    code, out, err = run_main("report", "table", "-m", "ACC", "-F", "markdown")
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("| run | n | acc ↑ |") and out.endswith("|\n")
+
+
+def test_comparing_a_run_with_itself_is_refused(seeded: Store) -> None:
+    code, _, err = run_main("report", "compare", "resnet_18-s0", "resnet_18-s0", "-o", "c.html")
+    assert code == 1 and err.count("\n") == 1
+    assert "'resnet_18-s0' and 'resnet_18-s0' name one run" in err

@@ -79,6 +79,8 @@ def _report_format(fmt: ReportFormat | None, output: Path) -> ReportFormat:
 
 
 def _write(text: str | bytes, output: Path | None) -> None:
+    if isinstance(text, str) and not text.endswith("\n"):
+        text += "\n"  # a table printed to a terminal must not run into the prompt
     if output is None:
         sys.stdout.write(text if isinstance(text, str) else text.decode())
         return
@@ -163,6 +165,11 @@ def _render_report(kind: str, refs: list[str], fmt: ReportFormat | None, output:
     store = current_store()
     with existing_views(store) as views:
         summaries = list({s.run_id: s for s in (views.get(ref) for ref in refs)}.values())
+    if kind == "compare" and len(summaries) < 2:
+        raise UsageError(
+            f"{' and '.join(repr(r) for r in refs)} name one run; "
+            "compare two or more different runs"
+        )
     points = frames.metrics(runs=[s.run_id for s in summaries], store=store, catch_up=False)
     if kind == "run":
         report = run_data.run_report(store, summaries[0], points)

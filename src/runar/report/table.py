@@ -172,9 +172,10 @@ def build_table(
 
     # `metrics.acc` as the query language spells it, unless a metric is really named so
     metrics = [k.removeprefix("metrics.") if not known(k) else k for k in metrics]
+    metrics = [_logged_spelling(runs, k) if not known(k) else k for k in metrics]
     for key in metrics:
         if not known(key):
-            raise UsageError(f"no selected run has a metric '{key}'; see 'runar show RUN'")
+            raise UsageError(_missing_metric(runs, key))
     groups: dict[tuple[Any, ...], list[RunSummary]] = {}
     for summary in runs:
         if group_by:
@@ -198,6 +199,23 @@ def build_table(
     rows = _mark_best(rows, lower)
     title = ", ".join(k.removeprefix("config.") for k in group_by) if group_by else RUN_COLUMN
     return ResultTable(title, list(metrics), lower, rows, value, caption, label)
+
+
+def _logged_spelling(runs: Sequence[RunSummary], key: str) -> str:
+    """``loss`` as the runs logged it when only its case differs (``Loss:`` in PyTorch's
+    MNIST example); the key unchanged when none or several keys match."""
+    logged = {k for s in runs for k in (*s.metrics, *s.summary_values)}
+    folded = [k for k in logged if k.lower() == key.lower()]
+    return folded[0] if len(folded) == 1 else key
+
+
+def _missing_metric(runs: Sequence[RunSummary], key: str) -> str:
+    """No run has ``key``: say which metrics the selected runs do have."""
+    logged = sorted({k for s in runs for k in s.metrics})
+    if not logged:
+        return f"no selected run has a metric '{key}': they logged no metrics"
+    shown = ", ".join(logged[:10]) + (" …" if len(logged) > 10 else "")
+    return f"no selected run has a metric '{key}'; they have: {shown}"
 
 
 def _missing_group_key(runs: Sequence[RunSummary], key: str) -> str:

@@ -62,7 +62,8 @@ def _spellings(key: str) -> set[str]:
 
 
 def apply_overrides(args: list[str], overrides: Mapping[str, str]) -> list[str]:
-    """``args`` with each ``--key V`` / ``--key=V`` rewritten, or ``--key V`` appended."""
+    """``args`` with each ``--key V`` / ``--key=V`` rewritten, or appended in the form the
+    recorded options use (``--key=V`` when every one is written so, else ``--key V``)."""
     out = list(args)
     for key, value in overrides.items():
         names = _spellings(key)
@@ -73,8 +74,10 @@ def apply_overrides(args: list[str], overrides: Mapping[str, str]) -> list[str]:
                 out[i], hit = f"{option}={value}", True
             elif token in names and i + 1 < len(out) and not out[i + 1].startswith("--"):
                 out[i + 1], hit = value, True
-        if not hit:
-            out += [f"--{key}", value]
+        if not hit:  # a new option, written as the others are: nanoGPT only takes --k=v
+            inline = [t for t in out if t.startswith("--") and "=" in t]
+            spaced = [t for t in out if t.startswith("--") and "=" not in t]
+            out += [f"--{key}={value}"] if inline and not spaced else [f"--{key}", value]
     return out
 
 

@@ -1,10 +1,13 @@
 """Anomaly marks on the Run page's metric charts, in a real Chromium: a line at each anomaly's
-first step, coloured by level, its message on hover; zoom moves or hides it."""
+first step, on whichever x axis is chosen, coloured by level, its message on hover; zoom moves
+or hides it."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+import pytest
 
 from runar.events import MetricsLogged, RunFinished, RunStarted
 from runar.ids import new_run_id
@@ -71,18 +74,45 @@ def test_the_failed_runs_inf_is_marked_too(served: Served, page: Any) -> None:
     assert marks(page, "loss")[0]["title"] == "nonfinite · loss went +inf at step 0"
 
 
-def test_on_the_time_axis_the_mark_is_when_it_was_found(served: Served, page: Any) -> None:
+def _mark_on_axis(served: Served, page: Any, run_id: str, axis: str) -> dict[str, Any]:
+    """Switch the loss chart to ``axis`` and wait for its mark to move there."""
+    curve = get_json(served.base, f"/api/runs/{run_id}/metrics?keys=loss&x={axis}")["series"][0]
+    at = curve["x"][40]  # the NaN's point: 60 points are drawn as they are
+    page.select_option("select[name=x]", axis)
+    page.wait_for_function(
+        "x => Number(document.querySelector('figure[data-key=loss] .anomaly-mark')"
+        "?.dataset.x) === x",
+        arg=at,
+    )
+    (mark,) = marks(page, "loss")
+    expected = page.evaluate(
+        "x => window.__runar.charts['metric:loss'].valToPos(x, 'x')", mark["x"]
+    )
+    assert abs(mark["left"] - expected) < 0.5
+    return mark
+
+
+@pytest.mark.parametrize("axis", ["time", "relative"])
+def test_on_a_time_axis_the_mark_is_at_the_same_point_of_the_curve(
+    served: Served, page: Any, axis: str
+) -> None:
     run_id = write_nan_run(served)
     page.goto(f"{served.base}/#/run/{run_id}?tab=metrics")
     page.locator("figure[data-key=loss] .anomaly-mark").wait_for()
-    found_ts = get_json(served.base, f"/api/runs/{run_id}")["anomalies"][0]["ts"]
-    page.select_option("select[name=x]", "time")
-    page.wait_for_function("() => window.__runar.charts['metric:loss']?.scales.x.time === true")
-    page.wait_for_function(
-        "() => Number(document.querySelector('figure[data-key=loss] .anomaly-mark')"
-        "?.dataset.x) > 1e9"
-    )
-    (mark,) = marks(page, "loss")
-    assert abs(mark["x"] - found_ts / 1e9) < 1e-3
-    page.select_option("select[name=x]", "relative")
-    page.wait_for_function("() => !document.querySelector('figure[data-key=loss] .anomaly-mark')")
+    mark = _mark_on_axis(served, page, run_id, axis)
+    assert mark["title"] == "nonfinite · loss went NaN at step 40"
+    if axis == "time":
+        found_ts = get_json(served.base, f"/api/runs/{run_id}")["anomalies"][0]["ts"]
+        assert page.evaluate("() => window.__runar.charts['metric:loss'].scales.x.time")
+        assert abs(mark["x"] - found_ts / 1e9) < 1e-3  # the NaN's point is when it was found
+    else:
+        assert 0 < mark["x"] < 5  # seconds since the first point, not a date
+
+
+def test_the_mark_follows_every_axis_switch(served: Served, page: Any) -> None:
+    run_id = write_nan_run(served)
+    page.goto(f"{served.base}/#/run/{run_id}?tab=metrics")
+    page.locator("figure[data-key=loss] .anomaly-mark").wait_for()
+    for axis in ("relative", "time", "step"):
+        _mark_on_axis(served, page, run_id, axis)
+    assert marks(page, "loss")[0]["x"] == 40

@@ -122,6 +122,8 @@ def _keys(text: str | None) -> list[str] | None:
 
 
 def run_metrics(request: Request) -> Response:
+    from runar.views.anomaly_watch import anomalies_of
+
     api = _api(request)
     summary = _summary(api, request.path_params["ref"])
     q = request.query_params
@@ -130,7 +132,7 @@ def run_metrics(request: Request) -> Response:
     keys = _keys(q.get("keys")) or _keys(q.get("key"))
     last = series.last_param(q.get("limit"))
     long = api.access.metrics([summary.run_id], keys)
-    found = series.curves(long, x, points, last)
+    found = series.curves(long, x, points, last, anomalies_of(summary))
     wanted = keys if keys is not None else sorted({k for _, k in found})
     out = [{"key": k, **found[(summary.run_id, k)]} for k in wanted if (summary.run_id, k) in found]
     return json_response({"run": summary.run_id, "x_axis": x, "series": out})

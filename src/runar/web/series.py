@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from runar.errors import InvalidQuery
@@ -12,8 +14,11 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import polars as pl
 
+    from runar.views.anomalies import Anomaly
+
     Array = npt.NDArray[np.generic]
     Floats = npt.NDArray[np.float64]
+    Ints = npt.NDArray[np.int64]
 
 XAxis = Literal["step", "time", "relative"]
 X_AXES: Final = ("step", "time", "relative")
@@ -46,8 +51,46 @@ def points_param(text: str | None) -> int:
     return max(MIN_POINTS, min(int(text), MAX_POINTS))
 
 
-def curve_xy(points: pl.DataFrame, x: XAxis) -> tuple[Array, Floats]:
-    """One curve's points as arrays x, y in x order (ties in write order).
+@dataclass(frozen=True)
+class Curve:
+    """One curve's points in x order: x on the chart's axis, y, and each point's step and
+    time (ns); ``origin`` is the time the relative axis counts from."""
+
+    x: Array
+    y: Floats
+    step: Ints
+    ts: Ints
+    axis: XAxis
+    origin: int
+
+    def tail(self, n: int) -> Curve:
+        return replace(self, x=self.x[-n:], y=self.y[-n:], step=self.step[-n:], ts=self.ts[-n:])
+
+    def x_at(self, step: int | None, ts: int) -> int | float | None:
+        """Where a moment of the run lies on this curve's x axis: a step's first point (the
+        first after it when it has none, as the TUI marks it), or without a step, its time
+        (the last point logged by then, on the step axis). None when outside the curve."""
+        import numpy as np
+
+        if not len(self.x):
+            return None
+        if step is not None:
+            later = np.flatnonzero(self.step >= step)
+            if not len(later) or step < self.step.min():
+                return None
+            return self.x[later[np.argmin(self.step[later])]].item()  # type: ignore[no-any-return]
+        if self.axis == "time":
+            return ts / NS
+        if self.axis == "relative":
+            return (ts - self.origin) / NS
+        before = np.flatnonzero(self.ts <= ts)
+        if not len(before):
+            return None
+        return self.x[before[np.argmax(self.ts[before])]].item()  # type: ignore[no-any-return]
+
+
+def curve_xy(points: pl.DataFrame, x: XAxis) -> Curve:
+    """One curve's points in x order (ties in write order).
 
     A point logged without a step gets its position among the curve's points as step;
     ``time`` is Unix seconds, ``relative`` seconds since the curve's first point.
@@ -57,30 +100,33 @@ def curve_xy(points: pl.DataFrame, x: XAxis) -> tuple[Array, Floats]:
 
     if not points["ts"].is_sorted():
         points = points.sort(["ts", "writer", "seq"])  # several writers (DDP ranks)
+    step = points["step"]
+    if step.null_count():
+        step = points.select(pl.coalesce("step", pl.int_range(pl.len(), dtype=pl.Int64)))
+        step = step.to_series()
+    steps = step.to_numpy()
+    ts = points["ts"].to_numpy()
     if x == "step":
-        step = points["step"]
-        if step.null_count():
-            step = points.select(pl.coalesce("step", pl.int_range(pl.len(), dtype=pl.Int64)))
-            step = step.to_series()
-        xs = step.to_numpy()
+        xs = steps
     else:
         # Polars' arithmetic, not numpy's: a scalar division is a product with the
         # reciprocal there, and the API answered with those exact seconds
-        ts = pl.col("ts") if x == "time" else pl.col("ts") - pl.col("ts").min()
-        xs = points.select(ts / NS).to_series().to_numpy()
+        since = pl.col("ts") if x == "time" else pl.col("ts") - pl.col("ts").min()
+        xs = points.select(since / NS).to_series().to_numpy()
     ys = points["value"].cast(float).to_numpy()
     if len(xs) > 1 and not (xs[1:] >= xs[:-1]).all():
         order = np.argsort(xs, kind="stable")
-        xs, ys = xs[order], ys[order]
-    return xs, ys
+        xs, ys, steps, ts = xs[order], ys[order], steps[order], ts[order]
+    return Curve(xs, ys, steps, ts, x, int(ts.min()) if len(ts) else 0)
 
 
-def series_record(xs: Array, ys: Floats, limit: int) -> dict[str, Any]:
+def series_record(curve: Curve, limit: int) -> dict[str, Any]:
     """One curve: x, y (null where not finite), the non-finite points, the original count."""
     import numpy as np
 
     from runar.web.encoding import nonfinite_name
 
+    xs, ys = curve.x, curve.y
     kept = m4_rows(xs, ys, limit)
     kept_x: list[Any] = xs[kept].tolist()
     kept_y: list[float | None] = ys[kept].tolist()
@@ -92,9 +138,18 @@ def series_record(xs: Array, ys: Floats, limit: int) -> dict[str, Any]:
 
 
 def curves(
-    long: pl.DataFrame, x: XAxis, points: int, last: int | None = None
+    long: pl.DataFrame,
+    x: XAxis,
+    points: int,
+    last: int | None = None,
+    anomalies: Sequence[Anomaly] | None = None,
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    """(run_id, key) → its series record; with ``last``, of only its latest points."""
+    """(run_id, key) → its series record; with ``last``, of only its latest points.
+
+    Args:
+        anomalies: of the run (one run only): each curve's record gets ``anomalies``, its
+            key's ones that lie on the curve, each with ``x``: where to mark it.
+    """
     import polars as pl
 
     out: dict[tuple[str, str], dict[str, Any]] = {}
@@ -111,11 +166,26 @@ def curves(
             for part in long.partition_by(by, maintain_order=True)
         }
     for (run_id, key), group in groups.items():
-        xs, ys = curve_xy(group, x)
+        curve = curve_xy(group, x)
         if last is not None:
-            xs, ys = xs[-last:], ys[-last:]
-        out[(str(run_id), str(key))] = series_record(xs, ys, points)
+            curve = curve.tail(last)
+        record = series_record(curve, points)
+        if anomalies is not None:
+            record["anomalies"] = _placed(curve, [a for a in anomalies if a.key == key])
+        out[(str(run_id), str(key))] = record
     return out
+
+
+def _placed(curve: Curve, anomalies: list[Anomaly]) -> list[dict[str, Any]]:
+    """The anomalies as the API lists them, with their x on the curve; off-curve ones left out."""
+    from runar.views.anomaly_watch import to_record
+
+    placed = []
+    for a in anomalies:
+        at = curve.x_at(a.first_step, a.ts)
+        if at is not None:
+            placed.append({**to_record(a), "x": at})
+    return placed
 
 
 def _contiguous_groups(long: pl.DataFrame, by: list[str]) -> dict[tuple[Any, Any], pl.DataFrame]:

@@ -59,7 +59,7 @@ export function MetricsTab({ run }) {
           smoothing=${settings.smoothing}
           logScale=${settings.logScale}
           sync="run-metrics"
-          marks=${anomalyMarks(run.anomalies, s.key, fetched.xMode)}
+          marks=${anomalyMarks(s.anomalies)}
         />
       </figure>`)}
     </div>
@@ -76,19 +76,12 @@ function anomalyBadge(anomalies, key) {
 }
 
 /**
- * Where a key's anomalies started, on the chart's x axis: the first step, or on the time axis
- * the time it was found. The relative axis counts from the curve's first point, which the
- * anomaly does not know, so it carries no marks.
+ * The curve's anomalies as chart marks. The server places each one on the axis the series
+ * were fetched for (the x of its first step's point, or of its time when it has no step), so
+ * a mark sits on the same point of the curve on the step, time and relative axes.
  */
-export function anomalyMarks(anomalies, key, xMode) {
-  const marks = [];
-  for (const a of anomalies || []) {
-    if (a.key !== key) continue;
-    const x = xMode === "step" ? a.first_step : xMode === "time" && a.ts ? a.ts / 1e9 : null;
-    if (x === null || x === undefined) continue;
-    marks.push({ x, level: a.level, title: `${a.rule} · ${a.message}` });
-  }
-  return marks;
+export function anomalyMarks(anomalies) {
+  return (anomalies || []).map((a) => ({ x: a.x, level: a.level, title: `${a.rule} · ${a.message}` }));
 }
 
 export function pointsNote(s) {

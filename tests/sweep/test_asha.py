@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from runar.errors import UsageError
+from runar.events import MetricsLogged, RunStarted
+from runar.journal import JournalWriter
+from runar.store import Store
 from runar.sweep.asha import AshaRule, quantile
+from runar.sweep.driver import Running
+from runar.sweep.plan import Point
 from runar.sweep.record import find_sweep, fold_record
 
 # the loss falls faster the larger --lr: a clear order between points, step by step
@@ -58,3 +65,34 @@ def test_a_halving_sweep_stops_points_behind_and_keeps_the_best(store, sweep_cli
     assert statuses["10"] == "completed", done.stderr  # the fastest descent is never behind
     assert "stopped" in statuses.values(), done.stderr  # started after the better ones: behind
     assert "(--asha)" in done.stderr
+
+
+def write_losses(store: Store, run_id: str, losses: dict[int, float]) -> str:
+    """A running point's run: ``loss`` at these steps, through the journal."""
+    with JournalWriter(store.run_dir(run_id), run_id, role="runner") as w:
+        w.append(RunStarted(run_id=run_id, name=run_id[:4], pid=os.getpid()))
+        for step, loss in losses.items():
+            w.append(MetricsLogged(values={"loss": loss}, step=step))
+    return run_id
+
+
+def test_points_reaching_a_rung_together_are_ranked_together(store: Store) -> None:
+    # read worst first, each used to be judged against those read before it: all went on
+    ids = [write_losses(store, c * 16, {5: loss}) for c, loss in zip("abc", (0.9, 0.5, 0.1))]
+    running = [Running(Point(i, {}, []), run_id, None, 0.0) for i, run_id in enumerate(ids)]
+    rule = AshaRule("loss", "min", 3)
+    stopped = [r.run_id for r, _ in rule.check(store, running)]
+    assert stopped == [ids[0], ids[1]]  # behind the best third of the three at rung 3
+    assert rule.check(store, running[2:]) == []  # a rung is judged once per point
+
+
+def test_resume_fills_the_rungs_from_the_earlier_runs(store: Store) -> None:
+    earlier = [
+        write_losses(store, "a" * 16, {1: 0.9, 2: 0.6, 4: 0.3, 9: 0.1}),  # at rung 3: 0.3
+        write_losses(store, "b" * 16, {2: 0.8, 3: 0.7}),  # stopped at step 3: 0.7
+    ]
+    rule = AshaRule("loss", "min", 3)
+    rule.restore(store, earlier)
+    assert rule.rungs == {3: {earlier[0]: 0.3, earlier[1]: 0.7}, 9: {earlier[0]: 0.1}}
+    # alone, the first point at rung 3 would go on; with the restored rung it is behind
+    assert rule.judge("c" * 16, 0.65, 3) == 3

@@ -60,6 +60,18 @@ def test_a_sweep_cut_off_before_a_point_ended_still_counts_that_points_run(store
     assert [p.index for p in state.pending()] == [1, 2]
 
 
+def test_a_stopped_point_stays_stopped_and_is_not_run_again(store):
+    recorder, _ = _record(store)
+    recorder.point(0, "running", "k" * 16)
+    recorder.point(0, "stopped", "k" * 16)  # a --stop or --asha rule ended it
+    recorder.finish("completed")
+    recorder.close()
+    state = fold_record(store, recorder.sweep_id)
+    apply_runs(state, {0: [("k" * 16, "killed")]})  # its run ended killed, by SIGINT
+    assert state.points[0].status == "stopped"  # showed 'killed' in 'sweep show'
+    assert [p.index for p in state.pending()] == [1, 2]  # --resume undid the judgement
+
+
 def test_ls_frames_and_the_dashboard_leave_the_record_out(store):
     recorder, _ = _record(store)
     run_id = _point_run(store, recorder.sweep_id, 0)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from runar.errors import UsageError
 from runar.store import Store
+from runar.sweep.progress import resolve_metric
 
 if TYPE_CHECKING:
     from runar.sweep.driver import Running
@@ -65,26 +66,52 @@ class AshaRule:
             return value > quantile(recorded, 1 / self.eta)
         return value < quantile(recorded, 1 - 1 / self.eta)
 
-    def judge(self, run_id: str, value: float, last_step: int) -> int | None:
-        """Record a point's value at the rungs it newly passed; the rung it fails, if any."""
+    def enter(self, run_id: str, value: float, last_step: int) -> list[int]:
+        """Record a point's value at the rungs it newly passed; those rungs."""
+        entered = []
         for rung in self.milestones(last_step):
             recorded = self.rungs.setdefault(rung, {})
-            if run_id in recorded:
+            if run_id not in recorded:
+                recorded[run_id] = value
+                entered.append(rung)
+        return entered
+
+    def failed_rung(self, value: float, rungs: list[int]) -> int | None:
+        """The first of ``rungs`` where ``value`` is behind what the rung has recorded."""
+        return next((r for r in rungs if self.behind(value, self.rungs[r].values())), None)
+
+    def judge(self, run_id: str, value: float, last_step: int) -> int | None:
+        """Record a point's value at the rungs it newly passed; the rung it fails, if any."""
+        return self.failed_rung(value, self.enter(run_id, value, last_step))
+
+    def restore(self, store: Store, run_ids: list[str]) -> None:
+        """The rungs as earlier runs of this sweep filled them (--resume): each run's value
+        at a rung is its first logged at or past that step, as a live check would see it."""
+        if not run_ids:
+            return
+        import runar.frames as frames
+
+        points = frames.metrics(runs=run_ids, store=store)
+        for run_id in run_ids:
+            mine = points.filter(points["run_id"] == run_id)
+            key = resolve_metric(self.metric, set(mine["key"].unique().to_list()))
+            series = mine.filter((mine["key"] == key) & mine["step"].is_not_null()).sort("ts")
+            pairs = [(s, v) for s, v in zip(series["step"], series["value"], strict=True)]
+            if not pairs:
                 continue
-            recorded[run_id] = value
-            if self.behind(value, recorded.values()):
-                return rung
-        return None
+            for rung in self.milestones(max(s for s, _ in pairs)):
+                value = next((v for s, v in pairs if s >= rung), None)
+                if value is not None and value == value:
+                    self.rungs.setdefault(rung, {}).setdefault(run_id, value)
 
     def check(self, store: Store, running: Sequence[Running]) -> list[tuple[Any, str]]:
         """The running points to stop now, each with why."""
         if not running:
             return []
         from runar.errors import RunNotFound
-        from runar.sweep.progress import resolve_metric
         from runar.views import open_views
 
-        found: list[tuple[Any, str]] = []
+        seen: list[tuple[Running, float, int, list[int]]] = []
         with open_views(store) as views:
             for r in running:
                 try:
@@ -94,11 +121,17 @@ class AshaRule:
                 metric = logged.get(resolve_metric(self.metric, logged))
                 if metric is None or metric.last_step is None or metric.last != metric.last:
                     continue
-                rung = self.judge(r.run_id, metric.last, metric.last_step)
-                if rung is not None:
-                    why = (
-                        f"{self.metric}={metric.last:.6g} at step {metric.last_step} is behind "
-                        f"the best 1/{self.eta} at rung {rung} (--asha)"
-                    )
-                    found.append((r, why))
+                entered = self.enter(r.run_id, metric.last, metric.last_step)
+                seen.append((r, metric.last, metric.last_step, entered))
+        # judged once every point seen now is recorded: points that reach a rung together
+        # are ranked together, not in the order they happen to be read (all went on before)
+        found: list[tuple[Any, str]] = []
+        for r, value, step, entered in seen:
+            rung = self.failed_rung(value, entered)
+            if rung is not None:
+                why = (
+                    f"{self.metric}={value:.6g} at step {step} is behind "
+                    f"the best 1/{self.eta} at rung {rung} (--asha)"
+                )
+                found.append((r, why))
         return found

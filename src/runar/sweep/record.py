@@ -39,6 +39,7 @@ from runar.views.liveness import pid_alive
 SWEEP_SOURCE: Final = "sweep"
 SWEEP_ROLE: Final = "sweep"
 DONE: Final = "completed"
+STOPPED: Final = "stopped"  # by a --stop or --asha rule, on purpose
 ENDED: Final = frozenset({"completed", "failed", "killed", "stopped", "crashed"})
 
 
@@ -123,11 +124,12 @@ class SweepState:
     cwd: str = ""
 
     def pending(self) -> list[Point]:
-        """Points that never completed, to run again on --resume."""
+        """Points that never completed, to run again on --resume; a point a --stop or
+        --asha rule stopped was judged, and running it again would undo the judgement."""
         return [
             Point(p.index, p.params, p.args)
             for p in sorted(self.points.values(), key=lambda p: p.index)
-            if p.status != DONE
+            if p.status not in (DONE, STOPPED)
         ]
 
     def counts(self) -> dict[str, int]:
@@ -198,7 +200,7 @@ def apply_runs(state: SweepState, statuses: dict[int, list[tuple[str, str]]]) ->
         for run_id, status in runs:
             if run_id not in point.runs:
                 point.runs.append(run_id)
-            stopped = point.status == "stopped" and status == "killed"  # by --stop or --asha
+            stopped = point.status == STOPPED and status == "killed"  # by --stop or --asha
             if status == DONE or (run_id == point.run_id and status in ENDED and not stopped):
                 point.status, point.run_id = status, run_id
             if point.status == DONE:

@@ -264,6 +264,14 @@ def _resume(request: SweepRequest, store: Store) -> int:
     if not pending:
         print(f"sweep {name}: all {len(state.points)} point(s) completed; nothing to resume")
         return 0
+    judged = [  # the runs whose results stand: their values fill --asha's rungs again
+        p.run_id
+        for p in state.points.values()
+        if p.status in (record.DONE, record.STOPPED) and p.run_id
+    ]
+    for rule in settings.stops:
+        if isinstance(rule, AshaRule):
+            rule.restore(store, judged)
     if request.dry_run:
         print_plan(pending, settings, "this machine" if request.on == LOCAL else request.on)
         return 0
@@ -271,10 +279,10 @@ def _resume(request: SweepRequest, store: Store) -> int:
     recorder = record.SweepRecorder(store, sweep_id)
     progress = Progress(store, name, len(state.points), config.get("metric"), config.get("mode"))
     for point in state.points.values():  # the earlier points count for the best
-        if point.status == record.DONE and point.run_id:
+        if point.status in (record.DONE, record.STOPPED) and point.run_id:
             found = run_result(store, point.run_id)
             if found is not None:
-                progress.results[point.index] = found
+                progress.results[point.index] = (point.status, found[1])
                 progress.run_ids[point.index] = point.run_id
     progress.note(
         f"resuming {len(pending)} of {len(state.points)} point(s) on {backend.describe()}"

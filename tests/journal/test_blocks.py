@@ -210,3 +210,16 @@ def test_an_unknown_event_inside_a_block_is_kept_as_unknown() -> None:
         assert isinstance(next(e for e in got if e.seq == 9), Unknown)
     finally:
         shutil.rmtree(folder)
+
+
+def test_block_parts_are_views_of_one_body_each_followed_by_its_trailer() -> None:
+    evs = stamp(
+        [MetricsLogged(values={"loss": i / 7, "nan": float("nan")}, step=i) for i in range(40)]
+    )
+    parts = codec.encode_block_parts(evs)
+    blocks, trailers = parts[::2], parts[1::2]
+    assert len(blocks) == len(trailers) > 1
+    assert all(isinstance(b, memoryview) and b.obj is blocks[0].obj for b in blocks)  # no copy
+    assert all(isinstance(t, bytes) and t.startswith(codec.BLOCK_PREFIX) for t in trailers)
+    assert b"".join(parts) == codec.encode_blocks(evs)
+    assert len(codec.split_framed(b"".join(parts))[0]) == len(evs)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from runar.events import MetricsLogged, NoteAdded, RunRenamed, RunStarted, WriterOpened
 from runar.journal import FlushPolicy, JournalWriter, list_segments, read_run, read_segment
+from runar.journal import writer as writer_module
 from runar.journal.policy import FSYNC_INTERVAL_S
 
 RUN = "0123456789abcdef"
@@ -236,3 +239,83 @@ def test_threads_appending_together_lose_nothing(tmp_path: Path) -> None:
     got = read_run(tmp_path / "r")
     assert got.corrupt == 0
     assert sorted(e.seq for e in got.events) == list(range(1, 8002))
+
+
+def rotate_often(w: JournalWriter, steps: int = 200) -> None:
+    """Log enough, flushing every 20 steps, for a 2000-byte segment to fill many times."""
+    for i in range(steps):
+        w.append(MetricsLogged(values={"loss": i / 7}, step=i))
+        if i % 20 == 19:
+            w.flush()
+
+
+def test_full_segments_are_sealed_one_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real, lock = writer_module.seal, threading.Lock()
+    busy, most = [0], [0]
+
+    def slow_seal(path: Path) -> Path:
+        with lock:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        time.sleep(0.02)  # a seal lasts while later segments fill up
+        try:
+            return real(path)
+        finally:
+            with lock:
+                busy[0] -= 1
+
+    monkeypatch.setattr(writer_module, "seal", slow_seal)
+    w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30)
+    rotate_often(w)
+    while_logging = most[0]
+    w.close()  # close seals what is left in its own thread too: not counted
+    assert while_logging == 1
+    assert all(s.sealed for s in list_segments(tmp_path / "r"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's nice is Linux's")
+def test_full_segments_are_sealed_at_a_lower_priority(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real, priorities = writer_module.seal, []
+
+    def noting_seal(path: Path) -> Path:
+        priorities.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return real(path)
+
+    monkeypatch.setattr(writer_module, "seal", noting_seal)
+    ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30)
+    rotate_often(w)
+    deadline = time.monotonic() + 10
+    while w._sealer is not None and time.monotonic() < deadline:
+        time.sleep(0.01)  # let the background sealer take the queue, not close()
+    w.close()
+    assert priorities
+    assert set(priorities) == {min(19, ours + writer_module.SEAL_NICENESS)}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == ours
+
+
+def _short_writev(fd: int, parts: list[bytes | memoryview]) -> int:
+    """The OS taking only half of the first buffer."""
+    first = bytes(parts[0])
+    return os.write(fd, first[: max(1, len(first) // 2)])
+
+
+@pytest.mark.parametrize(
+    ("name", "fake"), [("_writev", _short_writev), ("_HAS_WRITEV", False)], ids=["short", "none"]
+)
+def test_a_batch_reaches_the_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, fake: object
+) -> None:
+    monkeypatch.setattr(writer_module, name, fake)
+    w = writer(tmp_path / "r", flush_interval_s=30)
+    for i in range(500):
+        w.append(MetricsLogged(values={"loss": i / 7}, step=i))
+    w.flush(durable=True)
+    got = read_run(tmp_path / "r")  # the plain segment, as a live reader sees it
+    w.close()
+    assert got.corrupt == 0
+    assert [e.step for e in got.events if isinstance(e, MetricsLogged)] == list(range(500))

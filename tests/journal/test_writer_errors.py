@@ -148,3 +148,24 @@ def test_disk_full_for_good_never_raises(tiny_disk: Path) -> None:
     assert [e.errno for e in errors.seen] == [errno.ENOSPC]
     got = steps_of(run_dir)
     assert got == list(range(len(got)))  # a readable prefix, no holes
+
+
+@pytest.mark.timeout(30)
+def test_past_the_pending_limit_whole_blocks_are_dropped_from_the_end(
+    tiny_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("runar.journal.writer.PENDING_LIMIT_BYTES", 64 << 10)
+    errors, run_dir = Errors(), tiny_disk / "run"
+    filler = tiny_disk / "filler"
+    w = new_writer(run_dir, errors)
+    log(w, range(100))
+    w.flush(durable=True)
+    with open(filler, "wb") as out, pytest.raises(OSError):
+        out.write(b"\0" * (2 << 20))  # take the rest of the space
+    log(w, range(100, 5000))  # ~0.5 MiB encoded: most of it over the limit
+    w.flush(durable=True)
+    os.unlink(filler)
+    w.close()
+    steps = steps_of(run_dir)  # no block lost its trailer: nothing reads as damaged
+    assert steps == list(range(len(steps)))  # a prefix: the newest blocks went first
+    assert 100 < len(steps) < 5000 and len(steps) + w.dropped == 5000

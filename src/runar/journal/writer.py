@@ -19,6 +19,7 @@ import contextlib
 import errno
 import os
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -27,7 +28,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Final
 
-from runar.codec import BLOCK_MARK, encode_blocks, encode_json, encode_line
+from runar.codec import BLOCK_PREFIX, encode_block_parts, encode_json, encode_line
 from runar.events import AnyEvent, RunRenamed, RunStarted, WriterOpened
 from runar.ids import new_writer_id
 from runar.journal import process_hooks
@@ -37,7 +38,11 @@ from runar.journal.segment import FIRST_SEGMENT, PLAIN_SUFFIX, fsync_dir, seal, 
 UNSYNCED_LIMIT_BYTES: Final = 64 << 20  # fsync early rather than hold more for a retry
 PENDING_LIMIT_BYTES: Final = 256 << 20  # past this, a failing disk costs events, not RAM
 RETRY_INTERVAL_S: Final = 1.0  # a failing disk is retried this often, not on every flush
+# Sealing is compaction: its thread yields the CPU to the training loop (Linux nice steps).
+SEAL_NICENESS: Final = 10
+IOV_MAX: Final = 1024  # buffers per writev (POSIX guarantees at least 16; Linux and macOS 1024)
 ErrorHandler = Callable[[OSError], None]
+Buffer = bytes | memoryview  # a segment header line, a block of lines, or a block's trailer
 _time_ns: Final = time.time_ns
 _NAMING_TYPES: Final = frozenset((RunStarted, RunRenamed))
 
@@ -82,15 +87,20 @@ class JournalWriter:
         self._fd: int | None = None
         self._path: Path | None = None
         self._written = 0
-        self._pending: list[bytes] = []  # encoded, not yet in the current segment
+        self._pending: list[Buffer] = []  # encoded, not yet in the current segment
         self._pending_bytes = 0
-        self._unsynced: list[bytes] = []  # in the current segment, not yet fsynced
+        self._unsynced: list[Buffer] = []  # in the current segment, not yet fsynced
         self._unsynced_bytes = 0
         self._last_fsync = time.monotonic()
         self._retry_at = 0.0
         self._failing = False
         self._forked = False
-        self._sealers: list[threading.Thread] = []
+        # Full segments are sealed one at a time, oldest first, by one thread at a time:
+        # a thread per segment let a fast logger start several zstd passes at once, which
+        # took every core from the training loop.
+        self._to_seal: deque[Path] = deque()
+        self._seal_lock = threading.Lock()
+        self._sealer: threading.Thread | None = None
         self._closed = False
         self._main_thread_flushing = 0  # >0 while the main thread is inside flush()
         self._wake = threading.Event()
@@ -174,20 +184,20 @@ class JournalWriter:
 
     def _encode_batch(self, batch: list[AnyEvent]) -> None:
         try:
-            data = encode_blocks(batch)
+            parts = encode_block_parts(batch)
         except (TypeError, ValueError, OverflowError):
-            data = self._encode_one_by_one(batch)
+            parts = self._encode_one_by_one(batch)
         if not _NAMING_TYPES.isdisjoint(map(type, batch)):  # C-speed, unlike a scan of the bytes
             self._learn_name(batch)
-        self._pending.append(data)
-        self._pending_bytes += len(data)
+        self._pending += parts
+        self._pending_bytes += sum(map(len, parts))
 
     def _learn_name(self, batch: list[AnyEvent]) -> None:
         for event in batch:
             if isinstance(event, (RunStarted, RunRenamed)) and event.name:
                 self.run_name = event.name
 
-    def _encode_one_by_one(self, batch: list[AnyEvent]) -> bytes:
+    def _encode_one_by_one(self, batch: list[AnyEvent]) -> list[Buffer]:
         """Keep every event that can be encoded when one of the batch cannot."""
         kept: list[AnyEvent] = []
         for event in batch:
@@ -198,15 +208,16 @@ class JournalWriter:
                 self._report(OSError(f"runar dropped an event it cannot encode: {exc}"))
             else:
                 kept.append(event)
-        return encode_blocks(kept)
+        return encode_block_parts(kept)
 
     def _write_pending(self) -> None:
         try:
             if self._fd is None:
                 self._open_segment()
             while self._pending:
-                self._write_raw(self._pending[0])
-                self._pending_bytes -= len(self._pending.pop(0))
+                parts = self._pending[:IOV_MAX]
+                self._pending_bytes -= self._write_raw(parts)
+                del self._pending[: len(parts)]
         except OSError as exc:
             self._fail(exc)
 
@@ -239,17 +250,27 @@ class JournalWriter:
             seq=seq,
             ts=time.time_ns(),
         )
-        self._write_raw(encode_line(opened))
+        self._write_raw([encode_line(opened)])
 
-    def _write_raw(self, data: bytes) -> None:
+    def _write_raw(self, parts: list[Buffer]) -> int:
+        """Write whole buffers, in order, with one system call when the OS takes them all.
+
+        They count as written (and are kept for a retry until fsynced) only once all are:
+        on an error they all stay pending and go whole into the next segment.
+        """
         assert self._fd is not None
-        view = memoryview(data)
-        while view:
-            n = os.write(self._fd, view)
-            view = view[n:]
-            self._written += n
-        self._unsynced.append(data)
-        self._unsynced_bytes += len(data)
+        size = sum(map(len, parts))
+        done = _writev(self._fd, parts)
+        if done < size:  # a short write (a signal, a nearly full disk): finish it piece by piece
+            view = memoryview(b"".join(parts))[done:]
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+                self._written += n
+        self._written += done
+        self._unsynced += parts
+        self._unsynced_bytes += size
+        return size
 
     def _fsync(self) -> None:
         if self._fd is None:
@@ -283,7 +304,10 @@ class JournalWriter:
         while self._pending_bytes > PENDING_LIMIT_BYTES and len(self._pending) > 1:
             lost = self._pending.pop()
             self._pending_bytes -= len(lost)
-            self.dropped += lost.count(b"\n") - lost.count(BLOCK_MARK)  # not the trailers
+            if isinstance(lost, bytes) and lost.startswith(BLOCK_PREFIX) and self._pending:
+                lost = self._pending.pop()  # a trailer: its block goes with it
+                self._pending_bytes -= len(lost)
+            self.dropped += bytes(lost).count(b"\n")  # a block's lines, or one header line
         self._retry_at = time.monotonic() + RETRY_INTERVAL_S
         self._report(exc)
 
@@ -300,9 +324,29 @@ class JournalWriter:
         path = self._close_fd()
         if path is None:
             return
-        sealer = threading.Thread(target=self._seal_quietly, args=(path,), name="runar-seal")
-        sealer.start()
-        self._sealers.append(sealer)
+        with self._seal_lock:
+            self._to_seal.append(path)
+            if self._sealer is None:
+                self._sealer = threading.Thread(
+                    target=self._seal_queued, args=(True,), name="runar-seal", daemon=False
+                )
+                try:
+                    self._sealer.start()
+                except RuntimeError:  # at interpreter shutdown: close() seals the queue
+                    self._sealer = None
+
+    def _seal_queued(self, background: bool) -> None:
+        """Seal the queued full segments in order; in the background at a low priority."""
+        if background:
+            _lower_thread_priority()
+        while True:
+            with self._seal_lock:
+                if not self._to_seal:
+                    if background:
+                        self._sealer = None
+                    return
+                path = self._to_seal.popleft()
+            self._seal_quietly(path)
 
     def _close_fd(self) -> Path | None:
         """Close the active segment (already fsynced); its path, or None if there was none."""
@@ -351,7 +395,9 @@ class JournalWriter:
             self._thread.join(timeout=5)
         self._flush_quietly(durable=True)
         self._seal_active()
-        for sealer in self._sealers:
+        self._seal_queued(background=False)  # what the low-priority thread has not begun
+        sealer = self._sealer
+        if sealer is not None and sealer is not threading.current_thread():
             sealer.join()
         process_hooks.forget(self)
 
@@ -362,6 +408,7 @@ class JournalWriter:
         self.append = self._append_in_fork  # type: ignore[method-assign]
         self._queue = deque()
         self._pending, self._unsynced = [], []
+        self._to_seal, self._seal_lock, self._sealer = deque(), threading.Lock(), None
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._fd)  # the child's copy only; the parent's stays open
@@ -373,3 +420,23 @@ class JournalWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _writev(fd: int, parts: list[Buffer]) -> int:
+    """os.writev where the OS has it; the bytes written."""
+    if _HAS_WRITEV:
+        return os.writev(fd, parts)
+    return os.write(fd, b"".join(parts))
+
+
+_HAS_WRITEV: Final = hasattr(os, "writev")
+
+
+def _lower_thread_priority() -> None:
+    """Raise the calling thread's nice value (Linux: per thread); elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):
+        tid = threading.get_native_id()
+        nice = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, nice + SEAL_NICENESS))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,18 @@ def test_no_hint_when_the_options_come_first(store: Store, tmp_path: Path) -> No
     assert done.returncode == 0 and done.stdout == "epochs 3\n"
     assert "runar's own options" not in done.stderr
     assert started(store).name == "baseline"
+
+
+def test_live_notices_of_a_short_silent_run_load_no_fold(store: Store) -> None:
+    code = (
+        "import sys\n"
+        "from runar.cli.runner import start_live_notices\n"
+        "from runar.store import Store\n"
+        f"stop = start_live_notices(Store({str(store.root)!r}), '0123456789abcdef')\n"
+        "stop(False)\n"
+        "print('runar.projector' in sys.modules, 'runar.views.anomaly_live' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["False", "False"]

@@ -229,3 +229,45 @@ def test_a_probe_of_another_folder_is_not_used(repo: Path, tmp_path: Path) -> No
     captured = capture_git(repo, RUN_ID, probe=probe)
     assert captured is not None and captured.state.root == str(repo)
     assert all(p is None or p.returncode is not None for p in probe.procs)  # reaped
+
+
+def test_files_the_script_writes_after_the_probe_stay_out_of_the_snapshot(repo: Path) -> None:
+    from runar.runner.git_state import read_probe, snapshot_head, start_probe
+
+    (repo / "train.py").write_text("print('v2')\n")
+    (repo / "model.py").write_text("M = 1\n")
+    head = read_probe(start_probe(repo))
+    assert head is not None
+    # what a script writes once it runs: the snapshot is taken alongside it
+    (repo / "checkpoint.py").write_text("WEIGHTS = 0\n")
+    (repo / "model.py").unlink()  # an untracked file it removes does not fail the add
+    snapshot = snapshot_head(head, RUN_ID)
+    assert snapshot is not None
+    listed = git(repo, "ls-tree", "-r", "--name-only", snapshot).split()
+    assert sorted(listed) == [".gitignore", "train.py"]
+    assert git(repo, "show", f"{snapshot}:train.py") == "print('v2')"
+
+
+def test_the_patch_made_with_the_snapshot_is_the_diff_to_it(repo: Path) -> None:
+    (repo / "train.py").write_text("print('v2')\n")
+    (repo / "new.py").write_text("N = 1\n")
+    captured = capture_git(repo, RUN_ID)
+    assert captured is not None and captured.state.snapshot is not None
+    again = subprocess_bytes(
+        repo, "diff", "--binary", "--full-index", "--no-renames", "HEAD", captured.state.snapshot
+    )
+    assert captured.patch == again
+
+
+def test_the_empty_tree_id_is_known_without_asking_git(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    captured = capture_git(tmp_path, RUN_ID)
+    assert captured is not None
+    assert captured.empty_tree == git(tmp_path, "hash-object", "-t", "tree", "/dev/null")
+
+
+def subprocess_bytes(repo: Path, *args: str) -> bytes:
+    import subprocess
+
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, check=True).stdout

@@ -159,7 +159,7 @@ def test_interval_is_tunable_by_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.timeout(30)
-def test_the_first_sample_comes_at_once(process_tree: subprocess.Popen[str]) -> None:
+def test_the_first_sample_does_not_wait_an_interval(process_tree: subprocess.Popen[str]) -> None:
     first = threading.Event()
     samples: list[SystemSampled] = []
 
@@ -212,3 +212,21 @@ def test_a_three_second_run_has_figures_at_the_default_interval(
     subprocess.run([*RUNAR, "script.py"], cwd=tmp_path, env=env, check=True, timeout=60)
     samples = of_type(events_of(store), SystemSampled)
     assert samples and all(s.rss_bytes > 0 for s in samples)
+
+
+def test_a_script_over_before_the_first_sample_costs_no_psutil() -> None:
+    code = (
+        "import subprocess, sys\n"
+        "from runar.runner.sampler import Sampler\n"
+        "got = []\n"
+        "child = subprocess.Popen(['sleep', '30'])\n"
+        "sampler = Sampler(got.append, interval=0.01, first_after=30)\n"
+        "sampler.start(child.pid)\n"
+        "sampler.stop()\n"
+        "child.kill()\n"
+        "print(got == [], 'psutil' in sys.modules, 'pynvml' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["True", "False", "False"]

@@ -244,3 +244,33 @@ def test_a_store_inside_the_repository_does_not_make_it_dirty(
     store = Store(tmp_path / ".runar")
     states = [e.git for rid in store.run_ids() for e in of_type(events_of(store, rid), RunStarted)]
     assert [s is not None and s.dirty for s in states] == [False, False]
+
+
+def test_output_written_before_the_log_opened_follows_run_started(
+    store: Store, tmp_path: Path
+) -> None:
+    # the script starts before the journal loads: what it prints at once waits for RunStarted
+    write_script(tmp_path, "import sys; print('first'); print('second', file=sys.stderr)")
+    done = run_runar(["script.py"], tmp_path)
+    assert done.returncode == 0 and done.stdout == "first\n"
+    events = events_of(store)
+    runner = started(store).writer
+    own = [e for e in events if e.writer == runner]
+    kinds = [type(e).__name__ for e in own if type(e).__name__ != "WriterOpened"]
+    assert kinds[0] == "RunStarted" and kinds[-1] == "RunFinished"
+    assert output_text(store) == "first\n" and output_text(store, "stderr") == "second\n"
+
+
+def test_files_the_script_writes_stay_out_of_its_code_snapshot(
+    store: Store, tmp_path: Path
+) -> None:
+    from gitrepo import git
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    write_script(tmp_path, "open('written_by_the_run.py', 'w').write('X = 1\\n')")
+    run_runar(["script.py"], tmp_path)
+    state = started(store).git
+    assert state is not None and state.snapshot is not None
+    listed = git(tmp_path, "ls-tree", "-r", "--name-only", state.snapshot).split()
+    assert listed == ["script.py"]
+    assert finished(store).status == "completed"

@@ -11,6 +11,7 @@ import os
 import platform
 import socket
 import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
@@ -18,6 +19,7 @@ from typing import Final
 from runar import redact
 
 _DIST_SUFFIXES: Final = (".dist-info", ".egg-info")
+_PLATFORM_LOCK: Final = threading.Lock()
 
 
 def redact_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -57,7 +59,14 @@ def python_version() -> str:
 
 
 def platform_string() -> str:
-    return platform.platform(terse=True)
+    """``Linux-6.1-x86_64-with-glibc2.36``; found once, then kept by the platform module."""
+    with _PLATFORM_LOCK:  # a warm_platform() thread may be finding it: wait for its answer
+        return platform.platform(terse=True)
+
+
+def warm_platform() -> None:
+    """Find the platform string on a thread: on Linux it runs ``uname -p``, a process."""
+    threading.Thread(target=platform_string, name="runar-platform", daemon=True).start()
 
 
 def host_name() -> str:

@@ -183,10 +183,11 @@ def _code_keeper(
 def finished_event(result: ChildExit, stderr_tail: str = "") -> RunFinished:
     """How the run ended, from how the child ended and the end of what it said on stderr."""
     from runar.events import RunFinished
-    from runar.runner.failure import extract_failure
 
     if result.exit_code == 0:
         return RunFinished(status="completed", exit_code=0)
+    from runar.runner.failure import extract_failure
+
     if result.signal is None and result.forwarded is not None:  # it obeyed a signal we passed on
         return RunFinished(status="killed", exit_code=result.exit_code, signal=result.forwarded)
     if result.signal is not None:

@@ -64,7 +64,7 @@ def test_a_halving_sweep_stops_points_behind_and_keeps_the_best(store, sweep_cli
     statuses = {p.params["--lr"]: p.status for p in state.points.values()}
     assert statuses["10"] == "completed", done.stderr  # the fastest descent is never behind
     assert "stopped" in statuses.values(), done.stderr  # started after the better ones: behind
-    assert "(--asha)" in done.stderr
+    assert "(--asha)" in done.stderr and done.returncode == 0, done.stderr
 
 
 def write_losses(store: Store, run_id: str, losses: dict[int, float]) -> str:
@@ -78,7 +78,8 @@ def write_losses(store: Store, run_id: str, losses: dict[int, float]) -> str:
 
 def test_points_reaching_a_rung_together_are_ranked_together(store: Store) -> None:
     # read worst first, each used to be judged against those read before it: all went on
-    ids = [write_losses(store, c * 16, {5: loss}) for c, loss in zip("abc", (0.9, 0.5, 0.1))]
+    losses = {"a" * 16: 0.9, "b" * 16: 0.5, "c" * 16: 0.1}
+    ids = [write_losses(store, run_id, {5: loss}) for run_id, loss in losses.items()]
     running = [Running(Point(i, {}, []), run_id, None, 0.0) for i, run_id in enumerate(ids)]
     rule = AshaRule("loss", "min", 3)
     stopped = [r.run_id for r, _ in rule.check(store, running)]

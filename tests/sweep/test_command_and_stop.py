@@ -119,7 +119,7 @@ def test_a_stop_rule_stops_only_the_point_it_names(store, sweep_cli, project, ru
     done = sweep_cli(
         "train.py", "--lr", "1e-4,1e-2", "-j", "2", "-n", "early", "--stop", rule, "--grace", "2"
     )
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 0, done.stderr  # stopping was asked for: no failure
     assert f"meets --stop '{rule}'" in done.stderr
     state = fold_record(store, find_sweep(store, "early"))
     assert [state.points[0].status, state.points[1].status] == ["stopped", "completed"]

@@ -89,7 +89,8 @@ class Outcome:
     def exit_code(self) -> int:
         if self.status == "killed":
             return EXIT_INTERRUPTED
-        return 0 if all(s == "completed" for s in self.statuses.values()) else 1
+        # a point a --stop or --asha rule ended is what the rule was asked to do, not a failure
+        return 0 if all(s in ("completed", "stopped") for s in self.statuses.values()) else 1
 
 
 class _Interrupts:

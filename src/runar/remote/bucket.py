@@ -26,6 +26,12 @@ INSTALL_HINT: Final = "pip install 'runar[remote]'"
 LIST_CHUNK: Final = 1000
 CONNECT_TIMEOUT_S: Final = 5
 REQUEST_TIMEOUT_S: Final = 600  # a whole PUT/GET: big artifacts on a slow link
+# reads (listings, GETs, deletes) give up when the server sends nothing for this long, so a
+# server that accepts connections and never answers fails a command in ~30 s, not 10 min;
+# uploads cannot have it (no byte is read while the body goes out), so a small PUT has a
+# shorter whole-request timeout instead
+READ_STALL_S: Final = 10
+SMALL_PUT_TIMEOUT_S: Final = 120
 MAX_RETRIES: Final = 3
 RETRY_TIMEOUT_S: Final = 20
 STREAM_CHUNK: Final = 1 << 20
@@ -33,6 +39,7 @@ SMALL_OBJECT_BYTES: Final = 8 << 20  # read in one call; larger objects are stre
 MULTIPART_BYTES: Final = 64 << 20  # a blob past this goes up in parts (bounded memory)
 REASON_CHARS: Final = 160
 _ENV_ENDPOINTS: Final = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT")
+_ENDPOINT_URL: Final = re.compile(r"^https?://[^/\s?#]+(/[^\s]*)?$")
 
 
 class RemoteError(RunarError):
@@ -73,6 +80,20 @@ def endpoint() -> str | None:
     return next((os.environ[v] for v in _ENV_ENDPOINTS if os.environ.get(v)), None)
 
 
+def check_endpoint() -> None:
+    """RemoteError unless the endpoint variable set, if any, is an http(s) URL.
+
+    obstore panics on ``127.0.0.1:9000`` (no scheme) at the first request.
+    """
+    for name in _ENV_ENDPOINTS:
+        value = os.environ.get(name)
+        if value and not _ENDPOINT_URL.match(value):
+            raise RemoteError(
+                f"{name}={value[:80]!r} is not an endpoint URL; "
+                "write http://HOST:PORT or https://HOST"
+            )
+
+
 def reason(exc: BaseException) -> str:
     """An obstore error as a short phrase: the status and S3 code, never a header or key."""
     text = str(exc)
@@ -110,15 +131,23 @@ class Bucket:
     def __init__(self, url: RemoteURL) -> None:
         self.url = url
         self._ob = _obstore()
-        self.store = self._open()
+        check_endpoint()
+        self.store = self._open(read_stall=True)  # listings, GETs, deletes
+        self._small_puts = self._open(timeout=SMALL_PUT_TIMEOUT_S)
+        self._big_puts = self._open()
 
-    def _open(self) -> S3Store:
+    def _puts(self, size: int) -> S3Store:
+        return self._small_puts if size <= SMALL_OBJECT_BYTES else self._big_puts
+
+    def _open(self, read_stall: bool = False, timeout: int = REQUEST_TIMEOUT_S) -> S3Store:
         from obstore.store import S3Store
 
         client: dict[str, object] = {
             "connect_timeout": timedelta(seconds=CONNECT_TIMEOUT_S),
-            "timeout": timedelta(seconds=REQUEST_TIMEOUT_S),
+            "timeout": timedelta(seconds=timeout),
         }
+        if read_stall:
+            client["read_timeout"] = timedelta(seconds=READ_STALL_S)
         where = endpoint()
         if where and where.startswith("http://"):
             client["allow_http"] = True  # MinIO or a test server on a private network
@@ -177,6 +206,10 @@ class Bucket:
         except InvalidPathError:
             raise
         except Exception as exc:
+            raise self.fail("list", exc) from None
+        except BaseException as exc:  # a Rust panic in obstore is not an Exception
+            if type(exc).__name__ != "PanicException":
+                raise
             raise self.fail("list", exc) from None
 
     def get_bytes(self, key: str, limit: int) -> bytes:
@@ -240,7 +273,8 @@ class Bucket:
         from obstore.exceptions import AlreadyExistsError, PreconditionError
 
         try:
-            result = self._ob.put(self.store, key, data, mode="create", use_multipart=False)  # type: ignore[attr-defined]
+            size = len(data) if isinstance(data, bytes) else data.stat().st_size
+            result = self._ob.put(self._puts(size), key, data, mode="create", use_multipart=False)  # type: ignore[attr-defined]
         except (AlreadyExistsError, PreconditionError):
             raise ObjectExists(key) from None
         except Exception as exc:
@@ -258,7 +292,7 @@ class Bucket:
         if path.stat().st_size <= MULTIPART_BYTES:
             return self.put_create(key, path)
         try:
-            result = self._ob.put(self.store, key, path, use_multipart=True)  # type: ignore[attr-defined]
+            result = self._ob.put(self._big_puts, key, path, use_multipart=True)  # type: ignore[attr-defined]
         except Exception as exc:
             raise self.fail(f"write {key} to", exc) from None
         return str(result.get("e_tag") or "").strip('"')
@@ -266,7 +300,7 @@ class Bucket:
     def put_overwrite(self, key: str, data: bytes) -> str:
         """Write an advisory object (a live tail) whatever is there; its ETag."""
         try:
-            result = self._ob.put(self.store, key, data, use_multipart=False)  # type: ignore[attr-defined]
+            result = self._ob.put(self._puts(len(data)), key, data, use_multipart=False)  # type: ignore[attr-defined]
         except Exception as exc:
             raise self.fail(f"write {key} to", exc) from None
         return str(result.get("e_tag") or "").strip('"')

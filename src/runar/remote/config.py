@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from runar.errors import UsageError
-from runar.remote.url import is_remote_url, parse_url
+from runar.remote.url import is_remote_url, looks_like_url, parse_url
 from runar.store import Store
 
 CONFIG_FILENAME: Final = "config.json"
@@ -77,8 +77,8 @@ def remove_remote(store: Store, name: str) -> str:
 def resolve_remote(store: Store, ref: str | None) -> tuple[str, str]:
     """(name, URL) for a remote name, a URL, or None (RUNAR_REMOTE, 'origin' or the only one)."""
     ref = ref or os.environ.get(ENV_REMOTE) or None
-    if ref is not None and is_remote_url(ref):
-        parse_url(ref)
+    if ref is not None and (is_remote_url(ref) or looks_like_url(ref)):
+        parse_url(ref)  # 's3:/bucket', 's4://x': the URL's fault, not an unknown name
         return ref, ref
     known = remotes(store)
     if ref is None:

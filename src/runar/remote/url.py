@@ -10,6 +10,7 @@ from runar.errors import UsageError
 
 SCHEMES: Final = ("s3",)
 _BUCKET: Final = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,62}$")
+_URL_LIKE: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:/")
 
 
 @dataclass(frozen=True)
@@ -48,5 +49,21 @@ def parse_url(text: str) -> RemoteURL:
 
 
 def local_path_of(text: str) -> str:
-    """A ``file://`` URL's path, or ``text`` itself for a plain folder."""
-    return text[len("file://") :] if text.startswith("file://") else text
+    """A ``file://`` URL's path, or ``text`` itself for a plain folder.
+
+    Anything else shaped like a URL (``s3:/bucket``, ``s4://x``, ``https://…``) is a
+    UsageError rather than a folder of that name created in the current directory.
+    """
+    if text.startswith("file://"):
+        return text[len("file://") :]
+    if _URL_LIKE.match(text):
+        raise UsageError(
+            f"{text!r} is neither a folder nor a remote; use s3://BUCKET/PREFIX, "
+            "file:///PATH or a path"
+        )
+    return text
+
+
+def looks_like_url(text: str) -> bool:
+    """True for ``scheme:/…`` text, well formed or not (a remote name never holds ':')."""
+    return bool(_URL_LIKE.match(text))

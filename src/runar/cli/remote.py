@@ -101,7 +101,7 @@ def push(
             raise UsageError(f"--follow takes a full run id (16 characters), not {follow!r}")
         follow_run(store, follow, name, url, lambda line: print(line, file=sys.stderr))
         return
-    _show(run_push(store, open_bucket(url), everywhere=everywhere), as_json)
+    _show(run_push(store, open_bucket(url), everywhere=everywhere), as_json, pushed=True)
 
 
 def pull(
@@ -141,7 +141,7 @@ def sync_remote(source: str, destination: str, as_json: bool, dry_run: bool = Fa
         from pathlib import Path
 
         store = Store(find_store_root(Path(local_path_of(source))))
-        _show(run_push(store, open_bucket(destination)), as_json)
+        _show(run_push(store, open_bucket(destination)), as_json, pushed=True)
     else:
         from pathlib import Path
 
@@ -176,13 +176,16 @@ def _existing_store() -> Store:
     return store
 
 
-def _show(report: RemoteReport, as_json: bool) -> None:
+def _show(report: RemoteReport, as_json: bool, pushed: bool = False) -> None:
     from runar.cli.share import describe_sync
 
     if as_json:
         render.print_json(report.to_dict())
         return
-    print(describe_sync(report))
+    print(describe_sync(report, pushed))
+    if report.tombstones_copied:
+        where = "to the remote" if pushed else "from the remote"
+        print(f"copied {report.tombstones_copied} deletion(s) (tombstones) {where}")
     if report.objects_deleted:
         print(f"deleted {report.objects_deleted} object(s) of tombstoned runs from the remote")
     for failed in report.failed:

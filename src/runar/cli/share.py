@@ -43,8 +43,8 @@ def sync(
     print(describe_sync(report))
 
 
-def describe_sync(report: SyncReport) -> str:
-    """The sync report as a few lines of text."""
+def describe_sync(report: SyncReport, pushed: bool = False) -> str:
+    """The sync report as a few lines of text; ``pushed``: the destination is a bucket."""
     verb = "would copy" if report.dry_run else "copied"
     lines = [
         f"{verb} {report.files_copied} file(s), grew {report.files_grown}, "
@@ -53,8 +53,10 @@ def describe_sync(report: SyncReport) -> str:
     ]
     if report.runs_deleted:
         lines.append(f"skipped {len(report.runs_deleted)} run(s) marked deleted")
+    # in a push the copy set aside is ours, in the bucket; in a pull or sync it is theirs, here
+    kept = "the bucket's stays, ours kept there as" if pushed else "theirs kept as"
     for conflict in report.conflicts:
-        lines.append(f"conflict: {conflict.path} differs; theirs kept as {conflict.kept_as}")
+        lines.append(f"conflict: {conflict.path} differs; {kept} {conflict.kept_as}")
     for refused in report.refused:
         lines.append(f"not copied: {refused}")
     return "\n".join(lines)

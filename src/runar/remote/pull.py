@@ -278,6 +278,7 @@ class Puller:
         local_deleted = self.store.tombstones()
         for run_id in sorted(remote_deleted - local_deleted):
             mark_deleted(self.root, run_id)
+            self.report.tombstones_copied += 1
         deleted = remote_deleted | local_deleted
         sealed = {info.key for rk, info in keys if rk.kind == "sealed"}
         seen: set[str] = set()

@@ -204,7 +204,8 @@ class Pusher:
         self._by_run: dict[str, list[str]] = {}
         for key in self.listing:
             parts = key.split("/", 2)
-            if len(parts) == 3 and parts[0] == "runs":
+            # a run's conflicts/ copies are its objects too: --everywhere deletes them with it
+            if len(parts) == 3 and parts[0] in ("runs", "conflicts"):
                 self._by_run.setdefault(parts[1], []).append(key)
 
     def tombstones(self, everywhere: bool) -> set[str]:
@@ -214,6 +215,7 @@ class Pusher:
         for run_id in sorted(local - remote):
             with contextlib.suppress(ObjectExists):
                 self.bucket.put_create(f"deleted/{run_id}", b"")
+            self.report.tombstones_copied += 1
         if everywhere:
             for run_id in sorted(local):
                 for key in self._run_keys(run_id):

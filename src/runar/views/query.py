@@ -18,7 +18,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
 from runar.errors import InvalidQuery
-from runar.views.query_columns import TEXT_SUFFIX, Needs, needs_of
+from runar.views.query_columns import (
+    TEXT_SUFFIX,
+    Needs,
+    column_of,
+    leaf_columns,
+    needs_of,
+    sort_column,
+)
 from runar.views.query_syntax import (
     And,
     Compare,
@@ -30,11 +37,9 @@ from runar.views.query_syntax import (
     Value,
     Word,
     parse,
-    parse_sort,
     query_error,
 )
 from runar.views.query_values import glob_regex, moment, number, seconds
-from runar.views.summary import lower_is_better
 
 if TYPE_CHECKING:
     import polars as pl
@@ -124,36 +129,16 @@ class _Compiler:
                 return self.ordered(self.col("duration", pl.Float64), op, amount, fld)
             case "leaf":
                 return self.leaf(fld, op, value)
-        column = self.column_of(fld)
+        column = column_of(fld)
         if column not in self.columns:
             return pl.lit(None, pl.Boolean)  # no run has that key
         return self.typed(column, self.columns[column], fld, op, value)
-
-    def column_of(self, fld: Field) -> str:
-        """The frame column of a config/metric/summary field; best() picks min or max."""
-        if fld.kind != "metrics" or fld.agg == "last":
-            return f"{fld.kind}.{fld.key}"
-        agg = fld.agg
-        if agg == "best":
-            agg = "min" if lower_is_better(fld.key) else "max"
-        return f"{agg}(metrics.{fld.key})"
 
     def leaf(self, fld: Field, op: str, value: Value) -> pl.Expr:
         """``lr<1e-3``: every config or metric column whose key is or ends in ``lr``."""
         import polars as pl
 
-        key = fld.key
-        found = [
-            name
-            for name in self.columns
-            for prefix in ("config.", "metrics.")
-            if name.startswith(prefix)
-            and (
-                (leaf := name[len(prefix) :]) == key
-                or leaf.endswith("." + key)
-                or leaf.endswith("/" + key)
-            )
-        ]
+        found = leaf_columns(self.columns, fld.key)
         parts = []
         refused: InvalidQuery | None = None
         for name in found:
@@ -314,20 +299,7 @@ def sort_key(text: str, columns: Mapping[str, pl.DataType]) -> tuple[pl.Expr | N
     """The expression ``--sort`` orders by (None: no run has it) and whether descending."""
     import polars as pl
 
-    fld, descending = parse_sort(text)
-    if fld.kind == "tag":
-        raise query_error(text, 0, f"cannot sort by '{fld.text}': it holds lists")
-    if fld.kind == "leaf":  # a bare key: the metric of that name, else the config value
-        candidates = [f"metrics.{fld.key}", f"config.{fld.key}"]
-    elif fld.kind in ("config", "metrics", "summary"):
-        candidates = [_Compiler(text, columns, 0).column_of(fld)]
-    else:
-        candidates = [fld.kind]
-    column = next((c for c in candidates if c in columns), None)
-    if column is None and fld.kind == "leaf":
-        raise query_error(
-            text, 0, f"cannot sort by '{fld.text}': no run has a metric or config key of that name"
-        )
+    column, descending, fld = sort_column(text, columns)
     if column is None:
         return None, descending  # no run has that key: every value is missing
     dtype = columns[column]

@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 from runar.views.liveness import run_seconds
-from runar.views.query_syntax import And, Compare, Field, In, Node, Not, Or
+from runar.views.query_syntax import And, Compare, Field, In, Node, Not, Or, parse_sort, query_error
+from runar.views.summary import lower_is_better
 
 if TYPE_CHECKING:
     from runar.views.summary import RunSummary
@@ -84,6 +85,51 @@ def needs_of(node: Node | None, sort_field: Field | None = None) -> Needs:
             case And(nodes=nodes) | Or(nodes=nodes):
                 stack.extend(nodes)
     return found
+
+
+def column_of(fld: Field) -> str:
+    """The column of a config, metric or summary field; best() picks min or max."""
+    if fld.kind != "metrics" or fld.agg == "last":
+        return f"{fld.kind}.{fld.key}"
+    agg = fld.agg
+    if agg == "best":
+        agg = "min" if lower_is_better(fld.key) else "max"
+    return f"{agg}(metrics.{fld.key})"
+
+
+def leaf_columns(names: Iterable[str], key: str) -> list[str]:
+    """``lr``: every config or metric column whose key is or ends in ``lr`` (``.lr``, ``/lr``)."""
+    return [
+        name
+        for name in names
+        for prefix in ("config.", "metrics.")
+        if name.startswith(prefix)
+        and (
+            (leaf := name[len(prefix) :]) == key
+            or leaf.endswith("." + key)
+            or leaf.endswith("/" + key)
+        )
+    ]
+
+
+def sort_column(text: str, names: Container[str]) -> tuple[str | None, bool, Field]:
+    """The column ``--sort TEXT`` orders by (None: no run has it), whether descending, and
+    the field; a bare key is the metric of that name, else the config value."""
+    fld, descending = parse_sort(text)
+    if fld.kind == "tag":
+        raise query_error(text, 0, f"cannot sort by '{fld.text}': it holds lists")
+    if fld.kind == "leaf":
+        candidates = [f"metrics.{fld.key}", f"config.{fld.key}"]
+    elif fld.kind in ("config", "metrics", "summary"):
+        candidates = [column_of(fld)]
+    else:
+        candidates = [fld.kind]
+    column = next((c for c in candidates if c in names), None)
+    if column is None and fld.kind == "leaf":
+        raise query_error(
+            text, 0, f"cannot sort by '{fld.text}': no run has a metric or config key of that name"
+        )
+    return column, descending, fld
 
 
 def _is_number(value: Any) -> bool:

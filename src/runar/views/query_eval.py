@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from runar.errors import InvalidQuery
-from runar.views.query_columns import TEXT_SUFFIX, Column
+from runar.views.query_columns import TEXT_SUFFIX, Column, column_of, leaf_columns, sort_column
 from runar.views.query_syntax import (
     And,
     Compare,
@@ -30,11 +30,9 @@ from runar.views.query_syntax import (
     Value,
     Word,
     parse,
-    parse_sort,
     query_error,
 )
 from runar.views.query_values import NS, glob_regex, moment, number, seconds
-from runar.views.summary import lower_is_better
 
 Mask = list[bool]
 _ORDERING: Final = ("<", "<=", ">", ">=")
@@ -134,34 +132,14 @@ class _Evaluator:
                 return self.ordered(self.col("duration"), op, amount, fld)
             case "leaf":
                 return self.leaf(fld, op, value)
-        column = self.column_of(fld)
+        column = column_of(fld)
         if column not in self.columns:
             return self.none()  # no run has that key
         return self.typed(column, fld, op, value)
 
-    def column_of(self, fld: Field) -> str:
-        """The column of a config/metric/summary field; best() picks min or max."""
-        if fld.kind != "metrics" or fld.agg == "last":
-            return f"{fld.kind}.{fld.key}"
-        agg = fld.agg
-        if agg == "best":
-            agg = "min" if lower_is_better(fld.key) else "max"
-        return f"{agg}(metrics.{fld.key})"
-
     def leaf(self, fld: Field, op: str, value: Value) -> Mask:
         """``lr<1e-3``: every config or metric column whose key is or ends in ``lr``."""
-        key = fld.key
-        found = [
-            name
-            for name in self.columns
-            for prefix in ("config.", "metrics.")
-            if name.startswith(prefix)
-            and (
-                (leaf := name[len(prefix) :]) == key
-                or leaf.endswith("." + key)
-                or leaf.endswith("/" + key)
-            )
-        ]
+        found = leaf_columns(self.columns, fld.key)
         parts = []
         refused: InvalidQuery | None = None
         for name in found:
@@ -291,20 +269,7 @@ def sort_order(text: str, columns: Mapping[str, Column], rows: list[int]) -> lis
 
     The same choice of column and the same errors as query.py's sort_key().
     """
-    fld, descending = parse_sort(text)
-    if fld.kind == "tag":
-        raise query_error(text, 0, f"cannot sort by '{fld.text}': it holds lists")
-    if fld.kind == "leaf":  # a bare key: the metric of that name, else the config value
-        candidates = [f"metrics.{fld.key}", f"config.{fld.key}"]
-    elif fld.kind in ("config", "metrics", "summary"):
-        candidates = [_Evaluator(text, columns, 0, 0).column_of(fld)]
-    else:
-        candidates = [fld.kind]
-    name = next((c for c in candidates if c in columns), None)
-    if name is None and fld.kind == "leaf":
-        raise query_error(
-            text, 0, f"cannot sort by '{fld.text}': no run has a metric or config key of that name"
-        )
+    name, descending, fld = sort_column(text, columns)
     if name is None:
         return rows  # no run has that key: every value is missing
     kind, values = columns[name]

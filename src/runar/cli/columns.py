@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from runar.cli import render
 from runar.errors import UsageError
+from runar.views.query_columns import TEXT_SUFFIX  # the text twin of a mixed column
 
 if TYPE_CHECKING:
     import polars as pl
@@ -39,7 +40,6 @@ RUN_COLUMNS: Final = (
 )
 ALIASES: Final = {"id": "run_id", "duration": "duration_s"}
 FRAMES_ONLY: Final = frozenset({"ended", "exit_code", "error", "command", "args"})
-TEXT_SUFFIX: Final = " as text"  # views/query_frame.py: the text twin of a mixed column
 METRICS_PREFIX: Final = "metrics."
 COUNT: Final = "count"
 MAX_SUGGESTIONS: Final = 8
@@ -122,8 +122,8 @@ def cached_runs(store: Store, where: str | None, sort: str | None) -> pl.DataFra
 
     from runar.projects import store_project
     from runar.views import open_views
-    from runar.views.query import Needs
     from runar.views.query_cache import cached_frame
+    from runar.views.query_columns import Needs
     from runar.views.query_frame import select_ids
 
     needs = Needs(config=True, metrics=True, summary=True, git=True)
@@ -161,6 +161,15 @@ def keep_runs(
     if not conditions or frame.height == 0:
         return frame
     return frame.filter(pl.all_horizontal(conditions))
+
+
+def rows_of(frame: pl.DataFrame | None, ids: list[str]) -> pl.DataFrame:
+    """The frame's rows of these runs, in the frame's order (no frame: no rows)."""
+    import polars as pl
+
+    if frame is None:
+        return pl.DataFrame(schema={"run_id": pl.String})
+    return frame.filter(pl.col("run_id").is_in(ids))
 
 
 def default_columns(frame: pl.DataFrame) -> list[str]:

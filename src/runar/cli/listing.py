@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from dataclasses import dataclass
@@ -238,9 +239,9 @@ def show_runs(
                             columns, group_by, "json" if as_json else "csv" if as_csv else "table",
                             now_ns)  # fmt: skip
                 return
-        elif where or sort:
-            order = _query_order(store, where, sort)
         with open_views(store, catch_up=order is None) as views:
+            if order is None and (where or sort):
+                order = _query_order(store, views, where, sort)
             scope = project_scope(store, views, project, all_projects, where)
             chosen = {"status": status, "tag": tag, "name": name, "project": scope.project}
             if order is None and not anomalous:
@@ -268,9 +269,12 @@ def show_runs(
             total = views.count()
     if scope.hint:
         print(scope.hint, file=sys.stderr)
-    if shaped:
+    if shaped:  # runs chosen by summary (--anomalous): their rows of the frame, shaped
+        from runar.cli import columns as shape
+
         output = "json" if as_json else "csv" if as_csv else "table"
-        _show_shaped(frame, found, columns, group_by, limit, output, now_ns)
+        rows = shape.rows_of(frame, [s.run_id for s in found])
+        shape.show(rows, columns, group_by, limit, output, now_ns)
         return
     if as_json:
         render.print_json(records)
@@ -313,26 +317,6 @@ def _show_frame(
     shape.show(kept, columns, group_by, limit, output, now_ns)
 
 
-def _show_shaped(
-    frame: pl.DataFrame | None,
-    found: list[RunSummary],
-    columns: str | None,
-    group_by: str | None,
-    limit: int | None,
-    output: str,
-    now_ns: int,
-) -> None:
-    """The shaped output of runs chosen by summary (--anomalous): their rows of the frame."""
-    import polars as pl
-
-    from runar.cli import columns as shape
-
-    if frame is None:
-        frame = pl.DataFrame(schema={"run_id": pl.String})
-    frame = frame.filter(pl.col("run_id").is_in([s.run_id for s in found]))
-    shape.show(frame, columns, group_by, limit, output, now_ns)
-
-
 def show_projects(as_json: bool = False) -> None:
     """`runar projects`: each project with its number of runs, the current one marked."""
     store = current_store()
@@ -361,14 +345,13 @@ def show_projects(as_json: bool = False) -> None:
         print(f"current project: {current} (no runs yet)", file=sys.stderr)
 
 
-def _query_order(store: Store, where: str | None, sort: str | None) -> list[str]:
+def _query_order(store: Store, views: Views, where: str | None, sort: str | None) -> list[str]:
     """Run ids matching ``where`` in ``sort`` order: frames.runs()'s choice, from columns kept
-    on disk between commands (views/query_cache.py) rather than 10,000 decoded summaries."""
-    from runar.views import open_views
+    on disk between commands (views/query_cache.py) rather than 10,000 decoded summaries,
+    answered without Polars (views/query_eval.py)."""
     from runar.views.query_cache import select_cached
 
-    with open_views(store) as views:
-        return select_cached(store, views, where, sort, default_project=store_project(store.root))
+    return select_cached(store, views, where, sort, default_project=store_project(store.root))
 
 
 def _summaries_in(
@@ -451,6 +434,9 @@ def parse_fast(args: list[str]) -> dict[str, Any] | None:
 
 def run_fast(options: dict[str, Any]) -> None:
     """`runar ls` with options from parse_fast()."""
+    # a short command: the cycle collector's passes over what imports and the index
+    # create would free nothing (catch-up pauses it while folding anyway)
+    gc.disable()
     limit = options.get("limit", DEFAULT_LIMIT)
     validate(options.get("status"), limit)
     show_runs(

@@ -206,7 +206,8 @@ class WriteApi:
                 ).hexdigest()
                 return await self.once(key, fingerprint, lambda: handler(self, call))
             except BadRequest as exc:
-                return reply(exc.status, exc.record())
+                said = _with_hint(exc, request)
+                return reply(said.status, said.record())
             except RateLimited as exc:
                 return exc.response()
 
@@ -303,6 +304,28 @@ class WriteApi:
                 f"run {short(run_id or '')} has finished; tags and notes may still be "
                 "added, anything else belongs to a new run",
             )
+
+
+def _with_hint(exc: BadRequest, request: Request) -> BadRequest:
+    """A body that is not JSON, said with what its Content-Type suggests the client meant."""
+    if exc.status != 400 or "not valid JSON" not in exc.error:
+        return exc
+    sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if sent.startswith("multipart/"):
+        return BadRequest(
+            415,
+            f"this endpoint takes a JSON body, not {sent} (only /artifacts takes a form); "
+            "send it with -d '{...}'",
+            exc.field,
+        )
+    if "trailing characters" in exc.error and request.url.path.endswith("/metrics"):
+        return BadRequest(
+            400,
+            f"{exc.error}; one point per line is NDJSON: send "
+            "'Content-Type: application/x-ndjson', or a JSON list of points",
+            exc.field,
+        )
+    return exc
 
 
 def _replayed(known: Reply) -> Response:

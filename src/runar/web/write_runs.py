@@ -23,7 +23,7 @@ from runar.events import (
     StepStarted,
     TagsChanged,
 )
-from runar.ids import ALPHABET, RUN_ID_CHARS, new_run_id, short
+from runar.ids import ALPHABET, RUN_ID_CHARS, is_run_id, new_run_id, short
 from runar.projects import store_project
 from runar.redact import redact_mapping
 from runar.web.write_schema import (
@@ -74,6 +74,10 @@ async def create_run(api: WriteApi, call: Call) -> tuple[int, dict[str, Any]]:
             403,
             f"token '{token.name}' creates runs only in project '{token.project}'",
             "project",
+        )
+    if new.parent_run is not None and not is_run_id(new.parent_run):
+        raise BadRequest(
+            422, f"parent_run {new.parent_run[:40]!r} is not a run id (16 characters)", "parent_run"
         )
     project = new.project or token.project or store_project(api.store.root)
     tags = clean_tags(new.tags, "tags")

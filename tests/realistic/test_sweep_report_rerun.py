@@ -93,3 +93,20 @@ def test_nanogpt_rerun_set_adds_a_key_in_the_configurators_form(nanogpt: Path) -
     assert shown.stdout.splitlines()[0].endswith("train.py --learning_rate=1e-3 --seed=7")
     rerun = run_runar(["rerun", "base", "--set", "seed=7"], cwd=nanogpt, timeout=60)
     assert rerun.returncode == 0, rerun.stderr
+
+
+def test_hf_trainer_sweep_file_ranks_by_eval_loss_shown_first(store: Store, tmp_path: Path) -> None:
+    shutil.copy(SCRIPTS / "train_hf.py", tmp_path / "run_glue.py")
+    (tmp_path / "sweep.toml").write_text(
+        'script = "run_glue.py"\nmethod = "random"\ncount = 2\nseed = 3\nmetric = "eval_loss"\n'
+        'name = "glue"\njobs = 2\n[fixed]\nmodel_name_or_path = "bert-base-uncased"\n'
+        "do_eval = true\nlogging_steps = 2\nnum_train_epochs = 2\n"
+        '[space]\nlearning_rate = "loguniform(1e-5, 1e-3)"\n'
+    )
+    done = run_runar(["sweep", "-f", "sweep.toml"], cwd=tmp_path, timeout=60,
+                     TRUTH_FILE=str(tmp_path / "truth.json"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = run_runar(["sweep", "show", "glue"], cwd=tmp_path)
+    header = shown.stdout.splitlines()[2].split()
+    # the ranking metric stands next to the status and the ★, wherever it sorts
+    assert header[:4] == ["#", "LEARNING_RATE", "STATUS", "EVAL_LOSS"], shown.stdout

@@ -229,8 +229,8 @@ def show_one(ref: str, sort: str | None, as_json: bool) -> None:
         return
     options = list(detail["space"])
     metrics = render.key_metrics(p["metrics"] for p in detail["points"])
-    if detail["metric"] and detail["metric"] not in metrics:
-        metrics = [detail["metric"], *metrics]
+    if detail["metric"]:  # the ranking metric first, next to the status and the ★
+        metrics = [detail["metric"], *(m for m in metrics if m != detail["metric"])]
     print(
         f"sweep {detail['name']} ({detail['id'][:8]}): {detail['status']}, "
         f"{len(detail['points'])} points of {detail['script']} ({_status(detail['counts'])})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 import sys
 import threading
 import time
@@ -319,3 +320,35 @@ def test_a_batch_reaches_the_file_whole(
     w.close()
     assert got.corrupt == 0
     assert [e.step for e in got.events if isinstance(e, MetricsLogged)] == list(range(500))
+
+
+EXIT_WHILE_SEALING = """
+import sys, time
+from pathlib import Path
+import runar.journal.writer as writer_module
+from runar.events import MetricsLogged
+from runar.journal import FlushPolicy, JournalWriter
+
+real = writer_module.seal
+def slow_seal(path):
+    time.sleep(0.2)  # the interpreter exits while the background thread is at work
+    return real(path)
+writer_module.seal = slow_seal
+policy = FlushPolicy(segment_bytes=2000, flush_interval_s=30)
+w = JournalWriter(Path(sys.argv[1]), "0123456789abcdef", policy=policy)
+for i in range(200):
+    w.append(MetricsLogged(values={"loss": i / 7}, step=i))
+    if i % 20 == 19:
+        w.flush()
+"""  # no close(): the exit hook closes the writer
+
+
+@pytest.mark.timeout(30)
+def test_exit_while_segments_wait_to_be_sealed_seals_them_all(tmp_path: Path) -> None:
+    run_dir = tmp_path / "r"
+    subprocess.run([sys.executable, "-c", EXIT_WHILE_SEALING, str(run_dir)], check=True)
+    segs = list_segments(run_dir)
+    assert len(segs) > 3 and all(s.sealed for s in segs)
+    assert not list(run_dir.glob("*.tmp"))
+    got = read_run(run_dir)
+    assert [e.step for e in got.events if isinstance(e, MetricsLogged)] == list(range(200))

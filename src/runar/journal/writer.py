@@ -327,8 +327,10 @@ class JournalWriter:
         with self._seal_lock:
             self._to_seal.append(path)
             if self._sealer is None:
+                # a daemon: at exit, close() seals the rest at normal priority instead of
+                # the interpreter waiting for this low-priority thread to get through it
                 self._sealer = threading.Thread(
-                    target=self._seal_queued, args=(True,), name="runar-seal", daemon=False
+                    target=self._seal_queued, args=(True,), name="runar-seal", daemon=True
                 )
                 try:
                     self._sealer.start()

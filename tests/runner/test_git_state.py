@@ -271,3 +271,18 @@ def subprocess_bytes(repo: Path, *args: str) -> bytes:
     import subprocess
 
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, check=True).stdout
+
+
+def test_a_rename_lists_both_names_and_a_detached_head_has_no_branch(repo: Path) -> None:
+    from runar.runner.git_state import read_probe, start_probe
+
+    git(repo, "mv", "train.py", "renamed to.py")
+    git(repo, "checkout", "-q", "--detach")
+    head = read_probe(start_probe(repo))
+    assert head is not None and head.dirty
+    assert head.branch is None and head.commit == git(repo, "rev-parse", "HEAD")
+    assert sorted(head.changed) == ["renamed to.py", "train.py"]
+    captured = capture_git(repo, RUN_ID)
+    assert captured is not None and captured.state.snapshot is not None
+    listed = git(repo, "ls-tree", "-r", "--name-only", captured.state.snapshot).splitlines()
+    assert sorted(listed) == [".gitignore", "renamed to.py"]

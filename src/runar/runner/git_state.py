@@ -160,35 +160,52 @@ def _remote(listing: str) -> str | None:
     return strip_credentials(url) if url else None
 
 
-def _untracked(status: str) -> list[str]:
-    return [entry[3:] for entry in status.split("\0") if entry.startswith("?? ")]
+@dataclass
+class _Status:
+    """``git status --porcelain=v2 --branch``, read: HEAD and what is not committed."""
+
+    commit: str | None = None
+    branch: str | None = None
+    changed: list[str] = field(default_factory=list)  # every listed path, renames' sources too
+    untracked: list[str] = field(default_factory=list)
 
 
-def _changed(status: str) -> list[str]:
-    """Every path ``status --porcelain -z`` lists: changed, staged, renamed (both names), new."""
-    paths: list[str] = []
-    entries = iter(status.split("\0"))
-    for entry in entries:
-        if len(entry) < 4:
-            continue
-        paths.append(entry[3:])
-        if entry[0] in "RC":  # a rename or copy: its source follows as a field of its own
-            source = next(entries, "")
-            if source:
-                paths.append(source)
-    return paths
+# fields before the path in each kind of v2 entry: ordinary, renamed or copied, unmerged
+_PATH_AFTER: Final = {"1": 8, "2": 9, "u": 10}
+
+
+def _read_status(text: str) -> _Status:
+    """Parse ``status --porcelain=v2 -z --branch`` (one process instead of three)."""
+    found = _Status()
+    fields = iter(text.split("\0"))
+    for entry in fields:
+        if entry.startswith("# branch.oid "):
+            oid = entry[len("# branch.oid ") :]
+            found.commit = None if oid == "(initial)" else oid
+        elif entry.startswith("# branch.head "):
+            head = entry[len("# branch.head ") :]
+            found.branch = None if head == "(detached)" else head
+        elif entry.startswith("? "):
+            found.untracked.append(entry[2:])
+            found.changed.append(entry[2:])
+        elif entry[:1] in _PATH_AFTER:
+            found.changed.append(entry.split(" ", _PATH_AFTER[entry[0]])[-1])
+            if entry[0] == "2":  # a rename or copy: its source follows as a field of its own
+                source = next(fields, "")
+                if source:
+                    found.changed.append(source)
+    return found
 
 
 def _under(path: str, excluded: list[str]) -> bool:
     return any(path == ex or path.startswith(ex + "/") for ex in excluded)
 
 
-# one round of processes: porcelain status paths are relative to the root anyway
+# one round of processes: porcelain status paths are relative to the root anyway, and its
+# v2 headers carry HEAD's commit and branch
 _PROBE: Final = (
     ("rev-parse", "--show-toplevel", "--git-path", "index", "--show-object-format"),
-    ("rev-parse", "--verify", "-q", "HEAD"),
-    ("symbolic-ref", "-q", "--short", "HEAD"),
-    ("status", "--porcelain", "-z", "--untracked-files=all"),
+    ("status", "--porcelain=v2", "-z", "--branch", "--no-ahead-behind", "--untracked-files=all"),
     ("config", "--get-regexp", r"^remote\..*\.url$"),
 )
 
@@ -232,25 +249,26 @@ def read_probe(probe: GitProbe, sort: bool = True) -> GitHead | None:
 
     ``sort``: decide which untracked files the snapshot keeps (it may run git check-ignore).
     """
-    head, commit, branch, status, remotes = _git_outputs(probe.procs)
+    head, status, remotes = _git_outputs(probe.procs)
     if head is None:
         return None
     root_line, index_line, format_line, *_ = [*head.strip().split("\n"), "", ""]
     root = Path(root_line)
     index = Path(index_line) if Path(index_line).is_absolute() else probe.cwd / index_line
-    status = status or ""
+    listed = _read_status(status or "")
     found = GitHead(
         root=root,
         index=index,
-        commit=(commit or "").strip() or None,
-        branch=(branch or "").strip() or None,
-        dirty=bool(status),
+        commit=listed.commit,
+        branch=listed.branch,
+        dirty=bool(listed.changed),
         remote=_remote(remotes or ""),
-        changed=_changed(status),
+        changed=listed.changed,
         empty_tree=EMPTY_TREES.get(format_line.strip()),  # an old git prints the flag back
     )
-    if status and sort:
-        found.untracked, found.skipped, found.excluded = sort_untracked(root, _untracked(status))
+    if listed.changed and sort:
+        kept, found.skipped, found.excluded = sort_untracked(root, listed.untracked)
+        found.untracked = kept
     return found
 
 

@@ -364,3 +364,14 @@ def test_times_stops_at_the_first_failed_rerun(store, repo):
     assert done.returncode == 3
     assert "runar: rerun 1 of 3 failed; the rest are not run" in done.stderr
     assert len(store.run_ids()) == 2
+
+
+@pytest.mark.parametrize("command", [["rerun", "web", "--dry-run"], ["checkout", "web"]])
+def test_a_sweep_name_is_refused_with_where_its_runs_are(store, tmp_path, command):
+    from tests.sweep.conftest import sweep_with_runs
+
+    sweep_with_runs(store)  # its record resolves like a run: this said "no code snapshot"
+    done = run_runar(command, cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert "'web' is the sweep web, not a run" in done.stderr
+    assert "runar sweep --resume web" in done.stderr

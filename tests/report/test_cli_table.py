@@ -75,3 +75,14 @@ def test_comparing_a_run_with_itself_is_refused(seeded: Store) -> None:
     code, _, err = run_main("report", "compare", "resnet_18-s0", "resnet_18-s0", "-o", "c.html")
     assert code == 1 and err.count("\n") == 1
     assert "'resnet_18-s0' and 'resnet_18-s0' name one run" in err
+
+
+def test_a_sweep_name_stands_for_its_points(store: Store) -> None:
+    from tests.sweep.conftest import sweep_with_runs
+
+    sweep_with_runs(store)  # "web": web-0 and web-1 with val/loss 0.7 and 0.2
+    code, out, err = run_main("report", "table", "web", "-m", "val/loss", "-F", "csv")
+    assert code == 0, err
+    assert sorted(line.split(",")[0] for line in out.splitlines()[1:]) == ["web-0", "web-1"]
+    code, _, err = run_main("report", "run", "web", "-o", "web.html")
+    assert code == 1 and "web is a sweep, not a run" in err

@@ -165,6 +165,12 @@ def _render_report(kind: str, refs: list[str], fmt: ReportFormat | None, output:
     store = current_store()
     with existing_views(store) as views:
         summaries = list({s.run_id: s for s in (views.get(ref) for ref in refs)}.values())
+    swept = [s.display_name for s in summaries if s.is_sweep_record]
+    if swept:  # its record resolves like a run, with nothing of a run to report
+        raise UsageError(
+            f"{swept[0]} is a sweep, not a run: name one of its points, or tabulate them "
+            f"with 'runar report table {swept[0]} -m METRIC'"
+        )
     if kind == "compare" and len(summaries) < 2:
         raise UsageError(
             f"{' and '.join(repr(r) for r in refs)} name one run; "

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from runar.store import Store
+    from runar.views.summary import RunSummary
 
 REASONS_SHOWN: Final = 6
 
@@ -36,6 +37,7 @@ def checkout(
     store = current_store()
     with existing_views(store) as views:
         summary = views.get(ref)
+    _refuse_sweep(ref, summary)
     record = code_record(store, summary.run_id, summary.started)
     dest = folder if folder is not None else Path(f"runar-{short(summary.run_id)}")
     write_code(record, dest)
@@ -80,6 +82,7 @@ def rerun(
     store = current_store()
     with existing_views(store) as views:
         summary = views.get(ref)
+    _refuse_sweep(ref, summary)
     started, run_id = summary.started, summary.run_id
     if started is None:
         raise UsageError(f"run {short(run_id)} has no recorded start; there is nothing to rerun")
@@ -145,6 +148,17 @@ def rerun(
             break
     _print_score(store, run_id)
     raise typer.Exit(code)
+
+
+def _refuse_sweep(ref: str, summary: RunSummary) -> None:
+    """A sweep's record resolves like a run, but it has no code or command of its own."""
+    if summary.is_sweep_record:
+        name = summary.display_name
+        raise UsageError(
+            f"'{ref}' is the sweep {name}, not a run: name one of its points "
+            f"('runar ls --where sweep:{name}'), or run its unfinished points with "
+            f"'runar sweep --resume {name}'"
+        )
 
 
 def _secrets_line(secrets: list[tuple[str, bool]]) -> str:

@@ -78,7 +78,12 @@ def select_runs(store: Store, refs: Sequence[str], where: str | None) -> list[Ru
 
     with open_views(store) as views:
         if refs:
-            chosen = list({s.run_id: s for s in (views.get(ref) for ref in refs)}.values())
+            named = [views.get(ref) for ref in refs]
+            if any(s.is_sweep_record for s in named):  # a sweep's name stands for its points
+                sweeps = {s.run_id for s in named if s.is_sweep_record}
+                points = [r for r in views.runs() if r.started and r.started.sweep_id in sweeps]
+                named = [s for s in named if not s.is_sweep_record] + points
+            chosen = list({s.run_id: s for s in named}.values())
         else:
             chosen = views.runs()
     if where:

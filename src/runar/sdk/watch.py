@@ -58,6 +58,8 @@ def watch(
         raise TypeError(f"watch() takes a metric key (a non-empty str), got {key!r}")
     if mode not in (None, "min", "max"):
         raise ValueError(f"watch({key!r}): mode is 'min' or 'max', not {mode!r}")
+    if isinstance(rules, str):  # rules="spike" would be read letter by letter
+        raise TypeError(f"watch({key!r}): rules takes a list of names, e.g. rules=[{rules!r}]")
     chosen = None if rules is None else [str(r) for r in rules]
     for rule in chosen or ():
         if rule not in RULES:

@@ -258,7 +258,7 @@ def _fold_batch(
     for key, found in parts.items():
         spec = spec_for(state, key, config)
         assert spec is not None
-        if len(found) == 1 and len(groups) == 1:
+        if len(found) == 1 and len(groups) == 1 and not rest:  # rest joined: not in log order
             group, stamps, values = found[0]
             steps = steps_of.get(id(group)) or steps_of.setdefault(
                 id(group), list(map(_step, group))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Final
 
 import lmdb
@@ -23,7 +24,7 @@ from runar.journal.reader import read_segment
 from runar.journal.segment import list_segments, segment_stem
 from runar.store import Store
 from runar.views.anomaly_watch import fold_anomalies, store_watch
-from runar.views.batch import Shapes, fold_many
+from runar.views.batch import fold_batch
 from runar.views.index import (
     FOLDER_STAMP,
     Index,
@@ -36,6 +37,8 @@ from runar.views.summary import RunSummary, fold
 
 EVENTS_PER_TXN: Final = 200_000
 Stamp = tuple[int, int]
+_seq = attrgetter("seq")
+_writer = attrgetter("writer")
 
 
 @dataclass
@@ -79,8 +82,8 @@ def _claim_all(
     if (
         follows
         and events[-1].seq == first + n - 1
-        and [e.seq for e in events] == list(range(first, first + n))
-        and all(e.writer == writer for e in events)
+        and list(map(_seq, events)) == list(range(first, first + n))
+        and list(map(_writer, events)).count(writer) == n
     ):
         claim(seen, writer, first)
         seen[writer][-1] = (seen[writer][-1][0], first + n - 1)
@@ -152,17 +155,21 @@ def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpo
         read += len(got.events)
         fresh = _claim_all(cp.seen, got.events)
         summary.duplicates += len(got.events) - len(fresh)
-        shapes: Shapes = {}
-        outputs = fold_many(summary, fresh, shapes)
+        folded = fold_batch(summary, fresh)
         if summary.started is not None:
             parse_output = summary.started.parse_output
         printed: list[MetricsLogged] = []
         if parse_output:
-            for event in outputs:
+            for event in folded.outputs:
                 for derived in metrics_from_output(event, cp.output_state, stem):
                     _fold_derived(summary, derived)
                     printed.append(derived)
-        fold_anomalies(summary, cp.anomalies, fresh, printed, watch, shapes)
+        if folded.plain is None or folded.others is None:
+            fold_anomalies(summary, cp.anomalies, fresh, printed, watch, folded.shapes)
+        else:  # the same in two calls, so the metric events (all grouped) need no scan
+            if folded.others:  # watches and alerts; they apply before the batch's points
+                fold_anomalies(summary, cp.anomalies, folded.others, [], watch)
+            fold_anomalies(summary, cp.anomalies, folded.plain, printed, watch, folded.shapes)
         cp.segments[stem] = SegmentCheckpoint(got.end, seg.size, seg.sealed)
     return read
 

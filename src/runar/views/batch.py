@@ -1,20 +1,49 @@
 """Fold many events at once: metric batches go column-wise, the rest one by one.
 
 Training logs are mostly MetricsLogged events with the same keys, so folding them as
-columns (transpose once, then C-level min/max per key) is several times faster than
+columns (transpose once, then min/max per key in numpy) is several times faster than
 folding each event; the result is identical to ``fold`` applied in any order.
+
+A group's values are read into one float64 array (``np.fromiter`` over the dicts'
+values) whose columns the anomaly rules take as they are; numpy's min/max pick the
+same floats as Python's, except between 0.0 and -0.0, where the first seen is kept.
 """
 
 from __future__ import annotations
 
 import math
-from itertools import filterfalse
+from dataclasses import dataclass, field
+from itertools import chain, filterfalse
+from operator import attrgetter, methodcaller
+from typing import TYPE_CHECKING
 
 from runar.events import AnyEvent, MetricsLogged, OutputCaptured, Unknown
 from runar.views.summary import Clock, MetricSummary, RunSummary, fold
 
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Column = tuple[float, ...] | npt.NDArray[np.float64]  # one key's values, read only
+
 # keys → the metric events logged with exactly those keys, their times and value columns
-Shapes = dict[tuple[str, ...], tuple[list[MetricsLogged], list[int], list[tuple[float, ...]]]]
+Shapes = dict[tuple[str, ...], tuple[list[MetricsLogged], list[int], list["Column"]]]
+
+_values = attrgetter("values")
+_ts = attrgetter("ts")
+_dict_values = methodcaller("values")
+
+
+@dataclass
+class Folded:
+    """What fold_batch did with a batch, for the folds that follow (anomalies, output)."""
+
+    outputs: list[OutputCaptured] = field(default_factory=list)
+    shapes: Shapes = field(default_factory=dict)
+    # the metric events of ``shapes`` in log order, and every other event (log order);
+    # None when a workflow step's metrics were folded one by one (they are in neither)
+    plain: list[MetricsLogged] | None = None
+    others: list[AnyEvent | Unknown] | None = None
 
 
 def fold_many(
@@ -25,26 +54,44 @@ def fold_many(
     ``shapes`` receives the column-wise groups, for a fold that follows (the anomaly
     rules) to reuse rather than transpose the same events again.
     """
+    folded = fold_batch(summary, events)
+    if shapes is not None:
+        shapes.update(folded.shapes)
+    return folded.outputs
+
+
+def fold_batch(summary: RunSummary, events: list[AnyEvent | Unknown]) -> Folded:
+    """fold_many, also handing out which events were folded column-wise and which not."""
+    folded = Folded()
     groups: dict[tuple[str, ...], list[MetricsLogged]] = {}
-    outputs: list[OutputCaptured] = []
+    plain: list[MetricsLogged] = []
+    others: list[AnyEvent | Unknown] = []
+    add_plain, add_other, group_of = plain.append, others.append, groups.setdefault
     for event in events:
         if type(event) is MetricsLogged and not event.workflow_step:
-            groups.setdefault(tuple(event.values), []).append(event)
-            continue
+            add_plain(event)
+            group_of(tuple(event.values), []).append(event)
+        else:
+            add_other(event)
+    for event in others:
         fold(summary, event)
         if type(event) is OutputCaptured:
-            outputs.append(event)
+            folded.outputs.append(event)
+    workflow = any(type(e) is MetricsLogged for e in others)
     for keys, group in groups.items():
         stamps, columns = _fold_group(summary, keys, group)
-        if shapes is not None:
-            shapes[keys] = (group, stamps, columns)
-    return outputs
+        if workflow:  # tuples: the anomaly fold joins them with a workflow step's by +
+            columns = [tuple(c.tolist()) for c in columns]
+        folded.shapes[keys] = (group, stamps, columns)
+    if not workflow:  # a workflow step's metrics are in neither list: no split then
+        folded.plain, folded.others = plain, others
+    return folded
 
 
 def _fold_group(
     summary: RunSummary, keys: tuple[str, ...], group: list[MetricsLogged]
-) -> tuple[list[int], list[tuple[float, ...]]]:
-    stamps = [e.ts for e in group]
+) -> tuple[list[int], list[npt.NDArray[np.float64]]]:
+    stamps = list(map(_ts, group))
     summary.events += len(group)
     first, last = min(stamps), max(stamps)
     if not first:  # ts 0 means "never stamped", as in fold()
@@ -57,11 +104,9 @@ def _fold_group(
     else:  # same nanosecond: writer and seq break the tie, as in clock order
         top = max((e for e in group if e.ts == last), key=lambda e: (e.writer, e.seq))
     top_clock: Clock = (top.ts, top.writer, top.seq)
-    columns = list(zip(*[e.values.values() for e in group], strict=True))
+    columns = _columns(group, len(keys))
     for key, column in zip(keys, columns, strict=True):
-        finite = list(filterfalse(math.isnan, column))
-        low = min(finite) if finite else None
-        high = max(finite) if finite else None
+        low, high = _low_high(column)
         current = summary.metrics.get(key)
         if current is not None and current.derived:
             current = None  # logged by the script: its printed copy goes (see summary.py)
@@ -81,3 +126,31 @@ def _fold_group(
             current.min = low if current.min is None else min(current.min, low)
             current.max = high if current.max is None else max(current.max, high)  # type: ignore[type-var]
     return stamps, columns
+
+
+def _columns(group: list[MetricsLogged], width: int) -> list[npt.NDArray[np.float64]]:
+    """Each key's values over the group: float64 array columns of one (n, keys) array."""
+    import numpy as np
+
+    flat = np.fromiter(
+        chain.from_iterable(map(_dict_values, map(_values, group))),
+        dtype=np.float64,
+        count=len(group) * width,
+    )
+    table = flat.reshape(len(group), width)
+    return [table[:, j] for j in range(width)]
+
+
+def _low_high(column: npt.NDArray[np.float64]) -> tuple[float | None, float | None]:
+    """Min and max of a column, NaN left out (None when all NaN), as Python's min/max pick."""
+    import numpy as np
+
+    low = float(np.fmin.reduce(column))
+    if math.isnan(low):
+        return None, None
+    high = float(np.fmax.reduce(column))
+    if (low == 0.0 or high == 0.0) and len(set(np.signbit(column[column == 0.0]).tolist())) > 1:
+        # 0.0 and -0.0 both there: they tie, and Python's min and max keep the first seen
+        finite = list(filterfalse(math.isnan, column.tolist()))
+        return min(finite), max(finite)
+    return low, high

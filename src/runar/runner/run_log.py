@@ -55,12 +55,12 @@ class RunLog:
         started: Callable[[GitCapture | None], RunStarted],
         opening: Callable[[], list[AnyEvent]],
         keep_code: Callable[[GitCapture | None], list[str]],
-        remote: str | None = None,
+        uploader: LiveUploader | None = None,
     ) -> None:
-        self.store, self.run_id, self.health, self.remote = store, run_id, health, remote
+        self.store, self.run_id, self.health = store, run_id, health
         self._started, self._opening, self._keep_code = started, opening, keep_code
         self.writer: JournalWriter | None = None
-        self.uploader: LiveUploader | None = None
+        self.uploader = uploader  # `--remote`: finished once the segment is sealed
         self.git: GitCapture | None = None
         self.printed = False  # the child wrote something on stdout or stderr
         self._pending: list[tuple[Stream, bytes]] = []  # output read before RunStarted
@@ -102,8 +102,6 @@ class RunLog:
                 on_error=self.health.on_error,
             )
             self.writer = writer
-            if self.remote:
-                self.uploader = _live_upload(self.store, self.run_id, self.remote)
             if taking is not None:
                 taking.join()
             if head is not None:
@@ -207,8 +205,10 @@ def _finish(job: SnapshotJob, into: list[tuple[str | None, bytes | None]]) -> No
     into[0] = finish_snapshot(job)
 
 
-def _live_upload(store: Store, run_id: str, remote: str) -> LiveUploader:
-    """The background uploader of `--remote` (obstore loads only then)."""
+def live_upload(store: Store, run_id: str, remote: str | None) -> LiveUploader | None:
+    """The background uploader of `--remote` (obstore loads only then); None without one."""
+    if not remote:
+        return None
     from runar.remote.live import start_live_upload
 
     return start_live_upload(store, run_id, remote, lambda line: say([line]))

@@ -26,7 +26,7 @@ from runar.runner import header, provenance
 from runar.runner.capture import OutputTail
 from runar.runner.launch import ChildExit, Launch, start_child, wait_group_default, wants_pty
 from runar.runner.recording import RecordingHealth
-from runar.runner.run_log import RunLog, say
+from runar.runner.run_log import RunLog, live_upload, say
 from runar.runner.sampler import Sampler
 from runar.store import ENV_STORE, Store
 
@@ -252,6 +252,7 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
         recorded = request.rerun_code[0]
         repo_root = recorded.root if recorded is not None else None
     request.project = default_project(store.root, request.project, repo_root, cwd)
+    uploader = live_upload(store, run_id, request.remote)  # says why not before the header
     colour = header.use_colour(sys.stderr)
     top = header.Header(
         title=request.title,
@@ -269,7 +270,7 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
         started=lambda git: _started_event(request, run_id, git),
         opening=lambda: _opening_events(request),
         keep_code=_code_keeper(request, store, run_id),
-        remote=request.remote,
+        uploader=uploader,
     )
     tail = OutputTail()
 

@@ -59,8 +59,20 @@ def tag(
     ] = None,
     where: Annotated[
         str | None,
-        typer.Option("--where", "-w", help="Also every run matching this query, e.g. 'acc>0.9'."),
+        typer.Option(
+            "--where",
+            "-w",
+            help="Also every run matching this query, e.g. 'acc>0.9', among the runs "
+            "'runar ls --where' lists (the current project when the store holds several).",
+        ),
     ] = None,
+    project: Annotated[
+        str | None,
+        typer.Option("--project", help="With --where: look in this project instead."),
+    ] = None,
+    all_projects: Annotated[
+        bool, typer.Option("--all-projects", help="With --where: look in every project.")
+    ] = False,
 ) -> None:
     """Add (+TAG) and remove (-TAG) tags: runar tag RUN... +best -baseline."""
     refs, tokens = _split_tag_arguments(list(items or []), bulk=where is not None)
@@ -71,10 +83,10 @@ def tag(
         raise UsageError("name the runs to tag, or select them with --where QUERY")
     store = current_store()
     summaries = _resolve(store, refs) if refs else []
+    if where is None and (project is not None or all_projects):
+        raise UsageError("--project and --all-projects choose where --where looks; add --where")
     if where is not None:
-        import runar.frames as frames
-
-        chosen = frames.runs(store=store, where=where)["run_id"].to_list()
+        chosen = _matching(store, where, project, all_projects)
         known = {s.run_id for s in summaries}
         summaries += _resolve(store, [i for i in chosen if i not in known])
     if not summaries:
@@ -83,6 +95,28 @@ def tag(
     edits.tag_runs(store, _targets(summaries), changes)
     for summary in summaries:
         print(f"{_label(summary)}: {changes.describe()}")
+
+
+def _matching(store: Store, where: str, project: str | None, all_projects: bool) -> list[str]:
+    """Ids of the runs `runar ls --where` would list: in the current project, unless told."""
+    import runar.frames as frames
+    from runar.cli.listing import project_scope
+
+    frame = frames.runs(store=store, where=where)
+    with existing_views(store) as views:
+        scope = project_scope(store, views, project, all_projects, where)
+    ids: list[str] = frame["run_id"].to_list()
+    if scope.project is None:
+        return ids
+    projects: list[str] = frame["project"].to_list()
+    kept = [i for i, p in zip(ids, projects, strict=True) if p == scope.project]
+    if scope.hint and len(kept) < len(ids):
+        print(
+            f"--where: runs of project {scope.project} only ({len(ids) - len(kept)} "
+            "match elsewhere); --all-projects for all",
+            file=sys.stderr,
+        )
+    return kept
 
 
 def rename(

@@ -2,11 +2,14 @@
 
 The browser is the system's ``/usr/bin/chromium`` (never ``playwright install``: it downloads a
 browser, which CI cannot). One browser per test session; each test gets a fresh context and
-page that fails the test on any uncaught page error or alert.
+page that fails the test on any uncaught page error or alert. Playwright's loop counts as the
+thread's running loop only during a test that has a page, so asyncio and anyio tests can run
+after browser tests on the same worker (test_browser_then_asyncio.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import math
@@ -67,8 +70,32 @@ class PageWatch:
     dialogs: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Browsing:
+    """The session's Chromium and the event loop Playwright's sync API drives it through."""
+
+    browser: Any
+    loop: asyncio.AbstractEventLoop
+
+    @contextlib.contextmanager
+    def driving(self) -> Iterator[Any]:
+        """The browser, with Playwright's loop as this thread's running loop for the block only.
+
+        Each sync call leaves its loop marked as the thread's running loop (the loop waits,
+        suspended in a greenlet, until the next call: wait_for_future in Playwright's
+        _impl/_greenlets.py), so for the rest of the session ``asyncio.run()`` and anyio
+        refused to start a loop of their own in this thread. Between browser tests the mark is
+        off; a sync call made outside this block would find no running loop and fail.
+        """
+        asyncio._set_running_loop(self.loop)
+        try:
+            yield self.browser
+        finally:
+            asyncio._set_running_loop(None)
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[Browsing]:
     if not CHROMIUM.exists():
         pytest.skip(
             f"no Chromium at {CHROMIUM}: install Debian's chromium package "
@@ -80,7 +107,12 @@ def browser() -> Iterator[Any]:
         chromium = p.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
-        yield chromium
+        session = Browsing(chromium, asyncio.get_running_loop())
+        asyncio._set_running_loop(None)  # free the thread until a test drives the browser
+        yield session
+        # marked running again for the close and the exit's last switch into the loop, as
+        # after any sync call; the loop clears the mark itself when it ends
+        asyncio._set_running_loop(session.loop)
         chromium.close()
 
 
@@ -90,20 +122,21 @@ def page_watch() -> PageWatch:
 
 
 @pytest.fixture
-def page(browser: Any, page_watch: PageWatch) -> Iterator[Any]:
+def page(browser: Browsing, page_watch: PageWatch) -> Iterator[Any]:
     """A fresh page in UTC; any uncaught error or alert fails the test."""
-    context = browser.new_context(viewport=VIEWPORT, timezone_id="UTC", locale="en-US")
-    context.set_default_timeout(WAIT_MS)
-    tab = context.new_page()
-    tab.on("pageerror", lambda exc: page_watch.errors.append(str(exc)))
+    with browser.driving() as chromium:
+        context = chromium.new_context(viewport=VIEWPORT, timezone_id="UTC", locale="en-US")
+        context.set_default_timeout(WAIT_MS)
+        tab = context.new_page()
+        tab.on("pageerror", lambda exc: page_watch.errors.append(str(exc)))
 
-    def on_dialog(dialog: Any) -> None:
-        page_watch.dialogs.append(dialog.message)
-        dialog.dismiss()
+        def on_dialog(dialog: Any) -> None:
+            page_watch.dialogs.append(dialog.message)
+            dialog.dismiss()
 
-    tab.on("dialog", on_dialog)
-    yield tab
-    context.close()
+        tab.on("dialog", on_dialog)
+        yield tab
+        context.close()
     assert page_watch.errors == [], f"the page threw: {page_watch.errors}"
     assert page_watch.dialogs == [], f"the page opened dialogs: {page_watch.dialogs}"
 

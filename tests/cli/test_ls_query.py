@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 
 import polars as pl
@@ -161,3 +164,25 @@ def test_bad_queries_are_one_line_and_a_caret(
 
 def test_frames_runs_where_on_an_empty_store(store: Store) -> None:
     assert frames.runs(store=store, where="acc>0.9", sort="-metrics.acc").height == 0
+
+
+def test_ls_where_answers_without_polars(store: Store, five_runs: dict[str, str]) -> None:
+    code = (
+        "import json, sys, contextlib, io\n"
+        "from runar.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(out):\n"
+        "    main(['ls', '--json', '--where', 'lr<1e-3 or tag:baseline', '--sort', '-acc'])\n"
+        "print(json.dumps([[r['name'] for r in json.loads(out.getvalue())],\n"
+        "                  'polars' in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RUNAR_DIR": str(store.root)},
+        check=True,
+    )
+    names, loaded = json.loads(done.stdout)
+    assert names == ["alpha", "gamma", "delta"]  # NaN sorts last
+    assert not loaded

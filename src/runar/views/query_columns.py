@@ -10,7 +10,6 @@ for a key that mixes numbers and text.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Container, Iterable, Sequence
@@ -168,6 +167,8 @@ def typed_columns(name: str, values: list[Any]) -> dict[str, Column]:
 
 def _text(value: Any) -> str:
     if isinstance(value, (dict, list)):
+        import json  # only for a list or dict in a config: ls --where rarely pays for it
+
         return json.dumps(value, default=repr)
     if isinstance(value, float) and math.isnan(value):
         return "nan"

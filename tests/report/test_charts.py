@@ -34,3 +34,13 @@ def test_a_chart_is_an_svg_with_a_legend_for_several_lines() -> None:
     )
     assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
     assert b'id="legend_1"' in svg
+
+
+def test_a_diverged_curve_is_drawn_on_a_log_axis_and_a_healthy_one_is_not() -> None:
+    steps = [float(i) for i in range(300)]
+    healthy = [2.0 / (1 + i / 10) for i in range(300)]  # 2 → 0.065: a linear axis shows it
+    diverged = healthy[:200] + [10.0 ** (i / 3) for i in range(100)]  # up to 1e33, then…
+    diverged[-1] = math.inf
+    log_ticks = b"10^{"  # matplotlib keeps each tick's text in a comment of the SVG
+    assert log_ticks in line_chart("loss", [Series("loss", steps, diverged)])
+    assert log_ticks not in line_chart("loss", [Series("loss", steps, healthy)])

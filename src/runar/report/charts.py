@@ -16,6 +16,7 @@ PALETTE: Final = (
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
 NON_FINITE_COLOUR: Final = "#c62828"
+LOG_SPAN: Final = 1e4  # a curve whose values span more than this ratio is drawn on a log axis
 MARK_COLOURS: Final = {"error": "#c62828", "warn": "#ef6c00", "info": "#9e9e9e"}
 
 
@@ -66,6 +67,12 @@ def _non_finite_x(s: Series) -> list[float]:
     return np.asarray(s.x, dtype=float)[~np.isfinite(ya)].tolist()
 
 
+def _spans_decades(values: Sequence[float]) -> bool:
+    """Positive values whose largest is over LOG_SPAN times the smallest: a log y axis."""
+    finite = [v for v in values if math.isfinite(v)]
+    return bool(finite) and min(finite) > 0 and max(finite) > LOG_SPAN * min(finite)
+
+
 def line_chart(
     title: str, series: Sequence[Series], x_label: str = "step", marks: Sequence[Mark] = ()
 ) -> bytes:
@@ -93,6 +100,8 @@ def line_chart(
         ax.axvline(mark.first, color=colour, linewidth=0.8, linestyle="--", alpha=0.8)
         if mark.last > mark.first:
             ax.axvspan(mark.first, mark.last, color=colour, alpha=0.12, linewidth=0)
+    if _spans_decades([y for s in series for y in s.y]):
+        ax.set_yscale("log")  # a diverged loss (1e36) would flatten the curve it grew from
     ax.set_title(title, fontsize=9)
     ax.set_xlabel(x_label, fontsize=8)
     ax.tick_params(labelsize=7)

@@ -12,11 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 from runar.cli.share import describe_sync
+from runar.errors import UsageError
 from runar.journal.sync import mark_deleted
 from runar.remote import bucket as bucket_module
 from runar.remote.bucket import RemoteError, open_bucket
 from runar.remote.pull import pull
 from runar.remote.push import push
+from runar.remote.url import parse_url
 from tests.cli.helpers import invoke_main
 from tests.remote.conftest import make_store, write_run
 
@@ -37,6 +39,12 @@ def test_sync_with_a_malformed_url_is_one_line_not_a_new_folder(in_store: Path, 
     assert code == 1
     assert err.strip().count("\n") == 0 and bad in err and "s3://BUCKET/PREFIX" in err
     assert sorted(p.name for p in in_store.iterdir()) == [".runar"]
+
+
+@pytest.mark.parametrize("name", ["k9", "Team", "-team", "a" * 64])
+def test_a_name_no_bucket_can_have_is_refused_before_any_request(name: str) -> None:
+    with pytest.raises(UsageError, match="is not a bucket name"):
+        parse_url(f"s3://{name}/team")
 
 
 @pytest.mark.parametrize("bad", ["s3:/bucket", "s4://x"])

@@ -9,7 +9,7 @@ from typing import Final
 from runar.errors import UsageError
 
 SCHEMES: Final = ("s3",)
-_BUCKET: Final = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,62}$")
+_BUCKET: Final = re.compile(r"^[a-z0-9][a-z0-9.\-_]{2,62}$")  # 3-63: S3's rule (GCS allows _)
 _URL_LIKE: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:/")
 
 

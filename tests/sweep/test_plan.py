@@ -72,6 +72,23 @@ def test_a_toml_sweep_file_gives_script_fixed_args_and_space(tmp_path):
     assert len(make_plan(spec.script, spec.args).points) == 6
 
 
+def test_a_fixed_value_with_commas_is_one_value_not_a_sweep(tmp_path):
+    path = write(
+        tmp_path,
+        "s.toml",
+        'script = "train.py"\nargs = ["--data", "a.csv,b.csv"]\n'
+        '[fixed]\nbetas = "0.9,0.999"\n[space]\nseed = [1, 2]\n',
+    )
+    spec = load(path)
+    plan = make_plan(spec.script, spec.args, fixed=spec.fixed)
+    # [fixed] and args "pass unchanged": they were swept, 8 points instead of 2
+    assert [p.args for p in plan.points] == [
+        ["--data", "a.csv,b.csv", "--betas", "0.9,0.999", "--seed", "1"],
+        ["--data", "a.csv,b.csv", "--betas", "0.9,0.999", "--seed", "2"],
+    ]
+    assert plan.space() == {"--seed": "1,2"}
+
+
 def test_yaml_and_json_files_read_the_same_keys(tmp_path):
     yaml_path = write(
         tmp_path,
@@ -99,6 +116,7 @@ def test_yaml_and_json_files_read_the_same_keys(tmp_path):
         ("s.toml", 'script = "t.py"\ncount = "x"\n', "whole number"),
         ("s.toml", "script = \n", "does not parse"),
         ("s.ini", "", ".toml"),
+        ("s.toml", 'script = "t.py"\n[space]\nbetas = ["0.9,0.99", "0.8,0.9"]\n', "a comma"),
     ],
 )
 def test_a_bad_sweep_file_is_one_line_naming_it(tmp_path, name, text, says):

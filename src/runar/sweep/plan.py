@@ -64,10 +64,14 @@ def is_option(token: str) -> bool:
     return token.startswith("-") and token not in ("-", "--") and not NEGATIVE.match(token)
 
 
-def template(args: list[str], method: Method) -> Template:
-    """Read the script's arguments, marking the options whose values are sweep specs."""
-    found = Template()
-    i = 0
+def template(args: list[str], method: Method, fixed: int = 0) -> Template:
+    """Read the script's arguments, marking the options whose values are sweep specs.
+
+    Args:
+        fixed: how many leading arguments pass unchanged (a sweep file's args and [fixed]).
+    """
+    found = Template(tokens=list(args[:fixed]))
+    i = fixed
     while i < len(args):
         token = args[i]
         if token.startswith("--") and "=" in token:
@@ -140,13 +144,18 @@ def make_plan(
     seed: int | None = None,
     metric: str | None = None,
     mode: str | None = None,
+    fixed: int = 0,
 ) -> SweepPlan:
-    """Expand the script's arguments into points; UsageError names a bad spec."""
+    """Expand the script's arguments into points; UsageError names a bad spec.
+
+    Args:
+        fixed: how many leading arguments pass unchanged, never swept.
+    """
     if mode is not None and mode not in MODES:
         raise UsageError(f"--mode takes min or max, not {mode!r}")
     if method == "random" and count is None:
         raise UsageError("a random sweep needs a count: --random N (or count = N in the file)")
-    found = template(args, method)
+    found = template(args, method, fixed)
     if not found.dimensions:
         raise UsageError(
             "nothing to sweep: give an option several values, e.g. --lr 1e-3,1e-4 or --seed 0..4"

@@ -61,6 +61,7 @@ def _plan(request: SweepRequest) -> tuple[SweepPlan, str | None, int | None, int
     script, args = request.script, list(request.args)
     method, count, seed = "random" if request.random else "grid", request.random, request.seed
     metric, mode, name, jobs, failures = request.metric, request.mode, None, None, None
+    fixed = 0
     if request.file is not None:
         spec = load_file(request.file)
         if script is not None:
@@ -70,13 +71,13 @@ def _plan(request: SweepRequest) -> tuple[SweepPlan, str | None, int | None, int
             method, count = spec.method, spec.count
         seed = seed if seed is not None else spec.seed
         metric, mode = metric or spec.metric, mode or spec.mode
-        name, jobs, failures = spec.name, spec.jobs, spec.max_failures
+        name, jobs, failures, fixed = spec.name, spec.jobs, spec.max_failures, spec.fixed
     if script is None:
         raise UsageError(
             "no script given; e.g. 'runar sweep train.py --lr 1e-3,1e-4' "
             "or 'runar sweep -- bash run.sh --lr 1e-3,1e-4'"
         )
-    plan = make_plan(script, args, method, count, seed, metric, mode)  # type: ignore[arg-type]
+    plan = make_plan(script, args, method, count, seed, metric, mode, fixed)  # type: ignore[arg-type]
     plan.module = request.module and request.file is None
     plan.command = request.command and request.file is None
     return plan, name, jobs, failures

@@ -49,6 +49,7 @@ class SweepFile:
     name: str | None = None
     jobs: int | None = None
     max_failures: int | None = None
+    fixed: int = 0  # the first ``fixed`` args (args, [fixed]) pass unchanged, never swept
 
 
 def _text(value: Any) -> str:
@@ -121,7 +122,9 @@ def load(path: Path) -> SweepFile:
     if not isinstance(args, list):
         raise UsageError(f'sweep file {path}: args must be a list, e.g. ["--epochs", "10"]')
     tokens = [_text(a) for a in args]
+    fixed = 0
     for section in ("fixed", "space"):
+        fixed = len(tokens)  # all before [space]: "0.9,0.999" in [fixed] is one value
         table = data.get(section, {})
         if not isinstance(table, dict):
             raise UsageError(f"sweep file {path}: [{section}] must be a table of options")
@@ -131,6 +134,11 @@ def load(path: Path) -> SweepFile:
             elif section == "space" and isinstance(value, list):
                 if not value:
                     raise UsageError(f"sweep file {path}: space.{key} lists no values")
+                if any("," in _text(v) for v in value):  # joined by commas, it would split
+                    raise UsageError(
+                        f"sweep file {path}: space.{key} has a value with a comma, which "
+                        "would be split into values; write each value without one"
+                    )
                 tokens += [_option(key), ",".join(_text(v) for v in value)]
             else:
                 tokens += [_option(key), _text(value)]
@@ -148,4 +156,5 @@ def load(path: Path) -> SweepFile:
         name=data.get("name"),
         jobs=_int(data, "jobs", path),
         max_failures=_int(data, "max_failures", path),
+        fixed=fixed,
     )

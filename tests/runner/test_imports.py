@@ -17,3 +17,16 @@ def test_runner_path_imports_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.split() == []
+
+
+def test_what_runs_before_the_child_starts_loads_no_journal() -> None:
+    # the child is spawned before msgspec and the journal load (they load while it runs)
+    code = (
+        "import sys; import runar.cli.runner, runar.runner.session, runar.runner.git_state; "
+        "print(' '.join(m for m in sys.modules if m.split('.')[0] == 'msgspec' "
+        "or m.startswith(('runar.journal', 'runar.events', 'runar.codec'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == []

@@ -98,6 +98,18 @@ def test_same_store_twice_is_refused(tmp_path: Path) -> None:
         sync(a.root, tmp_path / "a")
 
 
+@pytest.mark.parametrize("inside", ["runs/foo", "cache/x"])
+def test_a_store_inside_the_other_is_refused_and_nothing_is_written(
+    tmp_path: Path, inside: str
+) -> None:
+    a = make_store(tmp_path / "a")
+    write_run(a)
+    before = sorted(p.relative_to(a.root) for p in a.root.rglob("*"))
+    with pytest.raises(StoreError, match="are nested"):
+        sync(a.root, a.root / inside)  # used to create runs/foo/.runar/…: a bogus run folder
+    assert sorted(p.relative_to(a.root) for p in a.root.rglob("*")) == before
+
+
 def test_sealed_conflict_keeps_ours_and_sets_theirs_aside(tmp_path: Path) -> None:
     a, b = make_store(tmp_path / "a"), make_store(tmp_path / "b")
     run_id = write_run(a)

@@ -302,8 +302,12 @@ def sync(source: Path, destination: Path, dry_run: bool = False) -> SyncReport:
     """Copy into ``destination`` every run, segment and artifact of ``source`` it lacks."""
     src_root = find_store_root(source)
     dest_root = find_store_root(destination, must_exist=False)
-    if os.path.realpath(src_root) == os.path.realpath(dest_root):
+    real_src, real_dest = Path(os.path.realpath(src_root)), Path(os.path.realpath(dest_root))
+    if real_src == real_dest:
         raise StoreError(f"{src_root} is both source and destination; give two stores")
+    if real_src in real_dest.parents or real_dest in real_src.parents:
+        # a store inside the other would copy into itself, or show up as a bogus run folder
+        raise StoreError(f"{dest_root} and {src_root} are nested; give two separate stores")
     if not dry_run:
         try:
             (dest_root / "runs").mkdir(parents=True, exist_ok=True)

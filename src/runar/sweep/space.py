@@ -174,7 +174,8 @@ def _refuse_near_misses(key: str, spec: str, text: str) -> None:
     if "," in text and not all(_balanced(v) for v in text.split(",")):
         raise UsageError(
             f"option {key}: {spec!r} has a comma inside brackets, so its values cannot be "
-            "told apart; write each value without a comma (64x64,128x128)"
+            "told apart; write each value without a comma (64x64,128x128), or, to pass it "
+            "unswept, put it under [fixed] in a sweep file (-f)"
         )
     if ".." in text and "/" not in text:
         low, _, high = text.partition("..")

@@ -110,3 +110,18 @@ def test_hf_trainer_sweep_file_ranks_by_eval_loss_shown_first(store: Store, tmp_
     header = shown.stdout.splitlines()[2].split()
     # the ranking metric stands next to the status and the ★, wherever it sorts
     assert header[:4] == ["#", "LEARNING_RATE", "STATUS", "EVAL_LOSS"], shown.stdout
+
+
+def test_verbose_shows_a_tqdm_scripts_lines_without_its_carriage_returns(
+    store: Store, tmp_path: Path
+) -> None:
+    shutil.copy(SCRIPTS / "train_hf.py", tmp_path / "run_glue.py")
+    done = run_runar(
+        ["sweep", "run_glue.py", "--model_name_or_path", "bert", "--logging_steps", "2",
+         "--learning_rate", "1e-4,2e-4", "-v", "-n", "loud"],
+        cwd=tmp_path, timeout=60, TRUTH_FILE=str(tmp_path / "truth.json"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # raw, each bar redraw's \r sent the cursor back over the "[0] " prefix
+    assert "\r" not in done.stdout
+    assert "[0] {'loss': " in done.stdout and "[1] {'loss': " in done.stdout

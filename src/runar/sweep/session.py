@@ -107,8 +107,13 @@ def _stem(plan: SweepPlan) -> str:
 
 
 def _echo(index: int, line: str) -> None:
+    """-v: a point's output line, prefixed; of a line a progress bar redrew with \r, what a
+    terminal would show last (raw, each \r sent the cursor back over the prefix)."""
+    shown = line.rstrip("\r").rsplit("\r", 1)[-1]
+    if not shown.strip():
+        return  # a bar cleared before a print: nothing a terminal would keep
     try:
-        sys.stdout.write(f"[{index}] {line}\n")
+        sys.stdout.write(f"[{index}] {shown}\n")
         sys.stdout.flush()
     except (OSError, ValueError):
         pass

@@ -152,7 +152,7 @@ def test_capture_from_a_subfolder_snapshots_the_whole_tree(repo: Path) -> None:
 def test_large_untracked_files_are_left_out_and_reported(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("runar.runner.git_state.UNTRACKED_MAX_FILE_BYTES", 100)
+    monkeypatch.setattr("runar.runner.git_snapshot.UNTRACKED_MAX_FILE_BYTES", 100)
     (repo / "weights.bin").write_bytes(b"\0" * 1000)
     (repo / "small.py").write_text("S = 1\n")
     captured = capture_git(repo, RUN_ID)
@@ -232,7 +232,8 @@ def test_a_probe_of_another_folder_is_not_used(repo: Path, tmp_path: Path) -> No
 
 
 def test_files_the_script_writes_after_the_probe_stay_out_of_the_snapshot(repo: Path) -> None:
-    from runar.runner.git_state import read_probe, snapshot_head, start_probe
+    from runar.runner.git_snapshot import snapshot_head
+    from runar.runner.git_state import read_probe, start_probe
 
     (repo / "train.py").write_text("print('v2')\n")
     (repo / "model.py").write_text("M = 1\n")

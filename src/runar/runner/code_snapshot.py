@@ -24,7 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from runar.runner.git_state import GIT_TIMEOUT_S, PATCH_DIFF, GitCapture, looks_secret
+from runar.runner.git_snapshot import PATCH_DIFF, looks_secret
+from runar.runner.git_state import GIT_TIMEOUT_S, GitCapture
 
 META_NAME: Final = "meta.json"
 PATCH_NAME: Final = "diff.patch"

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from runar.journal import JournalWriter
     from runar.remote.live import LiveUploader
     from runar.runner.capture import OutputRecorder
-    from runar.runner.git_state import GitCapture, GitHead, SnapshotJob
+    from runar.runner.git_snapshot import SnapshotJob
+    from runar.runner.git_state import GitCapture, GitHead
     from runar.runner.recording import RecordingHealth
 
 
@@ -200,7 +201,7 @@ class RunLog:
 
 
 def _finish(job: SnapshotJob, into: list[tuple[str | None, bytes | None]]) -> None:
-    from runar.runner.git_state import finish_snapshot
+    from runar.runner.git_snapshot import finish_snapshot
 
     into[0] = finish_snapshot(job)
 

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from runar.events import AnyEvent, GitState, RunFinished, RunStarted, Stream
-    from runar.runner.git_state import GitCapture, GitHead, GitProbe, SnapshotJob
+    from runar.runner.git_snapshot import SnapshotJob
+    from runar.runner.git_state import GitCapture, GitHead, GitProbe
 
 ENV_RUN_ID: Final = "RUNAR_RUN_ID"
 # set by `runar sweep` for each point's runner; never passed on to the script, so a runar
@@ -245,7 +246,7 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
         head = _git_head(request, cwd)
         repo_root = str(head.root) if head is not None else None
         if head is not None:
-            from runar.runner.git_state import start_snapshot
+            from runar.runner.git_snapshot import start_snapshot
 
             snapshot = start_snapshot(head, run_id)  # its `git add` runs while the child starts
     else:

@@ -24,7 +24,7 @@ post "/api/runs/$RUN/steps/$EXTRACT/complete" >/dev/null
 LOAD=$(post "/api/runs/$RUN/steps" -d '{"name": "load"}' | field step_id)
 printf '{"step": 4, "values": {"loss": 0.5}}\n{"step": 5, "values": {"loss": 0.25}}\n' |
   post "/api/runs/$RUN/metrics" -H 'Content-Type: application/x-ndjson' --data-binary @- >/dev/null
-post "/api/runs/$RUN/artifacts?kind=json" -F name=report -F 'file=@-;filename=report.json' <<<'{"rows": 900}' >/dev/null
+post "/api/runs/$RUN/artifacts?kind=json&step=$LOAD" -F name=report -F 'file=@-;filename=report.json' <<<'{"rows": 900}' >/dev/null
 post "/api/runs/$RUN/steps/$LOAD/fail" -d '{"error": "target table locked", "error_type": "LockError"}' >/dev/null
 
 post "/api/runs/$RUN/notes" -d '{"text": "recorded by examples/record_pipeline.sh"}' >/dev/null

@@ -11,7 +11,8 @@ child's group is made the foreground one, so Ctrl-C and keyboard input reach the
 script directly. When the direct child exits, runar by default keeps recording until
 every process of that group is gone (`bash -c 'python train.py &'`); the exit code
 stays the direct child's. RUNAR_WAIT_GROUP=0 stops at the direct child instead.
-On Linux runar becomes a child subreaper, so such orphans are its own to reap.
+On Linux runar becomes a child subreaper, so such orphans are its own to reap. The
+ptys, the terminal hand-off and the forwarded signals are in handoff.py.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Final
+
+from runar.runner.handoff import Forwarder, Terminal, copy_window_size, open_stream
 
 if TYPE_CHECKING:  # runar.events (msgspec) loads after the child has started
     from runar.events import Stream
@@ -35,7 +37,6 @@ if TYPE_CHECKING:  # runar.events (msgspec) loads after the child has started
 READ_BYTES: Final = 64 << 10
 TICK_S: Final = 0.05  # how often the loop checks the child and calls on_tick
 DRAIN_GRACE_S: Final = 0.5  # a grandchild may hold the output open after the child exits
-FORWARDED_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 ENV_WAIT_GROUP: Final = "RUNAR_WAIT_GROUP"
 ORPHANS_NOTICE_S: Final = 1.0  # data-loader workers take a moment to exit: no notice for them
 _PR_SET_CHILD_SUBREAPER: Final = 36
@@ -120,111 +121,6 @@ def _reap_group(pgid: int) -> None:
             return
 
 
-class _Forwarder:
-    """Signal handlers that pass SIGINT/SIGTERM/SIGHUP/SIGQUIT on to the child's group."""
-
-    def __init__(self) -> None:
-        self.pgid: int | None = None
-        self.pending: list[int] = []
-        self.last: int | None = None
-        self.orphans = False  # only the group's leftovers remain: escalate, and record nothing
-        self._sent_to_orphans = 0
-        self._previous: dict[int, object] = {}
-
-    def install(self) -> None:
-        for sig in FORWARDED_SIGNALS:
-            with contextlib.suppress(ValueError, OSError):  # not the main thread
-                self._previous[sig] = signal.signal(sig, self._handle)
-
-    def restore(self) -> None:
-        for sig, handler in self._previous.items():
-            with contextlib.suppress(ValueError, OSError, TypeError):
-                signal.signal(sig, handler)  # type: ignore[arg-type]
-
-    def attach(self, pgid: int) -> None:
-        self.pgid = pgid
-        for sig in self.pending:
-            self._send(sig)
-        self.pending.clear()
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.pgid is None:
-            self.pending.append(signum)
-        else:
-            self._send(signum)
-
-    def _send(self, signum: int) -> None:
-        if self.orphans:
-            # a shell's `&` jobs ignore SIGINT: ask with SIGTERM, insist with SIGKILL
-            self._sent_to_orphans += 1
-            signum = signal.SIGTERM if self._sent_to_orphans == 1 else signal.SIGKILL
-        else:
-            self.last = signum
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pgid, signum)  # type: ignore[arg-type]
-
-
-class _Terminal:
-    """Hands the controlling terminal to the child's group and takes it back."""
-
-    def __init__(self) -> None:
-        self.fd: int | None = None
-        try:
-            if os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp():
-                self.fd = 0
-        except OSError:
-            self.fd = None
-
-    def give(self, pgid: int) -> None:
-        if self.fd is None:
-            return
-        try:
-            os.tcsetpgrp(self.fd, pgid)
-        except OSError:
-            self.fd = None
-            return
-        # the child may have read the terminal before it was its turn: SIGTTIN stopped it
-        with contextlib.suppress(OSError):
-            os.killpg(pgid, signal.SIGCONT)
-
-    def take_back(self) -> None:
-        if self.fd is None:
-            return
-        previous = signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # we are in the background now
-        try:
-            os.tcsetpgrp(self.fd, os.getpgrp())
-        except OSError:
-            pass
-        finally:
-            signal.signal(signal.SIGTTOU, previous)
-
-
-def _open_pty(size_from: int) -> tuple[int, int]:
-    import pty
-    import termios
-
-    master, slave = pty.openpty()
-    attrs = termios.tcgetattr(slave)
-    attrs[1] &= ~termios.ONLCR  # keep "\n" as the script wrote it; the real terminal maps it
-    termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    _copy_window_size(slave, size_from)
-    return master, slave
-
-
-def _copy_window_size(target: int, source: int) -> None:
-    import fcntl
-    import termios
-
-    with contextlib.suppress(OSError):
-        size = fcntl.ioctl(source, termios.TIOCGWINSZ, b"\0" * 8)
-        fcntl.ioctl(target, termios.TIOCSWINSZ, size)
-
-
-def _open_stream(use_pty: bool, size_from: int) -> tuple[int, int]:
-    """(our end, the child's end) of one output stream: a pty or a pipe."""
-    return _open_pty(size_from) if use_pty else os.pipe()
-
-
 def _spawn(job: Launch, stdout: int, stderr: int) -> subprocess.Popen[bytes]:
     group: dict[str, object] = (
         {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
@@ -254,8 +150,8 @@ class RunningChild:
 
     def __init__(self, job: Launch) -> None:
         self.job = job
-        self._forwarder = _Forwarder()
-        self._terminal = _Terminal()
+        self._forwarder = Forwarder()
+        self._terminal = Terminal()
         self._forwarder.install()
         self._winch: object = None
         if job.wait_group:
@@ -266,10 +162,10 @@ class RunningChild:
             self._size_from = 1 if job.use_pty else 2
             theirs: list[int] = []
             try:
-                out_r, out_w = _open_stream(job.use_pty, self._size_from)
+                out_r, out_w = open_stream(job.use_pty, self._size_from)
                 ours.append(out_r)
                 theirs.append(out_w)
-                err_r, err_w = _open_stream(job.stderr_pty, self._size_from)
+                err_r, err_w = open_stream(job.stderr_pty, self._size_from)
                 ours.append(err_r)
                 theirs.append(err_w)
                 self.proc = _spawn(job, out_w, err_w)
@@ -299,7 +195,7 @@ class RunningChild:
 
     def _resize(self, *_: object) -> None:
         for fd in self._ptys:
-            _copy_window_size(fd, self._size_from)
+            copy_window_size(fd, self._size_from)
 
     def _release(self) -> None:
         self._terminal.take_back()
@@ -345,8 +241,8 @@ def _pump(
     proc: subprocess.Popen[bytes],
     sources: dict[int, tuple[Stream, int]],
     job: Launch,
-    forwarder: _Forwarder,
-    terminal: _Terminal,
+    forwarder: Forwarder,
+    terminal: Terminal,
 ) -> int:
     """Copy output until the child (and by default its group) is gone; its return code.
 

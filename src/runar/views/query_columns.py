@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 Kind = Literal["null", "bool", "int", "float", "str", "tags"]
 TEXT_SUFFIX: Final = " as text"  # the text twin of a column that mixes numbers and text
 _INT64: Final = range(-(2**63), 2**63)
+_PLAIN: Final = frozenset({bool, int, float, str, list, dict})
 
 
 class Column(NamedTuple):
@@ -137,18 +138,33 @@ def _is_number(value: Any) -> bool:
 
 def typed_column(values: list[Any]) -> Column:
     """Whole numbers int (Int64), numbers float, flags bool, nothing null, else text."""
-    present = [v for v in values if v is not None]
-    if not present:
+    kinds = _kinds(values)
+    if not kinds:
         return Column("null", values)
-    if all(isinstance(v, bool) for v in present):
+    if kinds == {bool}:
         return Column("bool", values)
-    if all(isinstance(v, int) and not isinstance(v, bool) and v in _INT64 for v in present):
-        return Column("int", values)
-    if all(_is_number(v) for v in present):
+    if kinds == {int}:
+        present = [v for v in values if v is not None]
+        if min(present) in _INT64 and max(present) in _INT64:
+            return Column("int", values)
+    if kinds <= {int, float}:
         return Column("float", [None if v is None else float(v) for v in values])
     return Column(
         "str", [None if v is None else v if isinstance(v, str) else _text(v) for v in values]
     )
+
+
+def _kinds(values: list[Any]) -> set[type]:
+    """The types of the values present, a subclass counted as its base (bool as bool)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if kinds <= _PLAIN:
+        return kinds  # what decoded summaries hold: one pass in C
+    return {
+        bool if isinstance(v, bool) else int if isinstance(v, int) else
+        float if isinstance(v, float) else str if isinstance(v, str) else type(v)
+        for v in values if v is not None
+    }  # fmt: skip
 
 
 def typed_columns(name: str, values: list[Any]) -> dict[str, Column]:
@@ -158,8 +174,8 @@ def typed_columns(name: str, values: list[Any]) -> dict[str, Column]:
     null) so ``lr < 1e-2`` compares numbers, and ``NAME as text`` holds every value as
     text so ``lr = auto`` still finds the other run.
     """
-    present = [v for v in values if v is not None]
-    if any(_is_number(v) for v in present) and any(isinstance(v, str) for v in present):
+    kinds = _kinds(values)
+    if str in kinds and kinds & {int, float}:
         numbers = [float(v) if _is_number(v) else None for v in values]
         return {name: Column("float", numbers), name + TEXT_SUFFIX: typed_column(values)}
     return {name: typed_column(values)}

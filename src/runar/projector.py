@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Final
 
 import lmdb
@@ -37,8 +36,6 @@ from runar.views.summary import RunSummary, fold
 
 EVENTS_PER_TXN: Final = 200_000
 Stamp = tuple[int, int]
-_seq = attrgetter("seq")
-_writer = attrgetter("writer")
 
 
 @dataclass
@@ -82,8 +79,8 @@ def _claim_all(
     if (
         follows
         and events[-1].seq == first + n - 1
-        and list(map(_seq, events)) == list(range(first, first + n))
-        and list(map(_writer, events)).count(writer) == n
+        and [e.seq for e in events] == list(range(first, first + n))
+        and all(e.writer == writer for e in events)
     ):
         claim(seen, writer, first)
         seen[writer][-1] = (seen[writer][-1][0], first + n - 1)

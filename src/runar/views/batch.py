@@ -64,12 +64,10 @@ def fold_batch(summary: RunSummary, events: list[AnyEvent | Unknown]) -> Folded:
     """fold_many, also handing out which events were folded column-wise and which not."""
     folded = Folded()
     groups: dict[tuple[str, ...], list[MetricsLogged]] = {}
-    plain: list[MetricsLogged] = []
     others: list[AnyEvent | Unknown] = []
-    add_plain, add_other, group_of = plain.append, others.append, groups.setdefault
+    add_other, group_of = others.append, groups.setdefault
     for event in events:
         if type(event) is MetricsLogged and not event.workflow_step:
-            add_plain(event)
             group_of(tuple(event.values), []).append(event)
         else:
             add_other(event)
@@ -84,6 +82,10 @@ def fold_batch(summary: RunSummary, events: list[AnyEvent | Unknown]) -> Folded:
             columns = [tuple(c.tolist()) for c in columns]
         folded.shapes[keys] = (group, stamps, columns)
     if not workflow:  # a workflow step's metrics are in neither list: no split then
+        if len(groups) == 1:
+            (plain,) = groups.values()
+        else:
+            plain = [e for e in events if type(e) is MetricsLogged]  # type: ignore[misc]
         folded.plain, folded.others = plain, others
     return folded
 

@@ -161,7 +161,7 @@ def seal_levels(folder: Path) -> list[Result]:
         seconds = time.perf_counter() - start
         rows.append(
             Result(
-                f"  zstd {'btopt, shallow (the default)' if level is None else f'level {level}'}",
+                f"  zstd {f'{SEAL_LEVEL} (the default)' if level is None else f'level {level}'}",
                 f"{size / (4 * CURVE_STEPS):.2f} B/point",
                 f"{len(data) / seconds / 1e6:.0f} MB/s",
                 "",

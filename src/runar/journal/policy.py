@@ -16,7 +16,7 @@ from typing import Final
 
 FLUSH_INTERVAL_S: Final = 0.1
 FSYNC_INTERVAL_S: Final = 1.0
-SEGMENT_BYTES: Final = 4 << 20  # sealing one takes ~0.7 s; close() waits for the last
+SEGMENT_BYTES: Final = 4 << 20  # sealing one takes ~10 ms; close() waits for the last
 # Backpressure: a script that logs faster than events can be encoded waits here, so what
 # sits in memory (and dies with a kill -9) stays about one flush window (~10k events).
 MAX_BUFFERED_EVENTS: Final = 10_000

@@ -306,7 +306,9 @@ def _short_writev(fd: int, parts: list[bytes | memoryview]) -> int:
 
 
 @pytest.mark.parametrize(
-    ("name", "fake"), [("_writev", _short_writev), ("_HAS_WRITEV", False)], ids=["short", "none"]
+    ("name", "fake"),
+    [("_writev", _short_writev), ("_HAS_WRITEV", False), ("_IOV_MAX", 3)],
+    ids=["short writev", "no writev", "3 buffers per writev"],
 )
 def test_a_batch_reaches_the_file_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, fake: object

@@ -40,7 +40,6 @@ PENDING_LIMIT_BYTES: Final = 256 << 20  # past this, a failing disk costs events
 RETRY_INTERVAL_S: Final = 1.0  # a failing disk is retried this often, not on every flush
 # Sealing is compaction: its thread yields the CPU to the training loop (Linux nice steps).
 SEAL_NICENESS: Final = 10
-IOV_MAX: Final = 1024  # buffers per writev (POSIX guarantees at least 16; Linux and macOS 1024)
 ErrorHandler = Callable[[OSError], None]
 Buffer = bytes | memoryview  # a segment header line, a block of lines, or a block's trailer
 _time_ns: Final = time.time_ns
@@ -215,7 +214,7 @@ class JournalWriter:
             if self._fd is None:
                 self._open_segment()
             while self._pending:
-                parts = self._pending[:IOV_MAX]
+                parts = self._pending[:_IOV_MAX]
                 self._pending_bytes -= self._write_raw(parts)
                 del self._pending[: len(parts)]
         except OSError as exc:
@@ -432,6 +431,17 @@ def _writev(fd: int, parts: list[Buffer]) -> int:
 
 
 _HAS_WRITEV: Final = hasattr(os, "writev")
+
+
+def _iov_max() -> int:
+    """Buffers one writev takes: the OS's limit (1024 on Linux and macOS), POSIX's 16 at least."""
+    try:
+        return max(16, min(1024, os.sysconf("SC_IOV_MAX")))
+    except (AttributeError, ValueError, OSError):
+        return 16
+
+
+_IOV_MAX: Final = _iov_max()
 
 
 def _lower_thread_priority() -> None:

@@ -50,6 +50,7 @@ from runar.web.write_session import (
     Reply,
     RunFacts,
     Writers,
+    catch_up_facts,
     read_facts,
 )
 
@@ -254,12 +255,17 @@ class WriteApi:
         if run_id is None or not is_run_id(run_id):
             raise BadRequest(404, f"'{run_id}' is not a run id; POST /api/runs returns one", "id")
         facts = self._facts.get(run_id)
+        run_dir = self.store.run_dir(run_id)
         if facts is None:
-            run_dir = self.store.run_dir(run_id)
             if not run_dir.is_dir() or run_id in self.store.tombstones():
                 raise BadRequest(404, f"no run '{run_id}' in this store", "id")
-            facts = await asyncio.to_thread(read_facts, run_dir)
+            facts = await asyncio.to_thread(read_facts, run_dir, self.writers.own)
             self._facts[run_id] = facts
+        else:  # others may have moved, ended or deleted it since: look again
+            if not run_dir.is_dir():
+                del self._facts[run_id]
+                raise BadRequest(404, f"no run '{run_id}' in this store", "id")
+            catch_up_facts(facts, run_dir, self.writers.own)
         if token.project is not None:
             project = facts.project or store_project(self.store.root)
             if project != token.project:

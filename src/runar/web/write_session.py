@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Final
 
 from runar.events import ProjectSet, RunFinished, RunStarted, StepFinished, StepStarted
-from runar.journal import JournalWriter, read_run
+from runar.journal import JournalWriter
+from runar.journal.reader import read_segment
+from runar.journal.segment import list_segments
 
 WRITER_IDLE_S: Final = 300.0
 SWEEP_INTERVAL_S: Final = 30.0
@@ -49,6 +51,8 @@ class RunFacts:
     steps: dict[str, str] = field(default_factory=dict)  # step id → running|completed|failed
     finished: bool = False
     started: bool = False
+    # how far each segment of other writers was read: segment key → (sealed, size, end)
+    read_to: dict[str, tuple[bool, int, int]] = field(default_factory=dict)
 
     def fold(self, event: object) -> None:
         match event:
@@ -67,12 +71,31 @@ class RunFacts:
                 self.finished = True
 
 
-def read_facts(run_dir: Path) -> RunFacts:
+def read_facts(run_dir: Path, own: frozenset[str] | set[str] = frozenset()) -> RunFacts:
     """The facts of a run, from its whole log (once per run and server)."""
     facts = RunFacts()
-    for event in read_run(run_dir).events:
-        facts.fold(event)
+    catch_up_facts(facts, run_dir, own)
     return facts
+
+
+def catch_up_facts(facts: RunFacts, run_dir: Path, own: frozenset[str] | set[str]) -> None:
+    """Fold what other writers appended since the last look: ``runar set project=``, a
+    runner's end, a sync from another machine. A listing when nothing changed; this
+    server's own segments are skipped (``append`` folds its events as it writes them).
+
+    Folding is idempotent (a set of steps, the latest project by clock), so an event seen
+    twice, in a plain segment and again in its sealed twin, changes nothing.
+    """
+    for seg in list_segments(run_dir):
+        if seg.writer in own:
+            continue
+        known = facts.read_to.get(seg.key)
+        if known is not None and known[:2] == (seg.sealed, seg.size):
+            continue
+        got = read_segment(seg, known[2] if known is not None else 0)
+        for event in got.events:
+            facts.fold(event)
+        facts.read_to[seg.key] = (seg.sealed, seg.size, got.end)
 
 
 class Writers:
@@ -84,6 +107,7 @@ class Writers:
         self._open: dict[tuple[str, str], tuple[JournalWriter, float]] = {}
         self._lock = threading.Lock()
         self._warned = False
+        self.own: set[str] = set()  # every writer id this server opened, closed ones too
 
     def get(self, token_name: str, run_id: str) -> JournalWriter:
         key = (token_name, run_id)
@@ -94,6 +118,7 @@ class Writers:
                 writer = JournalWriter(
                     self.runs_dir / run_id, run_id, role=role_for(token_name), on_error=self._warn
                 )
+                self.own.add(writer.writer_id)
             self._open[key] = (writer, time.monotonic())
             return writer
 

@@ -152,3 +152,17 @@ def test_a_pull_counts_the_deletions_it_learns(tmp_path: Path, bucket_url: str) 
     assert push(a, bucket).tombstones_copied == 1
     assert pull(b, bucket).tombstones_copied == 1
     assert pull(b, bucket).tombstones_copied == 0
+
+
+def test_a_file_no_pull_would_accept_is_not_pushed(tmp_path: Path, bucket_url: str) -> None:
+    a = make_store(tmp_path / "a")
+    run_id = write_run(a, 3)
+    deep = a.run_dir(run_id) / "artifacts" / Path(*["d"] * 40) / "x.bin"
+    deep.parent.mkdir(parents=True)
+    deep.write_bytes(b"x")  # e.g. a folder saved recursively into itself
+    bucket = open_bucket(bucket_url)
+    report = push(a, bucket)
+    assert any("x.bin" in line for line in report.refused)
+    assert not [
+        o for chunk in obstore.list(bucket.store, None) for o in chunk if "/d/d/" in o["path"]
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
@@ -21,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
+MAX_ORPHANS_SHOWN: Final = 50
 REMOTE_ARG = typer.Argument(
     help="A remote name or s3:// URL; default: $RUNAR_REMOTE, 'origin' or the only remote."
 )
@@ -218,8 +219,11 @@ def doctor_remote(remote: str, as_json: bool) -> None:
             print(f"damaged: {key}: {why}")
         for key in check.conflicts:
             print(f"conflict: {key} (a push that differed; compare it with the original)")
-        for key, why in sorted(check.orphans.items()):
+        orphans = sorted(check.orphans.items())
+        for key, why in orphans[:MAX_ORPHANS_SHOWN]:
             print(f"orphan: {key!r}: {why}")
+        if len(orphans) > MAX_ORPHANS_SHOWN:  # a junk bucket stays readable; --json has all
+            print(f"… and {len(orphans) - MAX_ORPHANS_SHOWN} more orphan(s); --json lists all")
         if check.healthy:
             print("ok: every object reads back intact")
     if not check.healthy:

@@ -97,6 +97,8 @@ def key_for_local(rel: str) -> str | None:
     parts = rel.split("/")
     if len(parts) < 3 or parts[0] != "runs" or not is_run_id(parts[1]) or not _parts_ok(parts):
         return None
+    if len(rel) > MAX_KEY_CHARS or len(parts) > MAX_DEPTH:
+        return None  # a pull would refuse the key: uploading it only fills the bucket
     rest = parts[2:]
     if len(rest) == 1 and _SEGMENT.match(rest[0]):
         if rest[0].endswith(".zst"):

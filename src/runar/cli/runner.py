@@ -8,6 +8,7 @@ Parsed by hand because argparse would take the script's options for its own.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import sys
@@ -297,7 +298,17 @@ def start_live_notices(store: Store, run_id: str) -> Callable[[bool], None]:
 
 
 def main_runner(argv: list[str]) -> int:
-    """Run `runar [OPTIONS] SCRIPT ...`; the exit code to exit with."""
+    """Run `runar [OPTIONS] SCRIPT ...`; the exit code to exit with (the process ends next)."""
+    # no cycle collection while runar's modules load: its passes would walk import-time
+    # objects they cannot free (~10 ms); the run's log turns it on again once it is open
+    gc.disable()
+    try:
+        return _run(argv)
+    finally:
+        gc.freeze()  # the interpreter's teardown then skips them too (~12 ms less at exit)
+
+
+def _run(argv: list[str]) -> int:
     probe = None
     try:
         found = parse(argv)

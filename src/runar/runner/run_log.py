@@ -10,6 +10,7 @@ interval) loses no more than the flush window would.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -120,6 +121,10 @@ class RunLog:
             self._failure = exc
         finally:
             self._ready.set()
+            # runar's modules are loaded: they live as long as the process, so no cycle
+            # collection need walk them; collect again for a run that may last days
+            gc.freeze()
+            gc.enable()
 
     def wait_open(self) -> JournalWriter | None:
         """Wait until the log is open and the code kept; the writer (None if opening failed)."""

@@ -2,9 +2,9 @@
 
 Random runs are written as real segments (per-line CRC or blocks, plain or sealed, some
 copied into a second segment as a merged store leaves them, some lines from a newer
-runar), folded by the projector (rebuild, or catch-up in two steps from its checkpoint)
-and compared byte for byte with the plain fold: ``claim``, ``fold`` and the anomaly
-rules one event at a time, with no column-wise grouping anywhere.
+runar, a byte changed by a bad write), folded by the projector (rebuild, or catch-up in
+two steps from its checkpoint) and compared byte for byte with the plain fold:
+``claim``, ``fold`` and the anomaly rules one event at a time, no grouping anywhere.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ class Plan(msgspec.Struct):
     blocks: list[bool]  # per segment: block framing (else a CRC per line)
     sealed: list[bool]
     duplicate: bool  # the last segment's events again in one more segment (a merged store)
+    damage: int | None = None  # a byte of the first segment that a bad write changed
 
 
 plan = st.builds(
@@ -97,6 +98,7 @@ plan = st.builds(
     blocks=st.lists(st.booleans(), min_size=4, max_size=4),
     sealed=st.lists(st.booleans(), min_size=4, max_size=4),
     duplicate=st.booleans(),
+    damage=st.none() | st.integers(0, 10**6),
 )
 
 
@@ -167,6 +169,9 @@ def _write(
             data += _segment_bytes(events[max(a, stop) : b], blocks)
         if not data:
             continue
+        if final and number == 1 and layout.damage is not None:
+            at = layout.damage % len(data)
+            data = data[:at] + bytes([data[at] ^ 0x21]) + data[at + 1 :]
         stem = segment_stem(writer, number)
         if final and layout.sealed[number - 1]:
             (folder / f"{stem}.jsonl").unlink(missing_ok=True)

@@ -53,6 +53,7 @@ def test_ranks_on_two_nodes_log_into_one_run(tmp_path: Path, bucket_url: str) ->
     follower.send_signal(signal.SIGTERM)
     _, err = follower.communicate(timeout=30)
     assert follower.returncode == 0, err
+    assert f"uploading run {job} to {bucket_url} as it is written" in err  # not silent
     reader = make_store(tmp_path / "reader")
     pull(reader, open_bucket(bucket_url))
     assert os.listdir(reader.runs_dir) == [job]

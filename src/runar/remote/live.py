@@ -213,6 +213,8 @@ def follow_run(store: Store, run_id: str, name: str, url: str, say: Callable[[st
     stopped = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     uploader = LiveUploader(store, run_id, name, url, say).start()
+    # it may start before the run's first line is written (another node's ranks): say so
+    say(f"runar: uploading run {run_id} to {name} as it is written; Ctrl-C or SIGTERM ends it")
     try:
         while not stopped.wait(0.5):
             pass

@@ -21,7 +21,7 @@ from tests.runner.helpers import run_runar
 )
 def test_a_usage_error_is_one_line_naming_it(store: Store, argv: list[str], culprit: str) -> None:
     done = run_runar(argv, cwd=store.root.parent)
-    assert done.returncode != 0
+    assert done.returncode == 2
     assert done.stderr.count("\n") == 1, done.stderr  # one line: no usage, no box
     assert culprit in done.stderr
     command = " ".join(["runar", *argv[: 2 if argv[0] == "report" else 1]]).replace(" tabel", "")

@@ -45,8 +45,6 @@ def test_refs_where_and_best_values_select_what_is_shown(seeded: Store) -> None:
     ("args", "message"),
     [
         (["-m", "nope", "-g", "model"], "no selected run has a metric 'nope'; they have: acc,"),
-        (["-m", "acc", "-F", "docx"], "'docx' is not one of 'latex', 'markdown', 'csv', 'html'"),
-        (["-m", "acc", "--value", "median"], "'median' is not one of 'last', 'best'"),
         (["-m", "acc", "-o", "x.docx"], "cannot tell the format of 'x.docx'"),
         (["-m", "acc", "--where", "acc>2"], "no run is selected"),
         (["-m", "acc", "no-such-run"], "no run matches 'no-such-run'"),

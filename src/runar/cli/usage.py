@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Final
 
 from typer._click.exceptions import NoArgsIsHelpError
 from typer._click.exceptions import UsageError as ParseError
 
-from runar.errors import UsageError
-
-NOISE = ("Value error, ",)  # typer's validation prefix, which says nothing to a user
+NOISE: Final = ("Value error, ",)  # typer's validation prefix, which says nothing to a user
+USAGE_EXIT: Final = 2  # as click, argparse and the runner's own options exit
 
 
 def one_line(error: ParseError) -> str:
@@ -33,10 +33,14 @@ def one_line(error: ParseError) -> str:
 
 @contextlib.contextmanager
 def said_in_one_line() -> Iterator[None]:
-    """Turn a typer usage error raised inside into runar's UsageError (help stays help)."""
+    """A typer usage error raised inside is runar's red line and exit code 2, the usual code
+    of a command-line mistake (help for a bare group stays help)."""
     try:
         yield
     except NoArgsIsHelpError:
         raise
     except ParseError as exc:
-        raise UsageError(one_line(exc)) from None
+        from runar.cli import print_error
+
+        print_error(one_line(exc))
+        raise SystemExit(USAGE_EXIT) from None

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import os
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Final
 
@@ -278,6 +277,8 @@ def restore_tree(root: str, code_dir: Path, commit: str | None, snapshot: str | 
     base = base or (None if commit else _empty_tree(root))
     if base is None:
         return None
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="runar-index-") as scratch:
         env = {**os.environ, "GIT_INDEX_FILE": os.path.join(scratch, "index")}
         steps = (["read-tree", base], ["apply", "--cached", "--binary", str(patch)], ["write-tree"])

@@ -23,6 +23,29 @@ def test_a_git_repository_names_the_project(tmp_path: Path) -> None:
     assert default_project(store, cwd=repo / "src" / "deep") == "vision-models"
 
 
+def test_a_linked_worktree_is_named_after_its_main_checkout(tmp_path: Path) -> None:
+    main = tmp_path / "vision-models"
+    main.mkdir()
+    git(main, "init", "-q")
+    git(
+        main,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "0",
+    )
+    git(main, "worktree", "add", "-q", str(tmp_path / "vision-models-feature"))
+    feature = tmp_path / "vision-models-feature"
+    store = tmp_path / "shared" / ".runar"
+    assert default_project(store, cwd=feature) == "vision-models"  # was vision-models-feature
+    assert default_project(store, repo_root=feature) == "vision-models"  # as the runner asks
+
+
 def test_outside_git_the_store_folder_names_it(tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
     assert default_project(tmp_path / "lab" / ".runar", cwd=tmp_path / "plain") == "lab"

@@ -1,10 +1,11 @@
 """Which project a run belongs to when nobody says: the rule shared by runner, SDK and readers.
 
 A run records its project in ``RunStarted.project``: ``-p/--project`` or ``init(project=)``
-first, then ``RUNAR_PROJECT``, then the name of the git repository it runs in, then the
-name of the store's folder. Runs recorded before projects existed carry none; readers show
-them under the store folder's name, which is what the rule gives for a store at the root
-of its repository. Standard library only: the SDK imports this at run start.
+first, then ``RUNAR_PROJECT``, then the name of the git repository it runs in (a linked
+worktree counts as its main checkout), then the name of the store's folder. Runs recorded
+before projects existed carry none; readers show them under the store folder's name,
+which is what the rule gives for a store at the root of its repository. Standard library
+only: the SDK imports this at run start.
 """
 
 from __future__ import annotations
@@ -33,6 +34,19 @@ def git_root(start: Path) -> Path | None:
     return None
 
 
+def repository_name(root: Path) -> str:
+    """The name of the repository checked out at ``root``; a worktree's is its main checkout's."""
+    # `git worktree add ../repo-feature` writes a .git file pointing into repo/.git/worktrees/:
+    # the feature branch's runs belong to the repository's project, not to a folder's
+    try:
+        pointer = (root / ".git").read_text(errors="replace")
+    except OSError:  # a folder (the main checkout), or no .git at all
+        return root.name
+    gitdir = pointer.partition("gitdir:")[2].strip()
+    main, sep, _ = gitdir.replace("\\", "/").rpartition("/.git/worktrees/")
+    return Path(main).name if sep and Path(main).name else root.name
+
+
 def default_project(
     store_root: Path,
     explicit: str | None = None,
@@ -53,7 +67,7 @@ def default_project(
             return candidate.strip()
     root = Path(repo_root) if repo_root else git_root(cwd or Path.cwd())
     if root is not None and root.name:
-        return root.name
+        return repository_name(root)
     return store_project(store_root)
 
 

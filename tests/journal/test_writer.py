@@ -268,7 +268,7 @@ def test_full_segments_are_sealed_one_at_a_time(
                 busy[0] -= 1
 
     monkeypatch.setattr(writer_module, "seal", slow_seal)
-    w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30)
+    w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30, fsync_interval_s=0)
     rotate_often(w)
     while_logging = most[0]
     w.close()  # close seals what is left in its own thread too: not counted
@@ -288,7 +288,7 @@ def test_full_segments_are_sealed_at_a_lower_priority(
 
     monkeypatch.setattr(writer_module, "seal", noting_seal)
     ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30)
+    w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30, fsync_interval_s=0)
     rotate_often(w)
     deadline = time.monotonic() + 10
     while w._sealer is not None and time.monotonic() < deadline:
@@ -336,7 +336,7 @@ def slow_seal(path):
     time.sleep(0.2)  # the interpreter exits while the background thread is at work
     return real(path)
 writer_module.seal = slow_seal
-policy = FlushPolicy(segment_bytes=2000, flush_interval_s=30)
+policy = FlushPolicy(segment_bytes=2000, flush_interval_s=30, fsync_interval_s=0)
 w = JournalWriter(Path(sys.argv[1]), "0123456789abcdef", policy=policy)
 for i in range(200):
     w.append(MetricsLogged(values={"loss": i / 7}, step=i))
@@ -354,3 +354,42 @@ def test_exit_while_segments_wait_to_be_sealed_seals_them_all(tmp_path: Path) ->
     assert not list(run_dir.glob("*.tmp"))
     got = read_run(run_dir)
     assert [e.step for e in got.events if isinstance(e, MetricsLogged)] == list(range(200))
+
+
+def test_full_segments_are_fsynced_with_the_next_fsync_not_when_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = count_fsyncs(monkeypatch)
+    w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30, fsync_interval_s=30)
+    rotate_often(w, steps=100)  # five full segments
+    assert calls == [] and len(w._retired) == 5
+    assert not list((tmp_path / "r").glob("*.zst"))  # a segment is sealed once durable
+    w.flush(durable=True)
+    assert len(calls) == 5 and w._retired == []  # each full one (the next opens on demand)
+    w.close()
+    got = read_run(tmp_path / "r")
+    assert [e.step for e in got.events if isinstance(e, MetricsLogged)] == list(range(100))
+    assert all(s.sealed for s in list_segments(tmp_path / "r"))
+
+
+def test_full_segments_awaiting_fsync_are_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = count_fsyncs(monkeypatch)
+    w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30, fsync_interval_s=30)
+    rotate_often(w, steps=20 * writer_module.RETIRED_LIMIT)
+    assert calls == [] and len(w._retired) == writer_module.RETIRED_LIMIT
+    rotate_often(w, steps=20)  # one more full segment: they are all synced now
+    assert len(calls) >= writer_module.RETIRED_LIMIT + 1 and w._retired == []
+    w.close()
+
+
+def test_a_full_segment_deleted_before_its_fsync_is_written_again(tmp_path: Path) -> None:
+    w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30, fsync_interval_s=30)
+    rotate_often(w, steps=60)  # three full segments, none synced
+    first = min((tmp_path / "r").glob("*.jsonl"))
+    first.unlink()
+    w.flush(durable=True)  # notices, and writes what was not durable into a new segment
+    w.close()
+    got = read_run(tmp_path / "r")
+    assert [e.step for e in got.events if isinstance(e, MetricsLogged)] == list(range(60))

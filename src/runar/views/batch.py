@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import chain, filterfalse
-from operator import attrgetter, methodcaller
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
 from runar.events import AnyEvent, MetricsLogged, OutputCaptured, Unknown
@@ -31,7 +31,6 @@ Shapes = dict[tuple[str, ...], tuple[list[MetricsLogged], list[int], list["Colum
 
 _values = attrgetter("values")
 _ts = attrgetter("ts")
-_dict_values = methodcaller("values")
 
 
 @dataclass
@@ -106,7 +105,7 @@ def _fold_group(
     else:  # same nanosecond: writer and seq break the tie, as in clock order
         top = max((e for e in group if e.ts == last), key=lambda e: (e.writer, e.seq))
     top_clock: Clock = (top.ts, top.writer, top.seq)
-    columns = _columns(group, len(keys))
+    columns = _columns(group, keys)
     for key, column in zip(keys, columns, strict=True):
         low, high = _low_high(column)
         current = summary.metrics.get(key)
@@ -130,17 +129,19 @@ def _fold_group(
     return stamps, columns
 
 
-def _columns(group: list[MetricsLogged], width: int) -> list[npt.NDArray[np.float64]]:
+def _columns(group: list[MetricsLogged], keys: tuple[str, ...]) -> list[npt.NDArray[np.float64]]:
     """Each key's values over the group: float64 array columns of one (n, keys) array."""
     import numpy as np
 
+    pick = itemgetter(*keys)  # a tuple per event, in the keys' order (one C call, no view)
+    rows = map(pick, map(_values, group))
     flat = np.fromiter(
-        chain.from_iterable(map(_dict_values, map(_values, group))),
+        chain.from_iterable(rows) if len(keys) > 1 else rows,
         dtype=np.float64,
-        count=len(group) * width,
+        count=len(group) * len(keys),
     )
-    table = flat.reshape(len(group), width)
-    return [table[:, j] for j in range(width)]
+    table = flat.reshape(len(group), len(keys))
+    return [table[:, j] for j in range(len(keys))]
 
 
 def _low_high(column: npt.NDArray[np.float64]) -> tuple[float | None, float | None]:

@@ -42,7 +42,9 @@ def _once(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, fl
     return time.perf_counter() - start, _children_cpu_s() - cpu
 
 
-def _timed(commands: dict[str, list[str]], cwd: Path, env: dict[str, str]) -> dict[str, tuple[float, float]]:
+def _timed(
+    commands: dict[str, list[str]], cwd: Path, env: dict[str, str]
+) -> dict[str, tuple[float, float]]:
     """Best wall and best CPU of each command, run in turns."""
     for command in commands.values():
         _once(command, cwd, env)  # warm the page cache and the .pyc files

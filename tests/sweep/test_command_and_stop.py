@@ -63,6 +63,7 @@ def test_a_sweep_option_after_dashes_is_the_scripts(sweep_cli):
         (["--stop", "at step 5", "train.py", "--lr", "1,2"], "has no condition"),
         # read as 'loss > 2' and three name searches, the rule silently stopped nothing
         (["--stop", "loss > 2 at stepp 4", "train.py", "--lr", "1,2"], "write 'at step N'"),
+        (["--metirc", "loss", "train.py", "--lr", "1,2"], "did you mean --metric?"),
     ],
 )
 def test_bad_commands_and_rules_are_one_line(sweep_cli, args, message):
@@ -70,6 +71,15 @@ def test_bad_commands_and_rules_are_one_line(sweep_cli, args, message):
     assert done.returncode == 1
     assert message in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 3  # a query error adds the text and a caret
+
+
+def test_a_near_miss_of_a_sweep_option_after_the_script_is_pointed_out(sweep_cli):
+    shown = sweep_cli("train.py", "--lr", "1,2", "--metirc", "loss", "--dry-run")
+    assert shown.returncode == 0  # the script may well have a --metirc: it still gets it
+    assert "--metirc goes to the script; for the sweep's own option write --metric" in (
+        shown.stderr
+    )
+    assert shown.stdout.splitlines()[1].endswith("train.py --lr 1 --metirc loss")
 
 
 def test_rules_keep_their_form_and_take_the_query_language():

@@ -102,6 +102,17 @@ def _convert(option: str, field: str, text: str) -> Any:
     return text
 
 
+def sweep_option_like(option: str) -> str | None:
+    """The sweep's long option ``option`` is a near-miss of (``--metirc`` → ``--metric``)."""
+    import difflib
+
+    names = [o for o in (*VALUE, *FLAGS) if o.startswith("--")]
+    if option in names or not option.startswith("--"):
+        return None
+    close = difflib.get_close_matches(option, names, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
 def parse(argv: list[str]) -> Any:
     """A SweepRequest from `runar sweep`'s arguments."""
     from runar.sweep.session import SweepRequest
@@ -159,8 +170,10 @@ def parse(argv: list[str]) -> Any:
                 i += 2
                 continue
             if token.startswith("-"):
+                close = sweep_option_like(key)
+                hint = f"did you mean {close}? " if close else ""
                 raise UsageError(
-                    f"unknown option {token!r} before the script; see 'runar sweep --help'"
+                    f"unknown option {token!r} before the script; {hint}see 'runar sweep --help'"
                 )
             request.script = token
         else:
@@ -310,6 +323,14 @@ def sweep(ctx: typer.Context) -> None:
     from runar.sweep.session import run
 
     request = parse(args)
+    for token in request.args:  # after the script every option is the script's, typos too
+        close = sweep_option_like(token.split("=", 1)[0]) if token.startswith("--") else None
+        if close and "--" not in args:
+            print(
+                f"runar sweep: {token.split('=', 1)[0]} goes to the script; for the sweep's "
+                f"own option write {close}",
+                file=sys.stderr,
+            )
     raise typer.Exit(run(request))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import shutil
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -198,6 +197,8 @@ def build_request(found: Invocation) -> RunRequest:
     from runar.runner.session import RunRequest  # the runner's imports only when running
 
     if found.command:
+        import shutil  # only here: with bz2 and lzma it costs ~2 ms to import
+
         program = found.command[0]
         if shutil.which(program) is None and not Path(program).is_file():
             raise UsageError(f"command not found: {program!r}; check its name or PATH")

@@ -12,7 +12,6 @@ writes once it runs stays out although the snapshot is taken alongside it.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from fnmatch import fnmatch
@@ -88,10 +87,7 @@ def start_snapshot(head: GitHead, run_id: str) -> SnapshotJob | None:
     folder = _scratch(run_id)
     tmp_index = folder / "index"
     if head.index.is_file():
-        # a warm stat cache: only changed files get hashed. copy2 keeps the index's
-        # mtime, which git needs to tell a file edited in the same clock tick as the
-        # index was written ("racily clean") from an unchanged one
-        shutil.copy2(head.index, tmp_index)
+        _copy_index(head.index, tmp_index)
     env = {**os.environ, **_IDENTITY, "GIT_INDEX_FILE": str(tmp_index)}
     gone = {p for p in head.untracked if not os.path.lexists(head.root / p)}  # the script's doing
     paths = [p for p in head.changed if p not in gone and not _under(p, head.excluded)]
@@ -116,6 +112,33 @@ def _scratch(run_id: str) -> Path:
 
         return Path(tempfile.mkdtemp(prefix="runar-index-"))
     return folder
+
+
+def _copy_index(index: Path, copy: Path) -> None:
+    """Copy the user's index with its mtime (shutil, and its bz2 and lzma, stay unloaded).
+
+    A warm stat cache: only changed files get hashed. The mtime is what git needs to
+    tell a file edited in the same clock tick as the index was written ("racily clean")
+    from an unchanged one; taken before the bytes, so a rewrite meanwhile errs on the side
+    of hashing more files, never fewer.
+    """
+    stat = index.stat()
+    with open(index, "rb") as source, open(copy, "wb") as target:
+        while chunk := source.read(1 << 20):
+            target.write(chunk)
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def _remove(folder: Path) -> None:
+    """Remove the scratch folder: the index copy, the path list, git's leftovers."""
+    try:
+        for name in os.listdir(folder):
+            os.unlink(folder / name)
+        os.rmdir(folder)
+    except OSError:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _whole_tree_add(head: GitHead) -> list[str]:
@@ -146,7 +169,7 @@ def finish_snapshot(job: SnapshotJob) -> tuple[str | None, bytes | None]:
         sha, patch = git_outputs([made])[0], _git_bytes(patching)
         return (sha or "").strip() or None, patch
     finally:
-        shutil.rmtree(job.folder, ignore_errors=True)
+        _remove(job.folder)
 
 
 def _git_bytes(proc: subprocess.Popen[bytes] | None) -> bytes | None:

@@ -106,3 +106,11 @@ def test_the_cli_prints_the_token_once_and_lists_without_it(store):
     again = _runar(store, "token", "revoke", "ci")
     assert again.returncode == 1
     assert again.stderr.count("\n") == 1 and "no token named 'ci'" in again.stderr
+
+
+def test_a_store_with_tokens_is_healthy_for_doctor(store):
+    from runar import doctor
+
+    TokenBook(store).create("ci", "write")
+    report = doctor.check(store)
+    assert not [o.path for o in report.orphans], "the tokens folder was an unknown file"

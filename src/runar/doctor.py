@@ -32,9 +32,11 @@ from runar.views.summary import RunSummary
 
 GRACE_S: Final = 60.0  # younger files may belong to a writer or sealer at work right now
 SEGMENT_NAME: Final = re.compile(r"^([a-z0-9]+-[a-z0-9]+)\.(\d{6,})\.jsonl(\.zst)?$")
-# cache/: rerun checkouts and the remotes' caches; config.json: named remotes (remote/config.py)
+# cache/: rerun checkouts and the remotes' caches; config.json: named remotes (remote/config.py);
+# config/: the write API's token hashes (web/tokens.py)
 KNOWN_TOP: Final = frozenset(
     {"runs", "index", ".gitignore", CONFLICTS_DIRNAME, DELETED_DIRNAME, "cache", "config.json"}
+    | {"config"}
 )
 EventIds = set[tuple[str, int]]
 

@@ -16,6 +16,7 @@ from runar.events import MetricsLogged, NoteAdded, RunRenamed, RunStarted, Write
 from runar.journal import FlushPolicy, JournalWriter, list_segments, read_run, read_segment
 from runar.journal import writer as writer_module
 from runar.journal.policy import FSYNC_INTERVAL_S
+from runar.journal.seal_queue import SEAL_NICENESS
 
 RUN = "0123456789abcdef"
 
@@ -291,11 +292,11 @@ def test_full_segments_are_sealed_at_a_lower_priority(
     w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30, fsync_interval_s=0)
     rotate_often(w)
     deadline = time.monotonic() + 10
-    while w._sealer is not None and time.monotonic() < deadline:
+    while w._sealing.busy and time.monotonic() < deadline:
         time.sleep(0.01)  # let the background sealer take the queue, not close()
     w.close()
     assert priorities
-    assert set(priorities) == {min(19, ours + writer_module.SEAL_NICENESS)}
+    assert set(priorities) == {min(19, ours + SEAL_NICENESS)}
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == ours
 
 

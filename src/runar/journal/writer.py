@@ -19,7 +19,6 @@ import contextlib
 import errno
 import os
 import socket
-import sys
 import threading
 import time
 from collections import deque
@@ -33,14 +32,13 @@ from runar.events import AnyEvent, RunRenamed, RunStarted, WriterOpened
 from runar.ids import new_writer_id
 from runar.journal import process_hooks
 from runar.journal.policy import FlushPolicy
+from runar.journal.seal_queue import SealQueue
 from runar.journal.segment import FIRST_SEGMENT, PLAIN_SUFFIX, fsync_dir, seal, segment_stem
 
 UNSYNCED_LIMIT_BYTES: Final = 64 << 20  # fsync early rather than hold more for a retry
 PENDING_LIMIT_BYTES: Final = 256 << 20  # past this, a failing disk costs events, not RAM
 RETRY_INTERVAL_S: Final = 1.0  # a failing disk is retried this often, not on every flush
 RETIRED_LIMIT: Final = 8  # full segments that may await their fsync (open files); then it runs
-# Sealing is compaction: its thread yields the CPU to the training loop (Linux nice steps).
-SEAL_NICENESS: Final = 10
 ErrorHandler = Callable[[OSError], None]
 Buffer = bytes | memoryview  # a segment header line, a block of lines, or a block's trailer
 _time_ns: Final = time.time_ns
@@ -89,7 +87,7 @@ class JournalWriter:
         self._written = 0
         self._pending: list[Buffer] = []  # encoded, not yet in the current segment
         self._pending_bytes = 0
-        self._unsynced: list[Buffer] = []  # in the current segment, not yet fsynced
+        self._unsynced: list[Buffer] = []  # written (active or retired segments), not fsynced
         self._unsynced_bytes = 0
         # Full segments are not fsynced when the next one opens but with the next fsync the
         # policy calls for, all at once: a fast logger filling several segments a second paid
@@ -100,12 +98,7 @@ class JournalWriter:
         self._retry_at = 0.0
         self._failing = False
         self._forked = False
-        # Full segments are sealed one at a time, oldest first, by one thread at a time:
-        # a thread per segment let a fast logger start several zstd passes at once, which
-        # took every core from the training loop.
-        self._to_seal: deque[Path] = deque()
-        self._seal_lock = threading.Lock()
-        self._sealer: threading.Thread | None = None
+        self._sealing = SealQueue(self._seal_quietly)  # full segments, once fsynced
         self._closed = False
         self._main_thread_flushing = 0  # >0 while the main thread is inside flush()
         self._wake = threading.Event()
@@ -302,7 +295,7 @@ class JournalWriter:
         for fd, path in retired:
             with contextlib.suppress(OSError):
                 os.close(fd)
-            self._queue_seal(path)
+            self._sealing.put(path)
         self._unsynced.clear()
         self._unsynced_bytes = 0
         self._last_fsync = time.monotonic()
@@ -356,34 +349,7 @@ class JournalWriter:
             return  # the fsync failed: its bytes went to a new segment, which stays open
         path = self._close_fd()
         if path is not None:
-            self._queue_seal(path)
-
-    def _queue_seal(self, path: Path) -> None:
-        with self._seal_lock:
-            self._to_seal.append(path)
-            if self._sealer is None:
-                # a daemon: at exit, close() seals the rest at normal priority instead of
-                # the interpreter waiting for this low-priority thread to get through it
-                self._sealer = threading.Thread(
-                    target=self._seal_queued, args=(True,), name="runar-seal", daemon=True
-                )
-                try:
-                    self._sealer.start()
-                except RuntimeError:  # at interpreter shutdown: close() seals the queue
-                    self._sealer = None
-
-    def _seal_queued(self, background: bool) -> None:
-        """Seal the queued full segments in order; in the background at a low priority."""
-        if background:
-            _lower_thread_priority()
-        while True:
-            with self._seal_lock:
-                if not self._to_seal:
-                    if background:
-                        self._sealer = None
-                    return
-                path = self._to_seal.popleft()
-            self._seal_quietly(path)
+            self._sealing.put(path)
 
     def _close_fd(self) -> Path | None:
         """Close the active segment (already fsynced); its path, or None if there was none."""
@@ -432,10 +398,7 @@ class JournalWriter:
             self._thread.join(timeout=5)
         self._flush_quietly(durable=True)
         self._seal_active()
-        self._seal_queued(background=False)  # what the low-priority thread has not begun
-        sealer = self._sealer
-        if sealer is not None and sealer is not threading.current_thread():
-            sealer.join()
+        self._sealing.finish()
         process_hooks.forget(self)
 
     def _forget_after_fork(self) -> None:
@@ -445,7 +408,7 @@ class JournalWriter:
         self.append = self._append_in_fork  # type: ignore[method-assign]
         self._queue = deque()
         self._pending, self._unsynced = [], []
-        self._to_seal, self._seal_lock, self._sealer = deque(), threading.Lock(), None
+        self._sealing = SealQueue(self._seal_quietly)  # the parent's thread is not here
         self._close_unsynced_files()  # the child's copies only; the parent's stay open
         process_hooks.forget(self)
 
@@ -475,13 +438,3 @@ def _iov_max() -> int:
 
 
 _IOV_MAX: Final = _iov_max()
-
-
-def _lower_thread_priority() -> None:
-    """Raise the calling thread's nice value (Linux: per thread); elsewhere a no-op."""
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError):
-        tid = threading.get_native_id()
-        nice = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, nice + SEAL_NICENESS))

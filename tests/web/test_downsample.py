@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from unittest.mock import patch
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from runar.web import downsample
 from runar.web.downsample import POINTS_PER_BUCKET, m4, m4_rows
 from runar.web.encoding import nonfinite_name
 
@@ -62,18 +65,26 @@ def test_a_short_series_is_untouched():
 
 @settings(max_examples=80, deadline=None)
 @given(
-    xs=st.lists(st.integers(0, 60), min_size=1, max_size=300),
+    xs=st.lists(st.integers(0, 60), min_size=30, max_size=300),
     ys=st.lists(
-        st.one_of(st.floats(-10, 10), st.sampled_from([math.nan, math.inf, -math.inf])),
+        st.one_of(
+            st.sampled_from([-2.0, 0.0, 1.5]),  # ties: the first of equal extremes is kept
+            st.floats(-2.0, 1.5),
+            st.sampled_from([math.nan, math.inf, -math.inf]),
+        ),
         min_size=300,
         max_size=300,
     ),
-    points=st.integers(min_value=4, max_value=60),
+    points=st.integers(min_value=4, max_value=24),
 )
-def test_m4_keeps_exactly_the_bucket_extremes_and_the_first_nonfinite_of_each_kind(xs, ys, points):
+@pytest.mark.parametrize("loop_from", [1, 10**9])  # the extremes by a loop, by whole arrays
+def test_m4_keeps_exactly_the_bucket_extremes_and_the_first_nonfinite_of_each_kind(
+    loop_from, xs, ys, points
+):
     xs = sorted(xs)  # ties: several points at one x, as with several writers
     ys = ys[: len(xs)]
-    kept = set(m4_rows(np.array(xs), np.array(ys), points).tolist())
+    with patch.object(downsample, "LOOP_FROM", loop_from):
+        kept = set(m4_rows(np.array(xs), np.array(ys), points).tolist())
     if len(xs) <= points:
         assert kept == set(range(len(xs)))
         return

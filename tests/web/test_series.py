@@ -55,3 +55,15 @@ def test_relative_time_counts_from_the_whole_curve_even_for_its_tail() -> None:
     tail = _curve("relative").tail(2)
     assert tail.x.tolist() == [4.0, 8.0]
     assert tail.x_at(None, T0 + 5 * NS) == 5.0
+
+
+def test_a_resumed_run_places_a_step_at_its_first_point_in_time() -> None:
+    resumed = curve_xy(_points([0, 1, 2, 1, 2, 3], [0, 1, 2, 3, 4, 5]), "relative")
+    assert resumed.x_at(2, 0) == 2.0
+    assert resumed.x_at(3, 0) == 5.0
+
+
+def test_on_the_step_axis_a_time_goes_to_the_last_point_logged_by_then() -> None:
+    out_of_order = curve_xy(_points([0, 2, 1], [0, 1, 2]), "step")  # step 2 logged before 1
+    assert out_of_order.x_at(None, T0 + NS * 3 // 2) == 2
+    assert out_of_order.x_at(None, T0 - 1) is None

@@ -11,6 +11,7 @@ bucket is one contiguous run of points and its bounds come from a binary search.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
 POINTS_PER_BUCKET: Final = 4
 NAN, INF, NEG_INF = 0, 1, 2  # the kinds of non-finite point, in bucket-mark order
+# From this many points per bucket on, an argmin/argmax per bucket (~0.7 µs of Python each)
+# beats whole-array passes (~7-15 ns a point) for the extremes
+LOOP_FROM: Final = 100
 
 
 def m4(frame: pl.DataFrame, points: int, x: str = "x", y: str = "y") -> pl.DataFrame:
@@ -66,11 +70,9 @@ def _positions(xs: npt.NDArray[np.generic], buckets: int) -> npt.NDArray[np.floa
 
     lo, hi = xs[0], xs[-1]
     span = float(hi - lo)
-    place = xs.astype(np.float64)  # a copy, worked on in place
     if span <= 0:
-        place.fill(0.0)
-        return place
-    place -= float(lo)
+        return np.zeros(len(xs))
+    place = np.subtract(xs, float(lo), dtype=np.float64)  # as floats, in one pass
     place *= 1.0 / span
     place *= buckets
     return place
@@ -92,10 +94,18 @@ def _extremes(
     starts = starts[np.append(True, starts[1:] != starts[:-1]) & (starts < n)]  # empty: same start
     lengths = np.diff(np.append(starts, n))
     kept = [starts, starts + lengths - 1]
-    for reduce in (np.minimum, np.maximum):
-        extreme = np.repeat(reduce.reduceat(ys, starts), lengths)
-        hits = np.flatnonzero(ys == extreme)
-        kept.append(hits[np.searchsorted(hits, starts)])  # the first such point, as argmin
+    if n >= LOOP_FROM * len(starts):
+        bounds = np.append(starts, n).tolist()
+        at: list[int] = []
+        for lo, hi in pairwise(bounds):
+            part = ys[lo:hi]
+            at += (lo + int(part.argmin()), lo + int(part.argmax()))  # the first of equals
+        kept.append(np.array(at, dtype=np.intp))
+    else:
+        for reduce in (np.minimum, np.maximum):
+            extreme = np.repeat(reduce.reduceat(ys, starts), lengths)
+            hits = np.flatnonzero(ys == extreme)
+            kept.append(hits[np.searchsorted(hits, starts)])  # the first such point, as argmin
     found = np.concatenate(kept)
     return found if rows is None else rows[found]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from runar.errors import InvalidQuery
@@ -75,18 +76,41 @@ class Curve:
         if not len(self.x):
             return None
         if step is not None:
-            later = np.flatnonzero(self.step >= step)
-            if not len(later) or step < self.step.min():
+            if step < self._step_range[0] or step > self._step_range[1]:
                 return None
-            return self.x[later[np.argmin(self.step[later])]].item()  # type: ignore[no-any-return]
+            if self._steps_sorted:  # the usual case: a binary search, not a scan per mark
+                at = int(np.searchsorted(self.step, step, side="left"))
+            else:  # a resumed run logged steps again: the smallest step from here, first
+                later = np.flatnonzero(self.step >= step)
+                at = int(later[np.argmin(self.step[later])])
+            return self.x[at].item()  # type: ignore[no-any-return]
         if self.axis == "time":
             return ts / NS
         if self.axis == "relative":
             return (ts - self.origin) / NS
-        before = np.flatnonzero(self.ts <= ts)
-        if not len(before):
-            return None
-        return self.x[before[np.argmax(self.ts[before])]].item()  # type: ignore[no-any-return]
+        if self._times_sorted:
+            last = int(np.searchsorted(self.ts, ts, side="right")) - 1
+            if last < 0:
+                return None
+            at = int(np.searchsorted(self.ts, self.ts[last], side="left"))  # first of a tie
+        else:
+            before = np.flatnonzero(self.ts <= ts)
+            if not len(before):
+                return None
+            at = int(before[np.argmax(self.ts[before])])
+        return self.x[at].item()  # type: ignore[no-any-return]
+
+    @cached_property
+    def _step_range(self) -> tuple[int, int]:
+        return int(self.step.min()), int(self.step.max())
+
+    @cached_property
+    def _steps_sorted(self) -> bool:
+        return bool((self.step[1:] >= self.step[:-1]).all())
+
+    @cached_property
+    def _times_sorted(self) -> bool:
+        return bool((self.ts[1:] >= self.ts[:-1]).all())
 
 
 def curve_xy(points: pl.DataFrame, x: XAxis) -> Curve:

@@ -348,3 +348,17 @@ def test_beyond_loopback_a_write_token_passes_the_guard_and_the_serve_token_cann
             base + "/api/runs", json={}, headers={"authorization": "Bearer serve-token"}
         )
         assert serve_token.status_code == 401
+
+
+def test_a_damaged_tokens_file_is_503_without_the_servers_path(writable, capfd):
+    path = writable.store.root / "config" / "tokens.json"
+    kept = path.read_bytes()
+    path.write_bytes(b"{broken")
+    try:
+        with writable.client() as c:
+            reply = c.post("/api/runs", json={"name": "x"})
+    finally:
+        path.write_bytes(kept)
+    assert reply.status_code == 503
+    assert str(writable.store.root) not in reply.text  # the client learns no server path
+    assert "tokens.json is damaged" in capfd.readouterr().err  # the operator does

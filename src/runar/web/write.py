@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from runar.errors import UsageError
 from runar.events import (
     AnyEvent,
     MetricsLogged,
@@ -107,6 +109,7 @@ class WriteApi:
         self.replies = Replies()
         self._facts: dict[str, RunFacts] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self._damaged: str | None = None  # the tokens file's damage, said once on stderr
 
     # -- lifecycle ----------------------------------------------------------------
     def start(self) -> None:
@@ -154,7 +157,15 @@ class WriteApi:
                 "a write token is needed: send 'Authorization: Bearer TOKEN' "
                 "(create one with 'runar token create --name NAME --scope write')",
             )
-        token = self.book.check(secret)
+        try:
+            token = self.book.check(secret)
+        except UsageError as exc:  # a damaged tokens file: the operator's to fix, not the client's
+            if self._damaged != str(exc):
+                self._damaged = str(exc)
+                print(f"runar serve: {exc}", file=sys.stderr)
+            raise BadRequest(
+                503, "the server cannot read its tokens; its operator sees why in its output"
+            ) from None
         if token is None:
             raise BadRequest(401, "this token is unknown or revoked; see 'runar token ls'")
         if not token.can_write:

@@ -125,3 +125,20 @@ def test_verbose_shows_a_tqdm_scripts_lines_without_its_carriage_returns(
     # raw, each bar redraw's \r sent the cursor back over the "[0] " prefix
     assert "\r" not in done.stdout
     assert "[0] {'loss': " in done.stdout and "[1] {'loss': " in done.stdout
+
+
+def test_a_point_whose_loss_went_nan_is_flagged_in_the_sweep(store: Store, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    shutil.copy(SCRIPTS / "train_linear.py", tmp_path / "linear.py")
+    done = run_runar(
+        ["sweep", "linear.py", "--lr", "0.01,3", "-j", "2", "-n", "lin"], cwd=tmp_path, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    ended = {line.split("(")[0].strip(): line for line in done.stderr.splitlines() if "✓" in line}
+    assert "⚠" not in ended["✓ point 0"]
+    assert "⚠ loss went" in ended["✓ point 1"]  # "completed", with a loss of nan
+    detail = sweep_detail(tmp_path, "lin")
+    assert [p["anomalies"] > 0 for p in detail["points"]] == [False, True]
+    assert detail["best"]["index"] == 0
+    listed = run_runar(["ls", "--anomalous", "--where", "sweep:lin"], cwd=tmp_path)
+    assert "lin-1" in listed.stdout and "lin-0" not in listed.stdout

@@ -250,6 +250,7 @@ def show_one(ref: str, sort: str | None, as_json: bool) -> None:
     )
     if detail["metric"]:
         print(f"best by {detail['metric']} ({detail['mode']}): ★")
+    warned = any(p.get("anomalies") for p in detail["points"])  # a ⚠ column, as in `ls`
     rows = [
         [
             ("★", "green") if p["best"] else "",
@@ -258,19 +259,21 @@ def show_one(ref: str, sort: str | None, as_json: bool) -> None:
             render.status_cell(p["status"])
             if p["status"] in render.STATUS_GLYPHS
             else POINT_STATUS.get(p["status"], p["status"]),
+            *([(f"⚠ {p['anomalies']}", "yellow") if p.get("anomalies") else ""] if warned else []),
             *(render.number(p["metrics"].get(k)) for k in metrics),
             render.duration(p["duration_s"]),
             ((p["run_id"] or "—")[:8], "dim"),
         ]
         for p in detail["points"]
     ]
-    first_metric = 3 + len(options)
+    first_metric = 3 + len(options) + warned
     render.print_table(
         [
             "",
             "#",
             *(o.lstrip("-").upper() for o in options),
             "STATUS",
+            *(["⚠"] if warned else []),
             *(k.upper() for k in metrics),
             "DURATION",
             "RUN",

@@ -13,6 +13,7 @@ from runar.errors import InvalidQuery
 from runar.store import Store
 from runar.sweep import record
 from runar.sweep.progress import best_of, mode_of, pick_metric, resolve_metric
+from runar.views.anomaly_watch import alarming, anomalies_of
 from runar.views.liveness import run_seconds
 
 
@@ -93,6 +94,7 @@ def sweep_detail(store: Store, ref: str, sort: str | None = None) -> dict[str, A
                 "duration_s": seconds,
                 "best": False,
                 "attempts": len(point.runs),
+                "anomalies": len(alarming(anomalies_of(summary))) if summary is not None else 0,
             }
         )
     results = {r["index"]: (r["status"], r["metrics"]) for r in rows}

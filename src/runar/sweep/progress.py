@@ -109,6 +109,19 @@ def run_result(store: Store, run_id: str) -> tuple[str, dict[str, float]] | None
         return views.status(summary), summary.last_metrics()
 
 
+def run_alarms(store: Store, run_id: str) -> list[str]:
+    """The messages of a run's warnings and errors (``loss went NaN at step 200``), in order."""
+    from runar.errors import RunNotFound
+    from runar.views import open_views
+    from runar.views.anomaly_watch import alarming
+
+    with open_views(store, catch_up=False) as views:
+        try:
+            return [a.message for a in alarming(views.anomalies(run_id))]
+        except RunNotFound:
+            return []
+
+
 def run_failure(store: Store, run_id: str) -> str | None:
     """Why a failed run failed, in one short line: ``ValueError: Unknown config key: lr``."""
     from runar.errors import RunNotFound
@@ -210,6 +223,10 @@ class Progress:
         if found is not None and status == "failed":  # the first thing a user asks
             failure = run_failure(self.store, run_id)
             why = f"  ({failure})" if failure else ""
+        alarms = run_alarms(self.store, run_id) if found is not None else []
+        if alarms:  # a point that "completed" with a NaN loss is not a result to trust
+            more = f" (+{len(alarms) - 1} more)" if len(alarms) > 1 else ""
+            why += f"  ⚠ {alarms[0]}{more}"
         self._write(
             f"  {mark} point {point.index} ({params}) {status} in {seconds:.1f}s"
             f"{shown}  run {short(run_id)}{why}"

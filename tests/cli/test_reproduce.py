@@ -131,6 +131,20 @@ def test_checkout_refuses_a_folder_that_is_not_empty(store, repo, original, tmp_
     assert tree_files(tmp_path / "out") == {"keep.txt": b"mine\n"}
 
 
+@pytest.mark.parametrize(
+    ("where", "says"),
+    [("file.txt", "is a file"), ("file.txt/sub", "cannot create")],  # the second: a traceback
+)
+def test_checkout_into_a_place_it_cannot_use_is_one_line(
+    store, repo, original, tmp_path, where, says
+):
+    (tmp_path / "file.txt").write_text("mine\n")
+    done = run_runar(["checkout", "orig", str(tmp_path / where)], cwd=repo)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert says in done.stderr and "name" in done.stderr
+    assert (tmp_path / "file.txt").read_text() == "mine\n"
+
+
 def test_checkout_without_the_repository_uses_the_kept_bundle(store, repo, original, tmp_path):
     _, tree, _ = original
     shutil.rmtree(repo)  # another machine: only the store came along

@@ -116,10 +116,17 @@ def _write_files(record: CodeRecord, dest: Path) -> None:
 
 def write_code(record: CodeRecord, dest: Path) -> None:
     """Materialise the run's code into ``dest``, which must be new or empty."""
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+    if dest.exists() and not dest.is_dir():
+        raise CodeUnavailable(f"{dest} is a file; name a new folder for the checkout")
+    if dest.exists() and any(dest.iterdir()):
         raise CodeUnavailable(f"{dest} is not empty; name a new folder for the checkout")
     created = not dest.exists()
-    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only place, a path through a file, /proc…
+        raise CodeUnavailable(
+            f"cannot create {dest} ({exc.strerror or exc}); name another folder for the checkout"
+        ) from None
     try:
         with tempfile.TemporaryDirectory(prefix="runar-checkout-") as scratch:
             if record.kind == "git":

@@ -21,8 +21,9 @@ of the bad token. See docs/query.md.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Final, Literal
+
+import msgspec
 
 from runar.errors import InvalidQuery
 
@@ -61,8 +62,7 @@ _TOKEN: Final = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(msgspec.Struct, frozen=True):
     kind: TokenKind
     text: str  # as typed
     pos: int  # offset in the query text
@@ -74,59 +74,73 @@ class Token:
         return lowered if self.kind == "word" and lowered in KEYWORDS else None
 
 
-@dataclass(frozen=True)
-class Field:
-    """What a condition looks at: ``kind`` is config, metrics, summary, leaf or a plain field."""
+class Field(msgspec.Struct, frozen=True):
+    """What a condition looks at: ``kind`` is config, metrics, summary, leaf or a plain field.
+
+    Two fields are equal when they name the same thing, wherever and however typed.
+    """
 
     kind: str
     key: str = ""  # the config/metric/summary key, or a bare leaf such as ``lr``
     agg: str = "last"  # metrics only: last, min, max or best
-    pos: int = field(default=0, compare=False)
-    text: str = field(default="", compare=False)  # as typed, for messages
+    pos: int = 0
+    text: str = ""  # as typed, for messages
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Field):
+            return NotImplemented
+        return (self.kind, self.key, self.agg) == (other.kind, other.key, other.agg)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.key, self.agg))
 
 
-@dataclass(frozen=True)
-class Value:
-    """A literal as typed; what it means (number, date, duration) depends on the field."""
+class Value(msgspec.Struct, frozen=True):
+    """A literal as typed; what it means (number, date, duration) depends on the field.
+
+    Two values are equal when typed alike, wherever they stand in the query.
+    """
 
     text: str
     quoted: bool = False
     ago: bool = False  # ``2d ago``
-    pos: int = field(default=0, compare=False)
+    pos: int = 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Value):
+            return NotImplemented
+        return (self.text, self.quoted, self.ago) == (other.text, other.quoted, other.ago)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.quoted, self.ago))
 
 
-@dataclass(frozen=True)
-class Compare:
+class Compare(msgspec.Struct, frozen=True):
     field: Field
     op: str  # one of OPS, or ":" for the short form
     value: Value
 
 
-@dataclass(frozen=True)
-class In:
+class In(msgspec.Struct, frozen=True):
     field: Field
     values: tuple[Value, ...]
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(msgspec.Struct, frozen=True):
     """A bare word: a case-insensitive substring of the name, id, tags or status."""
 
     text: str
 
 
-@dataclass(frozen=True)
-class Not:
+class Not(msgspec.Struct, frozen=True):
     node: Node
 
 
-@dataclass(frozen=True)
-class And:
+class And(msgspec.Struct, frozen=True):
     nodes: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
-class Or:
+class Or(msgspec.Struct, frozen=True):
     nodes: tuple[Node, ...]
 
 

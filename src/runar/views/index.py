@@ -121,8 +121,25 @@ def _time_key(created_ts: int, run_id: str) -> bytes:
     return max(created_ts, 0).to_bytes(8, "big") + run_id.encode()
 
 
+# LMDB refuses keys over 511 bytes; a lookup key is the value, \0 and a 16-character run id
+MAX_LOOKUP_BYTES: Final = 511 - 17
+
+
+def _lookup(value: str) -> bytes:
+    """A name, tag or project as its lookup key; one too long is cut and suffixed with its hash."""
+    # a run renamed to 5,000 characters (by hand, over HTTP, in a peer's synced log) must be
+    # indexed: LMDB's refusal failed every command's catch-up, so the store was unusable
+    raw = value.encode()
+    if len(raw) <= MAX_LOOKUP_BYTES:
+        return raw
+    import hashlib
+
+    head = raw[: MAX_LOOKUP_BYTES - 17].decode(errors="ignore").encode()  # whole characters
+    return head + b"~" + hashlib.sha256(raw).hexdigest()[:16].encode()
+
+
 def _pair(a: str, run_id: str) -> bytes:
-    return a.encode() + b"\0" + run_id.encode()
+    return _lookup(a) + b"\0" + run_id.encode()
 
 
 class Index:
@@ -270,7 +287,7 @@ class Index:
 
     def ids_with(self, txn: lmdb.Transaction, lookup: str, value: str) -> set[str]:
         """Run ids whose name/tag/status equals ``value``."""
-        prefix = value.encode() + b"\0"
+        prefix = _lookup(value) + b"\0"
         found: set[str] = set()
         with txn.cursor(db=self.dbs[f"by_{lookup}"]) as cur:
             if not cur.set_range(prefix):

@@ -11,6 +11,7 @@ from runar.events import RunRenamed, RunStarted, TagsChanged
 from runar.journal import JournalWriter, read_run
 from runar.journal.edits import (
     TagChanges,
+    parse_project_assignment,
     parse_summary_assignment,
     parse_tag_changes,
     rename_run,
@@ -74,3 +75,23 @@ def test_edits_append_after_the_runs_own_events(store: Store) -> None:
     assert [e.ts for e in edits] == [ahead + 1, ahead + 2]
     assert all(e.writer.startswith("edit") for e in edits)
     assert len({e.writer for e in edits}) == 2  # one writer, one segment per edit
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda store, runs: rename_run(store, runs, "n" * 257),
+        lambda store, runs: tag_runs(store, runs, parse_tag_changes(["+" + "t" * 257])),
+        lambda store, runs: parse_project_assignment("project=" + "p" * 257),
+    ],
+)
+def test_an_over_long_name_tag_or_project_is_refused_and_nothing_written(
+    store: Store, edit
+) -> None:
+    run_id = "0" * 16
+    with JournalWriter(store.run_dir(run_id), run_id, role="test") as writer:
+        writer.append(RunStarted(run_id=run_id, name="r"))
+    before = read_run(store.run_dir(run_id)).events
+    with pytest.raises((InvalidValue, UsageError), match="keep it to 256"):
+        edit(store, {run_id: time.time_ns()})
+    assert read_run(store.run_dir(run_id)).events == before

@@ -21,6 +21,7 @@ from runar.journal import JournalWriter
 from runar.store import Store
 
 EDIT_ROLE: Final = "edit"
+MAX_LABEL_CHARS: Final = 256  # a name, tag or project: what the write API accepts too
 SUMMARY_PREFIX: Final = "summary."
 PROJECT_PREFIX: Final = "project="
 
@@ -57,6 +58,7 @@ def parse_tag_changes(tokens: Sequence[str]) -> TagChanges:
         tag = token[1:]
         if tag != tag.strip() or any(ch.isspace() or not ch.isprintable() for ch in tag):
             raise UsageError(f"tag '{tag}' contains spaces or control characters; use one word")
+        _check_length(tag, "tag")
         (added if token[0] == "+" else removed).append(tag)
     both = set(added) & set(removed)
     if both:
@@ -88,7 +90,15 @@ def parse_project_assignment(text: str) -> str | None:
     project = text[len(PROJECT_PREFIX) :].strip()
     if not project or any(not ch.isprintable() for ch in project):
         raise InvalidValue(f"cannot set '{text}'; write project=NAME, e.g. project=vision")
+    _check_length(project, "project name")
     return project
+
+
+def _check_length(label: str, what: str) -> None:
+    if len(label) > MAX_LABEL_CHARS:
+        raise InvalidValue(
+            f"the {what} '{label[:40]}…' is {len(label)} characters; keep it to {MAX_LABEL_CHARS}"
+        )
 
 
 def check_name(name: str) -> str:
@@ -97,6 +107,7 @@ def check_name(name: str) -> str:
         raise InvalidValue("a run name cannot be empty; e.g. runar rename RUN baseline")
     if any(not ch.isprintable() for ch in name):
         raise InvalidValue(f"run name {name!r} contains a control character; use plain text")
+    _check_length(name, "run name")
     return name
 
 

@@ -116,11 +116,14 @@ def test_yaml_and_json_files_read_the_same_keys(tmp_path):
         ("s.toml", 'script = "t.py"\ncount = "x"\n', "whole number"),
         ("s.toml", "script = \n", "does not parse"),
         ("s.ini", "", ".toml"),
+        ("s.toml", "", "UTF-8"),
         ("s.toml", 'script = "t.py"\n[space]\nbetas = ["0.9,0.99", "0.8,0.9"]\n', "a comma"),
     ],
 )
 def test_a_bad_sweep_file_is_one_line_naming_it(tmp_path, name, text, says):
     path = write(tmp_path, name, text)
+    if says == "UTF-8":
+        path.write_bytes(b"\xff\xfescript = 1")  # a traceback before
     with pytest.raises(UsageError, match=says) as caught:
         load(path)
     assert "\n" not in str(caught.value)

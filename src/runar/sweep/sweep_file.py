@@ -67,9 +67,11 @@ def _option(key: str) -> str:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read the sweep file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"sweep file {path} is not UTF-8 text; is it the right file?") from None
     suffix = path.suffix.lower()
     try:
         if suffix == ".toml":

@@ -50,3 +50,11 @@ def test_ndjson_sent_as_json_says_which_content_type_to_send(writable, run_id):
     assert reply.status_code == 400
     assert "application/x-ndjson" in reply.json()["error"]
     assert len(writable.events(run_id)) == count
+
+
+def test_an_over_long_config_key_is_refused(writable, run_id):
+    count = len(writable.events(run_id))
+    with writable.client() as c:
+        reply = c.post(f"/api/runs/{run_id}/config", json={"model": {"k" * 10_000: 1}})
+    assert reply.status_code == 422 and reply.json()["field"] == "config.model"
+    assert len(writable.events(run_id)) == count

@@ -224,6 +224,10 @@ def _check_value(value: Any, where: str, depth: int) -> None:
         raise BadRequest(422, "a config number is out of range", where)
     if isinstance(value, dict):
         for key, item in value.items():
+            if len(key) > MAX_KEY_CHARS:  # a metric key's limit: config keys become columns too
+                raise BadRequest(
+                    422, f"a config key is {len(key)} characters; at most {MAX_KEY_CHARS}", where
+                )
             _check_value(item, f"{where}.{key}", depth + 1)
     elif isinstance(value, list):
         for i, item in enumerate(value):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import gc
 import sys
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
 
 from runar.cli import render
 from runar.cli.access import NO_RUNS_HINT, current_store
@@ -138,8 +139,7 @@ def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_n
     render.print_table(headers, rows, right=right, flexible=flexible)
 
 
-@dataclass(frozen=True)
-class ProjectScope:
+class ProjectScope(msgspec.Struct, frozen=True):
     """Which project `runar ls` lists (None: every run) and the line that says so."""
 
     project: str | None = None

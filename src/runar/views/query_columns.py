@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Container, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import msgspec
 
 from runar.views.liveness import run_seconds
 from runar.views.query_syntax import And, Compare, Field, In, Node, Not, Or, parse_sort, query_error
@@ -29,15 +30,14 @@ _INT64: Final = range(-(2**63), 2**63)
 _PLAIN: Final = frozenset({bool, int, float, str, list, dict})
 
 
-class Column(NamedTuple):
+class Column(msgspec.Struct, frozen=True):
     """One column: what its values are (the Polars dtype it becomes) and one per run."""
 
     kind: Kind
     values: list[Any]
 
 
-@dataclass(frozen=True)
-class Needs:
+class Needs(msgspec.Struct, frozen=True):
     """Which column families a query reads, so a frame builds only those."""
 
     config: bool = False

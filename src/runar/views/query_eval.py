@@ -156,7 +156,7 @@ class _Evaluator:
     # -- typed comparisons ------------------------------------------------------------
     def typed(self, column: str, fld: Field, op: str, value: Value) -> Mask:
         """A config, metric or summary column against a value of the column's own type."""
-        kind, values = self.columns[column]
+        kind, values = self.columns[column].kind, self.columns[column].values
         label = fld.text or column
         if op == ":":
             op = "="
@@ -272,7 +272,7 @@ def sort_order(text: str, columns: Mapping[str, Column], rows: list[int]) -> lis
     name, descending, fld = sort_column(text, columns)
     if name is None:
         return rows  # no run has that key: every value is missing
-    kind, values = columns[name]
+    kind, values = columns[name].kind, columns[name].values
     if kind == "tags":
         raise query_error(text, 0, f"cannot sort by '{fld.text}': it holds lists")
     present = [i for i in rows if values[i] is not None and values[i] == values[i]]

@@ -21,6 +21,8 @@ from runar.store import Store
 from runar.sweep.progress import resolve_metric
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from runar.sweep.driver import Running
 
 DEFAULT_ETA: Final = 3
@@ -32,6 +34,28 @@ def quantile(values: Iterable[float], q: float) -> float:
     position = q * (len(ordered) - 1)
     low, high = math.floor(position), math.ceil(position)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _points(store: Store, run_id: str) -> pl.DataFrame | None:
+    """A run's metric points (logged and printed), as frames.metrics reads them."""
+    import polars as pl
+
+    from runar.errors import RunNotFound
+    from runar.journal.segment import list_segments
+    from runar.views import open_views
+    from runar.views.metric_cache import drop_shadowed, segment_points
+
+    with open_views(store) as views:
+        try:
+            started = views.get(run_id).started
+        except RunNotFound:
+            return None
+    parse_output = started is None or started.parse_output
+    found = [
+        segment_points(store, seg, parse_output, None)
+        for seg in list_segments(store.run_dir(run_id))
+    ]
+    return drop_shadowed(pl.concat(found, how="vertical", rechunk=False)) if found else None
 
 
 @dataclass
@@ -89,11 +113,10 @@ class AshaRule:
         at a rung is its first logged at or past that step, as a live check would see it."""
         if not run_ids:
             return
-        import runar.frames as frames
-
-        points = frames.metrics(runs=run_ids, store=store)
         for run_id in run_ids:
-            mine = points.filter(points["run_id"] == run_id)
+            mine = _points(store, run_id)
+            if mine is None:
+                continue
             key = resolve_metric(self.metric, set(mine["key"].unique().to_list()))
             series = mine.filter((mine["key"] == key) & mine["step"].is_not_null()).sort("ts")
             pairs = [(s, v) for s, v in zip(series["step"], series["value"], strict=True)]

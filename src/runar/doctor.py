@@ -118,13 +118,14 @@ class _Checker:
             for entry in sorted(os.scandir(root), key=lambda e: e.name):
                 if entry.name not in KNOWN_TOP:
                     self.report.orphans.append(Orphan(entry.name, "unknown"))
+        hidden = self.store.tombstones()  # a tombstoned run a copy brought back: never indexed
         for entry in sorted(os.scandir(self.store.runs_dir), key=lambda e: e.name):
             path = Path(entry.path)
             if entry.is_symlink():
                 self.report.orphans.append(Orphan(self.rel(path), "symlink"))
             elif not is_run_id(entry.name) or not entry.is_dir(follow_symlinks=False):
                 self.report.orphans.append(Orphan(self.rel(path), "unknown"))
-            else:
+            elif entry.name not in hidden:
                 self._check_run(entry.name)
         self._check_index()
         return self.report

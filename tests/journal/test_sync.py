@@ -288,3 +288,18 @@ def test_cli_sync_reports_as_json_and_text(tmp_path: Path) -> None:
     assert dry.exit_code == 0 and "would copy 1 file(s)" in dry.stdout
     done = cli.invoke(app, ["sync", str(a.root), str(b.root), "--json"])
     assert json.loads(done.stdout)["files_copied"] == 1
+
+
+def test_a_store_holding_a_tombstoned_run_is_healthy_for_doctor(tmp_path: Path) -> None:
+    from runar import doctor
+
+    a, b = make_store(tmp_path / "a"), make_store(tmp_path / "b")
+    gone = write_run(a)
+    write_run(a)
+    sync(a.root, b.root)
+    mark_deleted(a.root, gone)
+    assert sync(a.root, b.root).tombstones_copied == 1  # b keeps the folder, now hidden
+    assert gone in b.tombstones() and b.run_dir(gone).is_dir()
+    doctor.fix(b)
+    report = doctor.check(b)  # was: "1 run(s) differ from the log" forever, exit code 1
+    assert report.healthy and report.runs == 1, report

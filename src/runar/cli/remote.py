@@ -184,9 +184,6 @@ def _show(report: RemoteReport, as_json: bool, pushed: bool = False) -> None:
         render.print_json(report.to_dict())
         return
     print(describe_sync(report, pushed))
-    if report.tombstones_copied:
-        where = "to the remote" if pushed else "from the remote"
-        print(f"copied {report.tombstones_copied} deletion(s) (tombstones) {where}")
     if report.objects_deleted:
         print(f"deleted {report.objects_deleted} object(s) of tombstoned runs from the remote")
     for failed in report.failed:

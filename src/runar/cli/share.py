@@ -51,6 +51,8 @@ def describe_sync(report: SyncReport, pushed: bool = False) -> str:
         f"{_bytes(report.bytes_copied)}; {len(report.runs_new)} new run(s), "
         f"{report.files_same} file(s) already there"
     ]
+    if report.tombstones_copied:
+        lines.append(f"{verb} {report.tombstones_copied} deletion(s) (tombstones)")
     if report.runs_deleted:
         lines.append(f"skipped {len(report.runs_deleted)} run(s) marked deleted")
     # in a push the copy set aside is ours, in the bucket; in a pull or sync it is theirs, here

@@ -62,6 +62,7 @@ class SyncReport:
     bytes_copied: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    tombstones_copied: int = 0  # runs marked deleted that the destination learnt of
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -236,6 +237,7 @@ class _Sync:
 
     def _copy_tombstones(self) -> None:
         theirs = tombstones(self.src_root) - tombstones(self.dest_root)
+        self.report.tombstones_copied = len(theirs)
         if theirs and not self.dry_run:
             for run_id in sorted(theirs):
                 mark_deleted(self.dest_root, run_id)

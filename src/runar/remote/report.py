@@ -15,7 +15,6 @@ class RemoteReport(SyncReport):
 
     objects_deleted: int = 0
     live_skipped: int = 0
-    tombstones_copied: int = 0  # runs marked deleted that the other side learnt of
     failed: list[str] = field(default_factory=list)
 
     def refuse(self, what: str) -> None:

@@ -166,3 +166,9 @@ def test_a_file_no_pull_would_accept_is_not_pushed(tmp_path: Path, bucket_url: s
     assert not [
         o for chunk in obstore.list(bucket.store, None) for o in chunk if "/d/d/" in o["path"]
     ]
+
+
+def test_serve_refuses_writes_into_a_remotes_read_cache(in_store: Path) -> None:
+    code, _, err = invoke_main(CliRunner(), "serve", "--remote", "origin", "--write")
+    assert code == 1 and err.startswith("error: --write records into this store")
+    assert not (in_store / ".runar" / "cache" / "remotes").exists()  # nothing pulled first

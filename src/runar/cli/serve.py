@@ -55,6 +55,10 @@ def serve(
     if remote is not None:
         from runar.cli.remote import use_remote_cache
 
+        if write:  # writes would land in the read cache: never pushed, and its tokens are none
+            from runar.errors import UsageError
+
+            raise UsageError("--write records into this store, --remote serves a copy; use one")
         use_remote_cache(remote, keep_pulling=True)  # pulled again every few seconds
 
     hosts = [h.strip() for item in allowed_hosts or [] for h in item.split(",") if h.strip()]

@@ -58,3 +58,14 @@ def test_an_over_long_config_key_is_refused(writable, run_id):
         reply = c.post(f"/api/runs/{run_id}/config", json={"model": {"k" * 10_000: 1}})
     assert reply.status_code == 422 and reply.json()["field"] == "config.model"
     assert len(writable.events(run_id)) == count
+
+
+@pytest.mark.parametrize(("first", "second"), [("x.txt", "x.txt/sub"), ("d/f", "d")])
+def test_an_artifact_name_colliding_with_a_file_or_folder_is_409(writable, run_id, first, second):
+    with writable.client() as c:
+        put = c.post(f"/api/runs/{run_id}/artifacts", params={"name": first}, content=b"a")
+        assert put.status_code == 201, put.text
+        count, files = len(writable.events(run_id)), writable.files()
+        reply = c.post(f"/api/runs/{run_id}/artifacts", params={"name": second}, content=b"b")
+    assert reply.status_code == 409 and reply.json()["field"] == "name", reply.text  # was 500/507
+    assert len(writable.events(run_id)) == count and writable.files() == files

@@ -152,10 +152,12 @@ class Sink:
     def __init__(self, artifacts_dir: Path, fields: Fields, limit: int, json_limit: int) -> None:
         try:
             self.target = _destination(artifacts_dir, fields.name)
+            self.tmp = self.target.with_name(f".{self.target.name}.{os.urandom(6).hex()}.tmp")
+            self.file = open(self.tmp, "wb")  # noqa: SIM115 - closed in finish()/discard()
         except InvalidName as exc:
             raise BadRequest(422, str(exc), "name") from None
-        self.tmp = self.target.with_name(f".{self.target.name}.{os.urandom(6).hex()}.tmp")
-        self.file = open(self.tmp, "wb")  # noqa: SIM115 - closed in finish()/discard()
+        except (FileExistsError, NotADirectoryError):  # a folder of the name is a file here
+            raise _taken(fields.name) from None
         self.digest = hashlib.sha256()
         self.size = 0
         self.limit = limit
@@ -178,6 +180,16 @@ class Sink:
     def discard(self) -> None:
         self.file.close()
         self.tmp.unlink(missing_ok=True)
+
+
+def _taken(name: str) -> BadRequest:
+    """409: the name, or a folder on its path, is already the other kind (file or folder)."""
+    return BadRequest(
+        409,
+        f"artifact name '{name[:80]}' collides with a file or folder of this run's artifacts "
+        "(a file cannot hold others, a folder cannot be replaced); choose another name",
+        "name",
+    )
 
 
 def attach(api: WriteApi) -> Callable[[Request], Awaitable[Response]]:
@@ -252,6 +264,9 @@ def _recorder(
             target = target.with_name(target.name + suffix)
         try:
             os.replace(upload.tmp, target)
+        except (IsADirectoryError, NotADirectoryError):  # the name is a folder of artifacts
+            upload.tmp.unlink(missing_ok=True)
+            raise _taken(fields.name) from None
         except OSError as exc:
             upload.tmp.unlink(missing_ok=True)
             raise BadRequest(507, f"cannot store the artifact ({exc.strerror})") from None

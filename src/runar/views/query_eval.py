@@ -46,8 +46,7 @@ _COMPARE: Final[dict[str, Callable[[Any, Any], bool]]] = {
     "!=": operator.ne,
 }
 # Polars orders a NaN literal above every number: x < NaN holds, x = NaN does not
-_AGAINST_NAN: Final = {"<": True, "<=": True, ">": False, ">=": False, "=": False, "==": False,
-                       "!=": True}  # fmt: skip
+_AGAINST_NAN: Final = {op: op in ("<", "<=", "!=") for op in _COMPARE}
 
 
 def _search(pattern: str) -> Callable[[str], bool]:

@@ -74,11 +74,24 @@ class Token(msgspec.Struct, frozen=True):
         return lowered if self.kind == "word" and lowered in KEYWORDS else None
 
 
-class Field(msgspec.Struct, frozen=True):
-    """What a condition looks at: ``kind`` is config, metrics, summary, leaf or a plain field.
+class _Placed(msgspec.Struct, frozen=True):
+    """A piece of a query that equals another saying the same, wherever it stands in it."""
 
-    Two fields are equal when they name the same thing, wherever and however typed.
-    """
+    def said(self) -> tuple[object, ...]:
+        """What it says, without where it stands or how it was typed."""
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.said() == other.said()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self.said())
+
+
+class Field(_Placed, frozen=True):
+    """What a condition looks at: ``kind`` is config, metrics, summary, leaf or a plain field."""
 
     kind: str
     key: str = ""  # the config/metric/summary key, or a bare leaf such as ``lr``
@@ -86,33 +99,20 @@ class Field(msgspec.Struct, frozen=True):
     pos: int = 0
     text: str = ""  # as typed, for messages
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Field):
-            return NotImplemented
-        return (self.kind, self.key, self.agg) == (other.kind, other.key, other.agg)
-
-    def __hash__(self) -> int:
-        return hash((self.kind, self.key, self.agg))
+    def said(self) -> tuple[object, ...]:
+        return (self.kind, self.key, self.agg)
 
 
-class Value(msgspec.Struct, frozen=True):
-    """A literal as typed; what it means (number, date, duration) depends on the field.
-
-    Two values are equal when typed alike, wherever they stand in the query.
-    """
+class Value(_Placed, frozen=True):
+    """A literal as typed; what it means (number, date, duration) depends on the field."""
 
     text: str
     quoted: bool = False
     ago: bool = False  # ``2d ago``
     pos: int = 0
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Value):
-            return NotImplemented
-        return (self.text, self.quoted, self.ago) == (other.text, other.quoted, other.ago)
-
-    def __hash__(self) -> int:
-        return hash((self.text, self.quoted, self.ago))
+    def said(self) -> tuple[object, ...]:
+        return (self.text, self.quoted, self.ago)
 
 
 class Compare(msgspec.Struct, frozen=True):

@@ -124,9 +124,21 @@ def test_secret_env_names(name: str) -> None:
     assert is_secret_env_name(name)
 
 
-@pytest.mark.parametrize("name", ["PATH", "HOME", "PWD", "OLDPWD", "CUDA_VISIBLE_DEVICES"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        *("PATH", "HOME", "PWD", "OLDPWD", "CUDA_VISIBLE_DEVICES"),
+        # where a secret or a certificate lives, which a rerun needs as it was
+        *("SSL_CERT_FILE", "SSL_CERT_DIR", "PIP_CERT", "REQUESTS_CA_BUNDLE", "SSH_AUTH_SOCK"),
+        "NETRC_PATH",
+    ],
+)
 def test_ordinary_env_names(name: str) -> None:
     assert not is_secret_env_name(name)
+
+
+def test_a_location_variable_holding_a_credential_is_still_hidden_by_shape() -> None:
+    assert redact_env({"TOKEN_FILE": GHP}) == {"TOKEN_FILE": REDACTED}
 
 
 def test_env_hides_by_name_and_by_shape() -> None:

@@ -38,9 +38,11 @@ ENV_MARKERS: Final = (
     "COOKIE",
     "SESSION",
     "SIGNATURE",
-    "CERT",
 )
 _ENV_NOT_SECRET: Final = frozenset({"PWD", "OLDPWD"})  # the working directory, not a password
+# SSL_CERT_FILE, PASSWORD_FILE, SSH_AUTH_SOCK hold where a secret lives, not the secret, and a
+# rerun needs them as they were; a key or token pasted into one is still caught by its shape
+_ENV_LOCATION_SUFFIXES: Final = ("_FILE", "_DIR", "_PATH", "_SOCK", "_BUNDLE")
 
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -80,7 +82,9 @@ def is_secret_name(name: str) -> bool:
 def is_secret_env_name(name: str) -> bool:
     """True when an environment variable name suggests its value is a secret."""
     upper = name.upper()
-    return upper not in _ENV_NOT_SECRET and any(marker in upper for marker in ENV_MARKERS)
+    if upper in _ENV_NOT_SECRET or upper.endswith(_ENV_LOCATION_SUFFIXES):
+        return False
+    return any(marker in upper for marker in ENV_MARKERS)
 
 
 def redact_value(text: str) -> str:

@@ -222,7 +222,7 @@ def test_rerun_dry_run_prints_and_runs_nothing(store, repo, original):
     lines = done.stdout.splitlines()
     assert lines[0].startswith("command:  ") and lines[0].endswith(" train.py --lr 0.2")
     assert lines[1:3] == [f"cwd:      {checkout / 'exp'}", f"checkout: {checkout}"]
-    assert all(line.startswith("secrets:  ") for line in lines[3:])  # redacted *CERT* vars
+    assert all(line.startswith("secrets:  ") for line in lines[3:])  # whatever env redacted
     assert store.run_ids() == [run_id]
     assert not checkout.exists()
 

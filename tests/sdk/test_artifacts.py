@@ -66,6 +66,19 @@ def test_a_folder_is_copied_whole(store: Store, tmp_path: Path) -> None:
     assert event.kind == "folder" and event.size == 7 and event.meta == {"files": 2}
 
 
+def test_saving_the_folder_that_holds_the_store_leaves_the_store_out(
+    store: Store, tmp_path: Path
+) -> None:
+    project = store.root.parent  # the script's folder, with .runar/ inside it
+    (project / "train.py").write_text("print('hi')\n")
+    with runar.Run() as run:
+        stored = run.save("code", project)
+    assert stored is not None
+    assert sorted(p.name for p in stored.iterdir()) == ["train.py"]
+    event = attached(store, run)["code"]
+    assert event.meta == {"files": 1, "skipped": [store.root.name]}
+
+
 def test_a_large_file_is_streamed(store: Store, tmp_path: Path) -> None:
     source = tmp_path / "big.bin"
     with open(source, "wb") as f:  # sparse: 50 MB without writing 50 MB

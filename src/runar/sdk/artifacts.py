@@ -71,7 +71,9 @@ def clean_name(name: object) -> str:
     if "\x00" in name or any(ord(c) < 32 for c in name):
         raise InvalidName(f"artifact name {name!r} contains a control character; use plain text")
     if len(name) > MAX_NAME_CHARS:
-        raise InvalidName(f"artifact name '{name[:40]}…' is too long; keep it under 255 chars")
+        raise InvalidName(
+            f"artifact name '{name[:40]}…' is too long; keep it under {MAX_NAME_CHARS} chars"
+        )
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
         raise InvalidName(
             f"artifact name '{name}' is an absolute path; give a name inside the run, "
@@ -147,17 +149,29 @@ def _write_with(target: Path, write: Callable[[Path], None]) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def _copy_folder(source: Path, target: Path) -> tuple[int, str, dict[str, Any]]:
-    """Copy a folder (symlinked folders not followed); its sha256 covers names and contents."""
+def _copy_folder(source: Path, target: Path, store_root: Path) -> tuple[int, str, dict[str, Any]]:
+    """Copy a folder (symlinked folders not followed); its sha256 covers names and contents.
+
+    The store and the copy itself are left out: `save("code", ".")` run next to `.runar/`
+    would otherwise copy every run, and then the copy into itself until names grew too long.
+    """
     import hashlib
     import shutil
 
     if target.exists() and not target.is_symlink():
         shutil.rmtree(target) if target.is_dir() else target.unlink()
+    left_out = {os.path.realpath(store_root), os.path.realpath(target)}
+    skipped: list[str] = []
     listing = hashlib.sha256()
     total = files = 0
     for folder, dirs, names in os.walk(source):
-        dirs.sort()
+        kept = []
+        for name in sorted(dirs):
+            if os.path.realpath(os.path.join(folder, name)) in left_out:
+                skipped.append(os.path.relpath(os.path.join(folder, name), source))
+            else:
+                kept.append(name)
+        dirs[:] = kept
         rel_folder = os.path.relpath(folder, source)
         (target / rel_folder).mkdir(parents=True, exist_ok=True)
         for name in sorted(names):
@@ -166,7 +180,10 @@ def _copy_folder(source: Path, target: Path) -> tuple[int, str, dict[str, Any]]:
             listing.update(f"{sha}  {rel}\n".encode())
             total += size
             files += 1
-    return total, listing.hexdigest(), {"files": files}
+    meta: dict[str, Any] = {"files": files}
+    if skipped:
+        meta["skipped"] = skipped
+    return total, listing.hexdigest(), meta
 
 
 def _module_of(obj: object) -> str:
@@ -243,7 +260,8 @@ def _store(artifacts_dir: Path, rel: str, obj: object, source: Path | None) -> S
     meta: dict[str, Any] = {}
     if source is not None and source.is_dir():
         target = _destination(artifacts_dir, rel)
-        size, sha, meta = _copy_folder(source, target)
+        # artifacts_dir is <store>/runs/<run id>/artifacts
+        size, sha, meta = _copy_folder(source, target, artifacts_dir.parents[2])
         kind = "folder"
     elif source is not None:
         kind = "file"

@@ -74,6 +74,7 @@ class SnapshotJob:
     folder: Path  # holds the index copy and the pathspec list; removed by finish()
     env: dict[str, str]
     add: subprocess.Popen[bytes] | None  # None: nothing to add, the index copy is the tree
+    patching: subprocess.Popen[bytes] | None = None  # the diff, started by finish_snapshot()
 
 
 def start_snapshot(head: GitHead, run_id: str) -> SnapshotJob | None:
@@ -146,28 +147,32 @@ def _whole_tree_add(head: GitHead) -> list[str]:
     return ["add", "-A", "--", ".", *(f":(exclude,literal){p}" for p in head.excluded)]
 
 
-def finish_snapshot(job: SnapshotJob) -> tuple[str | None, bytes | None]:
-    """The snapshot commit and the patch from its base to it (each None when git failed)."""
+def finish_snapshot(job: SnapshotJob) -> str | None:
+    """The snapshot commit (None when git failed); snapshot_patch() then gives its patch."""
     head, env = job.head, job.env
-    try:
-        added = job.add is None or git_outputs([job.add])[0] is not None
-        # an old git without --pathspec-from-file: the whole tree, as before
-        if not added and git_text(head.root, *_whole_tree_add(head), env=env) is None:
-            return None, None
-        tree = (git_text(head.root, "write-tree", env=env) or "").strip()
-        if not tree:
-            return None, None
-        message = f"runar snapshot of the working tree for run {job.run_id}"
-        parents = ["-p", head.commit] if head.commit else []
-        commit = ["commit-tree", tree, *parents, "-m", message]
-        base = head.commit or head.empty_tree
+    added = job.add is None or git_outputs([job.add])[0] is not None
+    # an old git without --pathspec-from-file: the whole tree, as before
+    if not added and git_text(head.root, *_whole_tree_add(head), env=env) is None:
+        return None
+    base = head.commit or head.empty_tree
+    if base:
         # the patch compares the base with the index copy, which is the snapshot's tree:
-        # made at the same time as the commit instead of after it
-        diff = ["diff", "--cached", *PATCH_DIFF, base, "--"] if base else None
-        made = start_git(head.root, [commit], env)[0]
-        patching = start_git(head.root, [diff], env)[0] if diff is not None else None
-        sha, patch = git_outputs([made])[0], _git_bytes(patching)
-        return (sha or "").strip() or None, patch
+        # made while the tree and the commit are written, not after them
+        diff = ["diff", "--cached", *PATCH_DIFF, base, "--"]
+        job.patching = start_git(head.root, [diff], env)[0]
+    tree = (git_text(head.root, "write-tree", env=env) or "").strip()
+    if not tree:
+        return None
+    message = f"runar snapshot of the working tree for run {job.run_id}"
+    parents = ["-p", head.commit] if head.commit else []
+    sha = git_text(head.root, "commit-tree", tree, *parents, "-m", message, env=env)
+    return (sha or "").strip() or None
+
+
+def snapshot_patch(job: SnapshotJob) -> bytes | None:
+    """The patch from the snapshot's base to it (None when git failed); cleans up the job."""
+    try:
+        return _git_bytes(job.patching)
     finally:
         _remove(job.folder)
 
@@ -188,7 +193,12 @@ def _git_bytes(proc: subprocess.Popen[bytes] | None) -> bytes | None:
 def snapshot_head(head: GitHead, run_id: str) -> str | None:
     """The snapshot commit of ``head``'s dirty tree, or None when clean (or git fails)."""
     job = start_snapshot(head, run_id)
-    return finish_snapshot(job)[0] if job is not None else None
+    if job is None:
+        return None
+    try:
+        return finish_snapshot(job)
+    finally:
+        snapshot_patch(job)
 
 
 def looks_secret(path: str) -> bool:

@@ -251,11 +251,16 @@ def capture_git(
     if probe is not None and probe.cwd != cwd:
         git_outputs(probe.procs)  # reaped, not used: it looked at another folder
         probe = None
-    from runar.runner.git_snapshot import finish_snapshot, start_snapshot
+    from runar.runner.git_snapshot import finish_snapshot, snapshot_patch, start_snapshot
 
     head = read_probe(probe or start_probe(cwd), sort=snapshot)
     if head is None:
         return None
     job = start_snapshot(head, run_id) if snapshot else None
-    taken, patch = finish_snapshot(job) if job is not None else (None, None)
+    taken = patch = None
+    if job is not None:
+        try:
+            taken = finish_snapshot(job)
+        finally:
+            patch = snapshot_patch(job)
     return git_capture(head, taken, with_snapshot=snapshot, patch=patch)

@@ -43,7 +43,8 @@ class RunLog:
     """The runner's journal writer for one run, made ready by a thread of its own.
 
     Args:
-        started: builds RunStarted once the git state is known (called on the thread)
+        started: gathers what RunStarted records (on the thread, while git works); the
+            function it returns makes the event once the git state is known
         opening: the run's other first events (tags, a note), written right after it
         keep_code: writes the run's code folder once RunStarted is on disk; its lines
             (what the snapshot left out) are printed
@@ -54,7 +55,7 @@ class RunLog:
         store: Store,
         run_id: str,
         health: RecordingHealth,
-        started: Callable[[GitCapture | None], RunStarted],
+        started: Callable[[], Callable[[GitCapture | None], RunStarted]],
         opening: Callable[[], list[AnyEvent]],
         keep_code: Callable[[GitCapture | None], list[str]],
         uploader: LiveUploader | None = None,
@@ -87,14 +88,10 @@ class RunLog:
 
     def _open(self, head: GitHead | None, job: SnapshotJob | None, git: GitCapture | None) -> None:
         try:
-            taken: list[tuple[str | None, bytes | None]] = [(None, None)]
-            taking = None
-            if job is not None:
-                # git works in processes of its own while this thread loads the journal
-                taking = threading.Thread(
-                    target=_finish, args=(job, taken), name="runar-snapshot", daemon=True
-                )
-                taking.start()
+            from runar.runner.provenance import warm_platform
+
+            warm_platform()  # RunStarted's platform: `uname -p` runs while the journal loads
+            snapshot = _Snapshot(job) if job is not None else None  # git works meanwhile
             from runar.journal import JournalWriter
 
             writer = JournalWriter(
@@ -104,18 +101,19 @@ class RunLog:
                 on_error=self.health.on_error,
             )
             self.writer = writer
-            if taking is not None:
-                taking.join()
+            started = self._started()  # all RunStarted records but git, while git works
             if head is not None:
                 from runar.runner.git_state import git_capture
 
-                git = git_capture(head, taken[0][0], patch=taken[0][1])
+                git = git_capture(head, snapshot.commit() if snapshot is not None else None)
             self.git = git
-            writer.append(self._started(git))
+            writer.append(started(git))
             for event in self._opening():
                 writer.append(event)
             self._ready.set()
             writer.flush()  # the run is on disk before its code: a kill never leaves code alone
+            if snapshot is not None and git is not None:
+                git.patch = snapshot.patch()
             say(self._keep_code(git))
         except BaseException as exc:  # re-raised by the main thread once the child ended
             self._failure = exc
@@ -205,10 +203,35 @@ class RunLog:
         return []
 
 
-def _finish(job: SnapshotJob, into: list[tuple[str | None, bytes | None]]) -> None:
-    from runar.runner.git_snapshot import finish_snapshot
+class _Snapshot:
+    """The git snapshot finished on a thread of its own: its commit first, then its patch."""
 
-    into[0] = finish_snapshot(job)
+    def __init__(self, job: SnapshotJob) -> None:
+        self.job = job
+        self._commit: str | None = None
+        self._patch: bytes | None = None
+        self._committed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="runar-snapshot", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from runar.runner.git_snapshot import finish_snapshot, snapshot_patch
+
+        try:
+            self._commit = finish_snapshot(self.job)
+        finally:
+            self._committed.set()
+            self._patch = snapshot_patch(self.job)
+
+    def commit(self) -> str | None:
+        """The snapshot commit, once made (RunStarted needs it; the patch may still be made)."""
+        self._committed.wait()
+        return self._commit
+
+    def patch(self) -> bytes | None:
+        """The patch from the commit's base to the snapshot, once made."""
+        self._thread.join()
+        return self._patch
 
 
 def live_upload(store: Store, run_id: str, remote: str | None) -> LiveUploader | None:

@@ -121,35 +121,44 @@ def _sweep_fields() -> dict[str, str | int | None]:
     }
 
 
-def _started_event(request: RunRequest, run_id: str, git: GitCapture | None) -> RunStarted:
+def _run_started(request: RunRequest, run_id: str) -> Callable[[GitCapture | None], RunStarted]:
+    """Everything RunStarted records but the git state, gathered now; adds git when called."""
     from runar.events import RunStarted
 
-    return RunStarted(
-        run_id=run_id,
-        name=request.name,
-        source="runner",
-        argv=redact_argv(request.argv),  # the record only: the child gets the real values
-        command=redact_argv(request.command),
-        cwd=os.getcwd(),
-        host=provenance.host_name(),
-        pid=os.getpid(),
-        user=provenance.user_name(),
-        python=request.env_python or provenance.python_version(),
-        executable=provenance.resolve_executable(request.command),
-        platform=provenance.platform_string(),
-        git=git.state if git is not None else None,
-        env=provenance.redact_env({**os.environ, **request.env_variables}),
-        packages=(
-            provenance.installed_packages()
-            if request.env_packages is None
-            else request.env_packages
-        ),
-        parse_output=request.parse_output,
-        rerun_of=request.rerun_of,
-        project=request.project,
-        **_sweep_fields(),
-        rerun_set=request.rerun_set,
+    cwd, host, user = os.getcwd(), provenance.host_name(), provenance.user_name()
+    executable = provenance.resolve_executable(request.command)
+    platform = provenance.platform_string()
+    env = provenance.redact_env({**os.environ, **request.env_variables})
+    packages = (
+        provenance.installed_packages() if request.env_packages is None else request.env_packages
     )
+    sweep = _sweep_fields()
+
+    def started(git: GitCapture | None) -> RunStarted:
+        return RunStarted(
+            run_id=run_id,
+            name=request.name,
+            source="runner",
+            argv=redact_argv(request.argv),  # the record only: the child gets the real values
+            command=redact_argv(request.command),
+            cwd=cwd,
+            host=host,
+            pid=os.getpid(),
+            user=user,
+            python=request.env_python or provenance.python_version(),
+            executable=executable,
+            platform=platform,
+            git=git.state if git is not None else None,
+            env=env,
+            packages=packages,
+            parse_output=request.parse_output,
+            rerun_of=request.rerun_of,
+            project=request.project,
+            **sweep,
+            rerun_set=request.rerun_set,
+        )
+
+    return started
 
 
 def _opening_events(request: RunRequest) -> list[AnyEvent]:
@@ -268,7 +277,7 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
         store,
         run_id,
         health,
-        started=lambda git: _started_event(request, run_id, git),
+        started=lambda: _run_started(request, run_id),
         opening=lambda: _opening_events(request),
         keep_code=_code_keeper(request, store, run_id),
         uploader=uploader,

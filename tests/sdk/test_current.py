@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -64,6 +68,26 @@ def test_every_call_under_the_runner_writes_into_the_runners_run(
     assert of_type(events, RunFinished) == []
     assert len(of_type(events, MetricsLogged)) == 3
     assert (store.artifacts_dir(runner_run) / "report.txt").read_text() == "all good"
+
+
+def test_a_process_given_only_the_run_id_joins_that_run_in_the_store_it_finds(
+    store: Store, tmp_path: Path, runner_run: str
+) -> None:
+    # a rank on a second node launched with RUNAR_RUN_ID but without RUNAR_DIR
+    (tmp_path / "script.py").write_text(textwrap.dedent(EVERY_CALL))
+    env = {k: v for k, v in os.environ.items() if k != "RUNAR_DIR"}
+    done = subprocess.run(
+        [sys.executable, "script.py"],
+        cwd=tmp_path,  # where .runar/ is found, as on a node whose store is its working folder
+        env={**env, "RUNAR_RUN_ID": runner_run},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert only_run(store) == runner_run
+    assert len(of_type(events_of(store, runner_run), MetricsLogged)) == 3
 
 
 def test_an_uncaught_exception_fails_the_run_with_its_traceback(

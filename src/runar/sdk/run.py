@@ -73,9 +73,15 @@ def _role() -> str:
 def _joined_run() -> tuple[str, str] | None:
     """(run id, store root) of a run another process owns, from the environment."""
     run_id = os.environ.get(ENV_RUN_ID)
-    root = os.environ.get(ENV_STORE)
-    if not run_id or not root or _owned.get(run_id) == os.getpid():
+    if not run_id or _owned.get(run_id) == os.getpid():
         return None
+    # a rank on another node given only the id (RUNAR_DIR forgotten) joins the run in the
+    # store it would find anyway, instead of silently recording a run of its own
+    root = os.environ.get(ENV_STORE)
+    if not root:
+        from runar.store import Store
+
+        root = str(Store.discover().root)
     return run_id, root
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -186,3 +187,19 @@ def test_ls_where_answers_without_polars(store: Store, five_runs: dict[str, str]
     names, loaded = json.loads(done.stdout)
     assert names == ["alpha", "gamma", "delta"]  # NaN sorts last
     assert not loaded
+
+
+def test_the_console_script_lists_and_an_in_process_call_keeps_collecting(
+    cli: CliRunner, store: Store, five_runs: dict[str, str]
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "runar", "ls", "--json", "--where", "acc>0.9", "--sort", "name"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RUNAR_DIR": str(store.root)},
+        check=True,
+    )  # main() without arguments: the process ends next, so no collection and a frozen heap
+    assert [r["name"] for r in json.loads(done.stdout)] == ["alpha", "gamma"]
+    gc.enable()  # whatever an earlier test's command did to this process
+    assert ls_ids(cli, "--where", "acc>0.9") == [five_runs["gamma"], five_runs["alpha"]]
+    assert gc.isenabled()  # main(argv) in a longer process leaves the collector alone

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Final
@@ -434,9 +433,6 @@ def parse_fast(args: list[str]) -> dict[str, Any] | None:
 
 def run_fast(options: dict[str, Any]) -> None:
     """`runar ls` with options from parse_fast()."""
-    # a short command: the cycle collector's passes over what imports and the index
-    # create would free nothing (catch-up pauses it while folding anyway)
-    gc.disable()
     limit = options.get("limit", DEFAULT_LIMIT)
     validate(options.get("status"), limit)
     show_runs(

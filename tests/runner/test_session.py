@@ -274,3 +274,18 @@ def test_files_the_script_writes_stay_out_of_its_code_snapshot(
     listed = git(tmp_path, "ls-tree", "-r", "--name-only", state.snapshot).split()
     assert listed == ["script.py"]
     assert finished(store).status == "completed"
+
+
+def test_an_sdk_event_written_before_run_started_folds_into_the_runners_run(
+    store: Store, tmp_path: Path
+) -> None:
+    # the script starts before RunStarted is written: its first log() may come first
+    write_script(tmp_path, "import runar; runar.log({'loss': 0.5}, step=1)")
+    run_runar(["-n", "early", "script.py"], tmp_path)
+    from runar.views import open_views
+
+    with open_views(store) as views:
+        (summary,) = views.runs()
+    assert summary.started is not None and summary.started.source == "runner"
+    assert summary.display_name == "early" and summary.recorded_status == "completed"
+    assert summary.metrics["loss"].last == 0.5

@@ -88,3 +88,42 @@ def test_sigterm_inside_a_flush_keeps_the_batch_that_flush_holds(tmp_path: Path)
     assert done.returncode == -signal.SIGTERM, done.stderr
     steps = [e.step for e in read_run(run_dir).events if isinstance(e, MetricsLogged)]
     assert steps == list(range(100))
+
+
+WRITER_OPENED_ON_A_THREAD = """
+import os, signal, sys, threading, time
+from runar.events import MetricsLogged
+from runar.journal import JournalWriter
+from runar.journal.policy import FlushPolicy
+from runar.journal.process_hooks import take_sigterm
+
+opened = []
+policy = FlushPolicy(flush_interval_s=3600, fsync_interval_s=3600)
+thread = threading.Thread(
+    target=lambda: opened.append(JournalWriter(sys.argv[1], "run", role="runner", policy=policy))
+)
+thread.start()
+thread.join()
+for i in range(10):
+    opened[0].append(MetricsLogged(values={"i": float(i)}, step=i))
+if sys.argv[2] == "take":
+    take_sigterm()  # what the runner does on its main thread once the child is gone
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize("take", [True, False])
+def test_a_writer_opened_on_a_thread_flushes_on_sigterm_once_the_main_thread_takes_it(
+    tmp_path: Path, take: bool
+) -> None:
+    run_dir = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-c", WRITER_OPENED_ON_A_THREAD, str(run_dir), "take" if take else "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == -signal.SIGTERM, done.stderr
+    steps = [e.step for e in read_run(run_dir).events if isinstance(e, MetricsLogged)]
+    assert steps == (list(range(10)) if take else [])  # a thread alone cannot take SIGTERM

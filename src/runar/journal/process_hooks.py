@@ -75,13 +75,23 @@ def register(writer: JournalWriter) -> None:
     _hooks_installed = True
     atexit.register(close_all)
     os.register_at_fork(after_in_child=_after_fork_in_child)
-    # Only take SIGTERM when nobody else did; SIGINT raises KeyboardInterrupt and atexit covers it.
-    if threading.current_thread() is threading.main_thread():
-        try:
-            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-                signal.signal(signal.SIGTERM, _on_sigterm)
-        except (ValueError, OSError):
-            pass
+    take_sigterm()
+
+
+def take_sigterm() -> None:
+    """Flush every writer on SIGTERM from now on, unless something else handles it.
+
+    Only the main thread can install a handler: a process whose writers open on another
+    thread (the runner's, while its script starts) calls this again from the main thread.
+    SIGINT needs nothing: it raises KeyboardInterrupt and atexit covers it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):
+        pass
 
 
 def forget(writer: JournalWriter) -> None:

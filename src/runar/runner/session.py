@@ -320,6 +320,7 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
         sampler.stop()
         try:
             log.wait_open()
+            _flush_on_sigterm()
         finally:
             log.close_output()
             if stop_live is not None:
@@ -338,6 +339,17 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
     hint = hint_for_run(request.argv, request.command, result.exit_code, tail.text() or None)
     say([hint] if hint else [])  # e.g. 'runar train.py -n x' where argparse rejected -n
     return result.shell_code
+
+
+def _flush_on_sigterm() -> None:
+    """The log opened on a thread, which cannot take SIGTERM: take it now, on the main one.
+
+    Until the child exited the handoff forwarded SIGTERM to it; from here a SIGTERM to
+    runar flushes the run's last events before runar dies of it.
+    """
+    from runar.journal.process_hooks import take_sigterm
+
+    take_sigterm()
 
 
 def _rerun_capture(recorded: GitState | None) -> GitCapture | None:

@@ -142,3 +142,21 @@ def test_a_point_whose_loss_went_nan_is_flagged_in_the_sweep(store: Store, tmp_p
     assert detail["best"]["index"] == 0
     listed = run_runar(["ls", "--anomalous", "--where", "sweep:lin"], cwd=tmp_path)
     assert "lin-1" in listed.stdout and "lin-0" not in listed.stdout
+
+
+def test_nanogpt_outside_git_keeps_its_configurator_and_config_file_for_a_rerun(
+    nanogpt: Path, tmp_path: Path
+) -> None:
+    # a downloaded copy, no repository: configurator.py is exec'd and config/small.py is an
+    # argument, so neither is an import; the rerun failed with FileNotFoundError without them
+    (nanogpt / "config").mkdir()
+    (nanogpt / "config" / "small.py").write_text("max_iters = 3\n")
+    done = run_runar(["-n", "loose", "train.py", "config/small.py", "--seed=3"], cwd=nanogpt)
+    assert done.returncode == 0, done.stderr
+    checkout = tmp_path / "checkout"
+    out = run_runar(["checkout", "loose", str(checkout)], cwd=nanogpt)
+    assert out.returncode == 0, out.stderr
+    assert (checkout / "configurator.py").read_bytes() == (nanogpt / "configurator.py").read_bytes()
+    assert (checkout / "config" / "small.py").read_text() == "max_iters = 3\n"
+    rerun = run_runar(["rerun", "loose"], cwd=nanogpt, timeout=60)
+    assert rerun.returncode == 0, rerun.stderr

@@ -242,3 +242,22 @@ def test_restore_tree_rebuilds_the_snapshot_in_a_repository_that_never_had_it(
     assert git(elsewhere, "show", f"{tree}:train.py") == "import model\nprint('v2, not committed')"
     assert "notes.txt" in listing and "README.md" not in listing and ".env" not in listing
     assert git(elsewhere, "for-each-ref") == ""  # objects only, no refs
+
+
+def test_outside_git_files_the_script_or_its_args_name_are_kept_at_their_paths(
+    loose: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (loose / "train.py").write_text("exec(open('configurator.py').read())\nopen('data.csv')\n")
+    (loose / "configurator.py").write_text("import sys\n")
+    (loose / "config").mkdir()
+    (loose / "config" / "small.yaml").write_text("lr: 0.1\n")
+    (loose / "data.json").write_bytes(b"[" + b"0," * 1000 + b"0]")  # data, not code: too big
+    (tmp_path / "elsewhere.py").write_text("OUTSIDE = 1\n")
+    monkeypatch.chdir(loose)
+    monkeypatch.setattr(code_snapshot, "SCRIPT_FILES_MAX_BYTES", 1000)
+    code = tmp_path / "code"
+    args = ["config/small.yaml", "--data=data.json", f"--extra={tmp_path / 'elsewhere.py'}"]
+    assert keep(code, None, [sys.executable, "train.py", *args]) == []  # nothing to warn about
+    assert set(tree_files(code / "files")) == {"train.py", "configurator.py", "config/small.yaml"}
+    meta = json.loads((code / "meta.json").read_text())
+    assert [why.split()[0] for why in meta["skipped"]] == ["data.json"]

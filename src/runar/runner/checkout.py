@@ -110,8 +110,10 @@ def _write_files(record: CodeRecord, dest: Path) -> None:
     files = record.code_dir / code_snapshot.FILES_DIRNAME
     if not files.is_dir():
         raise CodeUnavailable(f"run {short(record.run_id)} kept no files of its code")
-    for path in sorted(files.iterdir()):
-        shutil.copyfile(path, dest / path.name)  # a fresh, writable copy, not the read-only one
+    for path in sorted(p for p in files.rglob("*") if p.is_file()):
+        target = dest / path.relative_to(files)  # config/small.py stays under config/
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)  # a fresh, writable copy, not the read-only one
 
 
 def write_code(record: CodeRecord, dest: Path) -> None:

@@ -8,8 +8,10 @@ In a git repository, ``runs/<id>/code/`` holds:
     commits.bundle  only when the commit is on no remote-tracking branch: the commits the
                     remotes lack (everything, when there is no remote), so the patch has a
                     base to apply to on another machine
-Outside a repository it holds ``meta.json`` and ``files/``: the script and the ``.py``
-files it imports from its own folder (capped in size).
+Outside a repository it holds ``meta.json`` and ``files/``: the script, the ``.py`` files
+it imports from its own folder, and the code and config files inside that folder it names
+(``exec(open('configurator.py').read())``, ``train.py config/small.py``), at their relative
+paths and capped in size.
 
 Every file is written once (temp name, then rename) and made read-only: ``runar sync``
 copies it like an artifact and never sees it change.
@@ -33,6 +35,8 @@ FILES_DIRNAME: Final = "files"
 BUNDLE_MAX_BYTES: Final = 20 << 20  # a bigger unpushed history is a repository, not a snapshot
 PATCH_MAX_BYTES: Final = 64 << 20
 SCRIPT_FILES_MAX_BYTES: Final = 1 << 20  # the script and its sibling modules, all together
+# what a script names that it needs to run again: code and configuration, not data
+NAMED_FILE_SUFFIXES: Final = (".py", ".yaml", ".yml", ".json", ".toml", ".cfg", ".ini")
 META_FORMAT: Final = 1
 _DIFF: Final = ("diff", *PATCH_DIFF)
 
@@ -53,8 +57,10 @@ def keep(code_dir: Path, git: GitCapture | None, command: list[str]) -> list[str
     try:
         if git is not None:
             return _keep_git(code_dir, git)
-        script = script_path(command)
-        return _keep_files(code_dir, script) if script is not None else []
+        position = _script_position(command)
+        if position is None:
+            return []
+        return _keep_files(code_dir, Path(command[position]), command[position + 1 :])
     except OSError as exc:
         return [f"runar: the code snapshot in {code_dir} is incomplete: {exc}"]
 
@@ -193,12 +199,17 @@ def _keep_git(code_dir: Path, git: GitCapture) -> list[str]:
     return [f"runar: the code snapshot left out {s}" for s in lost]
 
 
+def _script_position(command: list[str]) -> int | None:
+    for position, token in enumerate(command[:2]):
+        if token.endswith(".py") and os.path.isfile(token):
+            return position
+    return None
+
+
 def script_path(command: list[str]) -> Path | None:
     """The Python script a command runs (``python train.py``, ``./train.py``), if any."""
-    for token in command[:2]:
-        if token.endswith(".py") and os.path.isfile(token):
-            return Path(token)
-    return None
+    position = _script_position(command)
+    return None if position is None else Path(command[position])
 
 
 def sibling_imports(script: Path) -> list[Path]:
@@ -227,28 +238,72 @@ def sibling_imports(script: Path) -> list[Path]:
     return found
 
 
-def _keep_files(code_dir: Path, script: Path) -> list[str]:
+def _inside(folder: Path, name: str) -> str | None:
+    """``name`` as a path relative to ``folder`` when it names a code or config file there."""
+    if not name or len(name) > 255 or "\0" in name or not name.endswith(NAMED_FILE_SUFFIXES):
+        return None
+    path = Path(name) if os.path.isabs(name) else folder / name
+    try:
+        rel = path.resolve().relative_to(folder.resolve())
+    except (OSError, ValueError):
+        return None
+    return rel.as_posix() if path.is_file() else None
+
+
+def named_files(script: Path, sources: list[Path], args: list[str]) -> list[str]:
+    """Code and config files inside the script's folder that the sources or the args name.
+
+    nanoGPT runs ``exec(open('configurator.py').read())`` and takes ``config/small.py`` as an
+    argument: neither is an import, and a rerun outside git fails without them.
+    """
+    folder = script.parent
+    found: list[str] = []
+    words = [value for arg in args for value in (arg, arg.partition("=")[2])]
+    for source in sources:
+        try:
+            tree = ast.parse(source.read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        words += [
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        ]
+    for word in words:
+        rel = _inside(folder, word)
+        if rel is not None and rel not in found:
+            found.append(rel)
+    return found
+
+
+def _keep_files(code_dir: Path, script: Path, args: list[str]) -> list[str]:
     kept: list[str] = []
     skipped: list[str] = []
     budget = SCRIPT_FILES_MAX_BYTES
-    for path in [script, *sorted(sibling_imports(script))]:
+    quietly: list[str] = []  # a named file that does not fit is data, not code: no warning
+    imported = sorted(sibling_imports(script))
+    names = [script.name, *(p.name for p in imported)]
+    named = [n for n in named_files(script, [script, *imported], args) if n not in names]
+    for name in names + named:
+        path = script.parent / name
         if path != script and looks_secret(path.name):
-            skipped.append(f"{path.name} (may hold secrets)")
+            skipped.append(f"{name} (may hold secrets)")
             continue
         size = path.stat().st_size
         if size > budget:
-            skipped.append(f"{path.name} (over the {SCRIPT_FILES_MAX_BYTES >> 20} MiB cap)")
+            why = f"{name} (over the {SCRIPT_FILES_MAX_BYTES >> 20} MiB cap)"
+            (quietly if name in named else skipped).append(why)
             continue
         budget -= size
-        _write_once(code_dir / FILES_DIRNAME / path.name, path.read_bytes())
-        kept.append(path.name)
+        _write_once(code_dir / FILES_DIRNAME / name, path.read_bytes())
+        kept.append(name)
     meta = {
         "format": META_FORMAT,
         "kind": "files",
         "folder": str(script.parent.absolute()),
         "script": script.name,
         "files": kept,
-        "skipped": skipped,
+        "skipped": skipped + quietly,
     }
     _write_once(code_dir / META_NAME, _meta_bytes(meta))
     return [f"runar: the code snapshot left out {s}" for s in skipped]

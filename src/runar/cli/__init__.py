@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> None:
                 sys.exit(0)
         from runar.cli import fast as fast_path
 
-        if fast_path.run(args):  # show, logs, diff without typer
+        if fast_path.run(args, short_lived=argv is None):  # show, logs, diff without typer
+            if argv is None:
+                gc.freeze()  # as for ls: the interpreter's teardown skips what is frozen
             sys.exit(0)
         from runar.cli.commands import build_app
 

@@ -82,13 +82,16 @@ def parse(args: list[str]) -> tuple[Spec, dict[str, Any]] | None:
     return spec, values
 
 
-def run(args: list[str]) -> bool:
-    """Run ``args`` on the fast path; False when typer must take them."""
+def run(args: list[str], short_lived: bool = False) -> bool:
+    """Run ``args`` on the fast path; False when typer must take them.
+
+    ``short_lived``: the process ends with the command (the console script, not a test).
+    """
     parsed = parse(args)
     if parsed is None:
         return False
     spec, values = parsed
-    if not values.get("follow"):
+    if short_lived and not values.get("follow"):
         # a short command that holds little: the cycle collector's passes over the many
         # objects imports and the index create cost ~5 ms and would free nothing
         gc.disable()

@@ -25,7 +25,7 @@ import subprocess
 from pathlib import Path
 from typing import Final
 
-from runar.runner.git_snapshot import PATCH_DIFF, looks_secret
+from runar.runner.git_snapshot import PATCH_DIFF, git_output, looks_secret
 from runar.runner.git_state import GIT_TIMEOUT_S, GitCapture
 
 META_NAME: Final = "meta.json"
@@ -122,19 +122,6 @@ def _unpushed(root: str, commit: str) -> subprocess.Popen[bytes] | None:
         return None
 
 
-def _answer(proc: subprocess.Popen[bytes] | None) -> bytes | None:
-    """What a started git command printed, or None when it failed."""
-    if proc is None:
-        return None
-    try:
-        out, _ = proc.communicate(timeout=GIT_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        return None
-    return out if proc.returncode == 0 else None
-
-
 def _bundle(root: str, commit: str, code_dir: Path, unpushed: bytes | None) -> bool:
     """Bundle the commits no remote has; False when every one of them is on a remote.
 
@@ -177,7 +164,7 @@ def _keep_git(code_dir: Path, git: GitCapture) -> list[str]:
                 _write_once(code_dir / PATCH_NAME, _patch(root, base, state.snapshot, made))
                 patch = True
         finally:
-            pushed_answer = _answer(unpushed)  # reaped even when the patch failed
+            pushed_answer = git_output(unpushed)  # reaped even when the patch failed
         if state.commit:
             bundle = _bundle(root, state.commit, code_dir, pushed_answer)
     except _Skip as skip:

@@ -172,13 +172,13 @@ def finish_snapshot(job: SnapshotJob) -> str | None:
 def snapshot_patch(job: SnapshotJob) -> bytes | None:
     """The patch from the snapshot's base to it (None when git failed); cleans up the job."""
     try:
-        return _git_bytes(job.patching)
+        return git_output(job.patching)
     finally:
         _remove(job.folder)
 
 
-def _git_bytes(proc: subprocess.Popen[bytes] | None) -> bytes | None:
-    """A started git command's raw stdout, or None when it failed."""
+def git_output(proc: subprocess.Popen[bytes] | None) -> bytes | None:
+    """A started git command's raw stdout, or None when it failed (or took too long)."""
     if proc is None:
         return None
     try:

@@ -8,7 +8,7 @@ import time
 
 import msgspec
 from harness import Result, best_of
-from stores import block_segment, synthetic_store
+from stores import block_segment, event_block_segment, synthetic_store
 
 from runar.journal.reader import read_bytes
 from runar.journal.segment import list_segments
@@ -21,7 +21,11 @@ def _rebuild(results: list[Result]) -> None:
     for label, store in (
         (
             "rebuild views from the log",
-            synthetic_store("rebuild-blocks", 200, 5_000, block_segment),
+            synthetic_store("rebuild-columns", 200, 5_000, block_segment),
+        ),
+        (
+            "  the same, blocks of one line per event",
+            synthetic_store("rebuild-blocks", 200, 5_000, event_block_segment),
         ),
         ("  the same, per-line CRC logs (format 1)", synthetic_store("rebuild", 200, 5_000)),
     ):

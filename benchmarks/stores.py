@@ -70,8 +70,14 @@ def per_line_segment(events: list[AnyEvent]) -> bytes:
 
 
 def block_segment(events: list[AnyEvent]) -> bytes:
-    """The header framed alone, the rest in checked blocks, as a JournalWriter writes now."""
+    """The header framed alone, the rest in checked blocks, as a JournalWriter writes now:
+    runs of like metric events as MetricsColumns records (the writer's own encoder)."""
     return encode_line(events[0]) + encode_blocks(events[1:])
+
+
+def event_block_segment(events: list[AnyEvent]) -> bytes:
+    """Checked blocks of one line per event: what a JournalWriter wrote before columns."""
+    return encode_line(events[0]) + encode_blocks(events[1:], columns=False)
 
 
 def synthetic_store(

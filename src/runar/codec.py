@@ -30,12 +30,12 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import chain
-from operator import eq, itemgetter, methodcaller
+from operator import attrgetter, eq, itemgetter, methodcaller
 from typing import Any, Final
 
 import msgspec
 
-from runar.events import AnyEvent, MetricsLogged, SummarySet, Unknown
+from runar.events import AnyEvent, MetricsColumns, MetricsLogged, SummarySet, Unknown
 
 CRC_PREFIX: Final = b',"crc":"'
 BLOCK_PREFIX: Final = b'{"block":'
@@ -48,8 +48,16 @@ _EVENT_START: Final = b'{"type":"'
 CRC_SUFFIX_LEN: Final = len(CRC_PREFIX) + 8 + 2  # ,"crc":" + 8 hex + "}
 _HEX: Final = frozenset(b"0123456789abcdef")
 
+# The writer declares this in every segment's header: 2 since blocks may hold
+# MetricsColumns records, which an older runar reads as Unknown events.
+SEGMENT_FORMAT: Final = 2
+# A run of at least this many like metric events becomes one MetricsColumns line ...
+COLUMNS_MIN: Final = 4
+# ... of at most this many: ~10 KiB for four keys, so damage still costs about a block.
+COLUMNS_MAX: Final = 128
+
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(AnyEvent, strict=False)
+_decoder = msgspec.json.Decoder(AnyEvent | MetricsColumns, strict=False)
 _raw_decoder = msgspec.json.Decoder()
 _FLOAT_VALUED = (MetricsLogged, SummarySet)
 _DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError)
@@ -60,6 +68,10 @@ _check_tail: Callable[[int], bytes] = b'%08x"}'.__mod__
 _split_crc: Final = methodcaller("rpartition", CRC_PREFIX)
 _head: Final = itemgetter(0)
 _tail: Final = itemgetter(2)
+_values_of: Final = attrgetter("values")
+_ts_of: Final = attrgetter("ts")
+_step_of: Final = attrgetter("step")
+_dict_values: Final = methodcaller("values")
 
 
 @contextmanager
@@ -137,13 +149,146 @@ def _bare_lines(events: list[AnyEvent]) -> bytes:
     return b"\n".join(lines)
 
 
+_NUMBERS: Final = frozenset((float, int))
+
+
+def _as_columns(run: list[MetricsLogged]) -> MetricsColumns | None:
+    """One record for a run of like metric events; None when a value is not a plain number."""
+    first = run[0]
+    keys = list(first.values)
+    columns = [list(c) for c in zip(*map(_dict_values, map(_values_of, run)), strict=True)]
+    for k, column in enumerate(columns):
+        if not _NUMBERS.issuperset(map(type, column)):
+            return None  # a bool or a number-like object: encoded (or refused) event by event
+        try:
+            finite = math.isfinite(sum(column))  # False: a NaN or inf among them, or overflow
+        except OverflowError:  # an int too large for a float
+            return None
+        if not finite:
+            columns[k] = list(map(_finite_or_text, column))  # type: ignore[arg-type]
+    return MetricsColumns(
+        stamps=list(map(_ts_of, run)),
+        steps=list(map(_step_of, run)),
+        keys=keys,
+        columns=columns,
+        workflow_step=first.workflow_step,
+        source=first.source,
+        writer=first.writer,
+        seq=first.seq,
+        ts=first.ts,
+    )
+
+
+def collapse_metrics(events: list[AnyEvent]) -> list[AnyEvent | MetricsColumns]:
+    """The events with each run of like MetricsLogged events as one MetricsColumns record.
+
+    Like: consecutive in the list, same writer and consecutive seqs, same keys in the
+    same order, same workflow_step and source. Runs shorter than COLUMNS_MIN stay.
+    """
+    out: list[AnyEvent | MetricsColumns] = []
+    n = len(events)
+    i = 0
+    while i < n:
+        first = events[i]
+        if type(first) is not MetricsLogged:
+            out.append(first)
+            i += 1
+            continue
+        keys = list(first.values)
+        writer, seq, where, source = first.writer, first.seq, first.workflow_step, first.source
+        stop = min(n, i + COLUMNS_MAX)
+        j = i + 1
+        while j < stop:
+            e = events[j]
+            if (
+                type(e) is not MetricsLogged
+                or e.seq != seq + j - i
+                or list(e.values) != keys
+                or e.workflow_step != where
+                or e.source != source
+                or e.writer != writer
+            ):
+                break
+            j += 1
+        record = _as_columns(events[i:j]) if j - i >= COLUMNS_MIN else None  # type: ignore[arg-type]
+        if record is None:
+            out.extend(events[i:j])
+        else:
+            out.append(record)
+        i = j
+    return out
+
+
+def expand_columns(record: MetricsColumns) -> list[MetricsLogged] | None:
+    """The MetricsLogged events a columns record stands for; None when it is inconsistent."""
+    n = len(record.stamps)
+    keys = record.keys
+    columns = record.columns
+    if (
+        not n
+        or len(record.steps) != n
+        or len(columns) != len(keys)
+        or len(set(keys)) != len(keys)
+        or any(len(c) != n for c in columns)
+    ):
+        return None
+    writer, seq, where, source = record.writer, record.seq, record.workflow_step, record.source
+    rows = zip(*columns, strict=True) if len(keys) > 1 else zip(columns[0]) if keys else [()] * n
+    return [
+        MetricsLogged(
+            values=dict(zip(keys, row, strict=True)),
+            step=step,
+            workflow_step=where,
+            source=source,
+            writer=writer,
+            seq=seq + i,
+            ts=ts,
+        )
+        for i, (row, step, ts) in enumerate(zip(rows, record.steps, record.stamps, strict=True))
+    ]
+
+
+def _inconsistent(record: MetricsColumns) -> Unknown:
+    raw: dict[str, Any] = msgspec.to_builtins(record)
+    return Unknown(raw=raw, writer=record.writer, seq=record.seq, ts=record.ts)
+
+
+def expand_all(
+    decoded: list[AnyEvent | MetricsColumns | Unknown | None],
+) -> list[AnyEvent | Unknown | None]:
+    """Decoded lines with every columns record replaced by its events, in place."""
+    if not any(type(e) is MetricsColumns for e in decoded):
+        return decoded  # type: ignore[return-value]
+    out: list[AnyEvent | Unknown | None] = []
+    for event in decoded:
+        if type(event) is MetricsColumns:
+            events = expand_columns(event)
+            if events is None:
+                out.append(_inconsistent(event))
+            else:
+                out.extend(events)
+        else:
+            out.append(event)  # type: ignore[arg-type]
+    return out
+
+
+def count_events(events: list[AnyEvent | MetricsColumns | Unknown]) -> int:
+    """How many events a list stands for, a columns record counting for each of its own."""
+    return len(events) + sum(len(e.stamps) - 1 for e in events if type(e) is MetricsColumns)
+
+
 def encode_block_parts(events: list[AnyEvent]) -> list[bytes | memoryview]:
     """The events as checked blocks, each a view of one encoded body followed by its trailer.
 
     One encoder call for the batch, and no copy of its bytes: the blocks are checksummed
     where they lie and go to the file with one writev. A block and its trailer are
-    always adjacent, a block first.
+    always adjacent, a block first. Runs of like metric events go as MetricsColumns.
     """
+    return encode_block_parts_of(collapse_metrics(events))  # type: ignore[arg-type]
+
+
+def encode_block_parts_of(events: list[AnyEvent]) -> list[bytes | memoryview]:
+    """encode_block_parts without the columns: every event on its own line (format 1)."""
     body = _bare_lines(events)
     whole = memoryview(body)
     parts: list[bytes | memoryview] = []
@@ -160,9 +305,15 @@ def encode_block_parts(events: list[AnyEvent]) -> list[bytes | memoryview]:
     return parts
 
 
-def encode_blocks(events: list[AnyEvent]) -> bytes:
-    """The events as checked blocks of bare lines, as one bytes object."""
-    return b"".join(encode_block_parts(events))
+def encode_blocks(events: list[AnyEvent], columns: bool = True) -> bytes:
+    """The events as checked blocks of bare lines, as one bytes object.
+
+    Args:
+        columns: write runs of like metric events as MetricsColumns records.
+    """
+    if columns:
+        return b"".join(encode_block_parts(events))
+    return b"".join(encode_block_parts_of(events))
 
 
 def _block_size(trailer: bytes) -> int:
@@ -285,8 +436,11 @@ def _split_blocks(data: bytes, cut: int, chunks: bool) -> tuple[list[bytes], int
     return good, end, damaged
 
 
-def decode_line(line: bytes) -> AnyEvent | Unknown | None:
-    """Decode one intact line; an unknown type or shape becomes Unknown, non-JSON None."""
+def decode_line(line: bytes) -> AnyEvent | MetricsColumns | Unknown | None:
+    """Decode one intact line; an unknown type or shape becomes Unknown, non-JSON None.
+
+    A MetricsColumns line stays one record here (see expand_columns).
+    """
     try:
         return _decoder.decode(line)
     except _DECODE_ERRORS:
@@ -307,11 +461,11 @@ def decode_line(line: bytes) -> AnyEvent | Unknown | None:
     )
 
 
-def _decode_batch(lines: list[bytes]) -> list[AnyEvent | Unknown | None]:
+def _decode_batch(lines: list[bytes]) -> list[AnyEvent | MetricsColumns | Unknown | None]:
     if len(lines) == 1:
         return [decode_line(lines[0])]
     try:
-        decoded: list[AnyEvent] = _decoder.decode_lines(b"\n".join(lines))
+        decoded: list[AnyEvent | MetricsColumns] = _decoder.decode_lines(b"\n".join(lines))
     except _DECODE_ERRORS:
         decoded = []
     if len(decoded) == len(lines):  # a line holding two objects must not shift the rest
@@ -323,8 +477,16 @@ def _decode_batch(lines: list[bytes]) -> list[AnyEvent | Unknown | None]:
 
 
 def decode_chunks(chunks: list[bytes]) -> list[AnyEvent | Unknown | None]:
-    """decode_lines for split_framed_chunks' runs of lines; one result per line."""
-    out: list[AnyEvent | Unknown | None] = []
+    """decode_lines for split_framed_chunks' runs of lines; a columns record as its events."""
+    with paused_gc():
+        return expand_all(decode_chunks_columns(chunks))
+
+
+def decode_chunks_columns(
+    chunks: list[bytes],
+) -> list[AnyEvent | MetricsColumns | Unknown | None]:
+    """decode_chunks with columns records kept whole (for a fold that takes them as they are)."""
+    out: list[AnyEvent | MetricsColumns | Unknown | None] = []
     with paused_gc():
         for chunk in chunks:
             try:
@@ -339,8 +501,11 @@ def decode_chunks(chunks: list[bytes]) -> list[AnyEvent | Unknown | None]:
 
 
 def decode_lines(lines: list[bytes]) -> list[AnyEvent | Unknown | None]:
-    """Decode intact lines, in batches; one result per line (None for non-JSON)."""
+    """Decode intact lines, in batches; one result per line (None for non-JSON).
+
+    A MetricsColumns line gives the events it stands for, in its place.
+    """
     if not lines:
         return []
     with paused_gc():
-        return _decode_batch(lines)
+        return expand_all(_decode_batch(lines))

@@ -244,6 +244,22 @@ class AlertRaised(Event, tag="alert"):
     step: int | None = None
 
 
+class MetricsColumns(Event, tag="metric_cols"):
+    """Consecutive MetricsLogged events of one writer with the same keys, as columns.
+
+    Written by the block encoder (codec.py) for a run of such events in one batch; every
+    reader turns it back into those events. Event ``i`` has seq ``seq + i``, ts
+    ``stamps[i]``, step ``steps[i]`` and value ``columns[k][i]`` for ``keys[k]``.
+    """
+
+    stamps: list[int]
+    steps: list[int | None]
+    keys: list[str]
+    columns: list[list[float]]
+    workflow_step: str | None = None
+    source: str | None = None
+
+
 class Unknown(msgspec.Struct, kw_only=True):
     """An event this runar does not understand (newer type or damaged shape); kept raw."""
 

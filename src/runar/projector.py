@@ -16,14 +16,14 @@ from typing import Final
 
 import lmdb
 
-from runar.codec import paused_gc
-from runar.events import AnyEvent, MetricsLogged, Unknown
+from runar.codec import count_events, paused_gc
+from runar.events import AnyEvent, MetricsColumns, MetricsLogged, Unknown
 from runar.ids import is_run_id
-from runar.journal.reader import read_segment
+from runar.journal.reader import read_segment_columns
 from runar.journal.segment import list_segments, segment_stem
 from runar.store import Store
 from runar.views.anomaly_watch import fold_anomalies, store_watch
-from runar.views.batch import fold_batch
+from runar.views.batch import columns_foldable, fold_batch, fold_columns, unfold_columns
 from runar.views.index import (
     FOLDER_STAMP,
     Index,
@@ -68,24 +68,40 @@ def claim(seen: dict[str, list[tuple[int, int]]], writer: str, seq: int) -> bool
 
 
 def _claim_all(
-    seen: dict[str, list[tuple[int, int]]], events: list[AnyEvent | Unknown]
-) -> list[AnyEvent | Unknown]:
-    """The events not folded before, claiming them; a whole in-order batch at once."""
+    seen: dict[str, list[tuple[int, int]]], events: list[AnyEvent | MetricsColumns | Unknown]
+) -> list[AnyEvent | MetricsColumns | Unknown]:
+    """The events not folded before, claiming them; a whole in-order batch at once.
+
+    A MetricsColumns record claims its seqs ``seq .. seq + n - 1``; when the batch is not
+    one in-order run, records are taken apart and each of their events claimed alone.
+    """
     if not events:
         return events
-    writer, first, n = events[0].writer, events[0].seq, len(events)
+    writer, first, n = events[0].writer, events[0].seq, count_events(events)
     ranges = seen.get(writer)
     follows = not ranges or ranges[-1][1] < first
-    if (
-        follows
-        and events[-1].seq == first + n - 1
-        and [e.seq for e in events] == list(range(first, first + n))
-        and all(e.writer == writer for e in events)
-    ):
+    if follows and _in_order(events, writer, first):
         claim(seen, writer, first)
         seen[writer][-1] = (seen[writer][-1][0], first + n - 1)
         return events
-    return [e for e in events if claim(seen, e.writer, e.seq)]
+    return [e for e in unfold_columns(events) if claim(seen, e.writer, e.seq)]
+
+
+def _in_order(events: list[AnyEvent | MetricsColumns | Unknown], writer: str, first: int) -> bool:
+    """Are the events one writer's seqs first, first + 1, ... with none missing?"""
+    if not any(type(e) is MetricsColumns for e in events):
+        n = len(events)
+        return (
+            events[-1].seq == first + n - 1
+            and [e.seq for e in events] == list(range(first, first + n))
+            and all(e.writer == writer for e in events)
+        )
+    expected = first
+    for e in events:
+        if e.seq != expected or e.writer != writer:
+            return False
+        expected += len(e.stamps) if type(e) is MetricsColumns else 1
+    return True
 
 
 def _merge(ranges: list[tuple[int, int]], i: int) -> None:
@@ -147,12 +163,17 @@ def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpo
         known = cp.segments.get(stem)
         if known is not None and known.sealed == seg.sealed and known.size == seg.size:
             continue
-        got = read_segment(seg, known.offset if known is not None else 0)
+        got = read_segment_columns(seg, known.offset if known is not None else 0)
         summary.corrupt += got.corrupt
-        read += len(got.events)
-        fresh = _claim_all(cp.seen, got.events)
-        summary.duplicates += len(got.events) - len(fresh)
-        folded = fold_batch(summary, fresh)
+        read += got.count
+        claimed = _claim_all(cp.seen, got.events)
+        summary.duplicates += got.count - count_events(claimed)
+        if columns_foldable(claimed):  # metric records folded from their lists as they are
+            fresh: list[AnyEvent | Unknown] = claimed  # type: ignore[assignment]
+            folded = fold_columns(summary, claimed)
+        else:
+            fresh = unfold_columns(claimed)
+            folded = fold_batch(summary, fresh)
         if summary.started is not None:
             parse_output = summary.started.parse_output
         printed: list[MetricsLogged] = []

@@ -1,6 +1,7 @@
 """The projector's batched, column-wise fold gives exactly what folding event by event gives.
 
-Random runs are written as real segments (per-line CRC or blocks, plain or sealed, some
+Random runs are written as real segments (per-line CRC, blocks of one line per event, or
+blocks with runs of like metrics as MetricsColumns records; plain or sealed, some
 copied into a second segment as a merged store leaves them, some lines from a newer
 runar, a byte changed by a bad write), folded by the projector (rebuild, or catch-up in
 two steps from its checkpoint) and compared byte for byte with the plain fold:
@@ -18,7 +19,7 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runar.codec import encode_blocks, encode_json, encode_lines, frame
+from runar.codec import decode_lines, encode_blocks, encode_json, encode_lines, frame, split_framed
 from runar.events import (
     AlertRaised,
     AnyEvent,
@@ -82,11 +83,38 @@ rare = st.one_of(
 entry = st.tuples(st.one_of(metric, metric, metric, rare), st.integers(0, 2), st.integers(0, 1))
 
 
+@st.composite
+def streak(draw: st.DrawFn) -> list[tuple[Any, int, int]]:
+    """A run of metric events with one key set, as a training loop logs them."""
+    keys = draw(st.sampled_from(SHAPES))
+    where = draw(st.sampled_from([None] * 4 + ["prep"]))
+    owner = draw(st.integers(0, 1))
+    n = draw(st.integers(3, 40))
+    return [
+        (
+            MetricsLogged(
+                values={k: draw(value) for k in keys},
+                step=draw(st.none() | st.integers(0, 60)),
+                workflow_step=where,
+            ),
+            draw(st.integers(0, 2)),
+            owner,
+        )
+        for _ in range(n)
+    ]
+
+
+# single events and streaks of like metrics (which the block encoder writes as columns)
+entries_st = st.lists(st.one_of(entry.map(lambda e: [e]), streak()), min_size=1, max_size=12).map(
+    lambda parts: [e for part in parts for e in part][:200]
+)
+
+
 class Plan(msgspec.Struct):
     """How one writer's events are laid out on disk."""
 
     cuts: list[int]  # event indexes where a new segment starts
-    blocks: list[bool]  # per segment: block framing (else a CRC per line)
+    framing: list[str]  # per segment: "lines" (a CRC each), "blocks", or "columns" (blocks)
     sealed: list[bool]
     duplicate: bool  # the last segment's events again in one more segment (a merged store)
     damage: int | None = None  # a byte of the first segment that a bad write changed
@@ -95,7 +123,7 @@ class Plan(msgspec.Struct):
 plan = st.builds(
     Plan,
     cuts=st.lists(st.integers(1, 60), max_size=2, unique=True).map(sorted),
-    blocks=st.lists(st.booleans(), min_size=4, max_size=4),
+    framing=st.lists(st.sampled_from(["lines", "blocks", "columns"]), min_size=4, max_size=4),
     sealed=st.lists(st.booleans(), min_size=4, max_size=4),
     duplicate=st.booleans(),
     damage=st.none() | st.integers(0, 10**6),
@@ -127,14 +155,17 @@ def _stamp(entries: list[tuple[Any, int, int]]) -> dict[str, list[AnyEvent | dic
     return out
 
 
-def _segment_bytes(events: list[AnyEvent | dict[str, Any]], blocks: bool) -> bytes:
+def _segment_bytes(events: list[AnyEvent | dict[str, Any]], framing: str) -> bytes:
     """Runs of known events in the chosen framing; a newer runar's line framed alone."""
     out: list[bytes] = []
     run: list[AnyEvent] = []
 
     def flush() -> None:
         if run:
-            out.append(encode_blocks(run) if blocks else encode_lines(run))
+            if framing == "lines":
+                out.append(encode_lines(run))
+            else:
+                out.append(encode_blocks(run, columns=framing == "columns"))
             run.clear()
 
     for event in events:
@@ -163,10 +194,10 @@ def _write(
         ranges.append(ranges[-1])
     stop = len(events) if cut is None else cut
     for number, (a, b) in enumerate(ranges, start=1):
-        blocks = layout.blocks[number - 1]
-        data = _segment_bytes(events[a : min(b, stop)], blocks)
+        framing = layout.framing[number - 1]
+        data = _segment_bytes(events[a : min(b, stop)], framing)
         if final:
-            data += _segment_bytes(events[max(a, stop) : b], blocks)
+            data += _segment_bytes(events[max(a, stop) : b], framing)
         if not data:
             continue
         if final and number == 1 and layout.damage is not None:
@@ -242,12 +273,12 @@ def _rebuilt_equals_plain_fold(root: Path, entries: list[Any], layouts: list[Pla
 
 
 @_settings
-@given(st.lists(entry, min_size=1, max_size=80), st.lists(plan, min_size=2, max_size=2))
+@given(entries_st, st.lists(plan, min_size=2, max_size=2))
 def test_rebuild_equals_the_plain_fold(tmp_path_factory, entries, layouts):
     _rebuilt_equals_plain_fold(tmp_path_factory.mktemp("s"), entries, layouts)
 
 
-_ONE_SEGMENT = Plan(cuts=[], blocks=[True] * 4, sealed=[False] * 4, duplicate=False)
+_ONE_SEGMENT = Plan(cuts=[], framing=["columns"] * 4, sealed=[False] * 4, duplicate=False)
 
 
 def test_zeros_of_both_signs_keep_the_first_seen_as_min_and_max(tmp_path):
@@ -265,11 +296,7 @@ def test_a_workflow_steps_metrics_with_the_same_keys_as_the_others(tmp_path):
 
 
 @_settings
-@given(
-    st.lists(entry, min_size=1, max_size=80),
-    st.lists(plan, min_size=2, max_size=2),
-    st.integers(0, 80),
-)
+@given(entries_st, st.lists(plan, min_size=2, max_size=2), st.integers(0, 200))
 def test_catch_up_from_its_checkpoint_equals_the_plain_fold(
     tmp_path_factory, entries, layouts, cut
 ):
@@ -282,3 +309,30 @@ def test_catch_up_from_its_checkpoint_equals_the_plain_fold(
         catch_up(store)
         plain_fold(store, summary, cp)
     assert _folded(store) == (_canonical.encode(summary), _canonical.encode(cp))
+
+
+def test_a_long_run_of_like_metrics_is_folded_from_its_columns(tmp_path):
+    values = [0.0, -0.0, math.nan, math.inf, -math.inf, 3, 2.5, -1e300]
+    entries = [
+        (MetricsLogged(values={"loss": values[i % 8], "acc": i / 7}, step=i // 2), i % 3, 0)
+        for i in range(300)
+    ]
+    _, events = next(iter(_stamp(entries).items()))
+    assert b'"type":"metric_cols"' in _segment_bytes(events, "columns")
+    _rebuilt_equals_plain_fold(tmp_path, entries, [_ONE_SEGMENT])
+
+
+def _decoded(data: bytes) -> list[bytes]:
+    lines, _, damaged = split_framed(data)
+    assert damaged == 0
+    return [encode_json(e) for e in decode_lines(lines)]  # type: ignore[arg-type]
+
+
+@settings(max_examples=80, deadline=None)
+@given(entries_st)
+def test_columns_decode_to_the_events_one_line_each_gives(entries):
+    for events in _stamp(entries).values():
+        known = [e for e in events if not isinstance(e, dict)]
+        want = _decoded(encode_lines(known))  # type: ignore[arg-type]
+        assert _decoded(encode_blocks(known)) == want  # type: ignore[arg-type]
+        assert _decoded(encode_blocks(known, columns=False)) == want  # type: ignore[arg-type]

@@ -12,8 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from runar.codec import decode_chunks, split_framed, split_framed_chunks
-from runar.events import AnyEvent, Unknown
+from runar.codec import (
+    count_events,
+    decode_chunks,
+    decode_chunks_columns,
+    split_framed,
+    split_framed_chunks,
+)
+from runar.events import AnyEvent, MetricsColumns, Unknown
 from runar.journal.segment import SegmentFile, list_segments
 
 ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
@@ -151,6 +157,26 @@ def read_segment(seg: SegmentFile, start: int = 0) -> SegmentRead:
     events = [e for e in decoded if e is not None]
     corrupt = damaged_lines + (len(decoded) - len(events)) + damaged_frames
     return SegmentRead(events, end, corrupt, damaged_frames)
+
+
+@dataclass
+class ColumnsRead:
+    """read_segment's result with MetricsColumns records kept whole; ``count`` events."""
+
+    events: list[AnyEvent | MetricsColumns | Unknown]
+    count: int
+    end: int
+    corrupt: int
+
+
+def read_segment_columns(seg: SegmentFile, start: int = 0) -> ColumnsRead:
+    """read_segment for a fold that takes columns records as they are (the projector)."""
+    data, damaged_frames = read_bytes(seg, start)
+    chunks, complete, damaged_lines = split_framed_chunks(data)
+    decoded = decode_chunks_columns(chunks)
+    events = [e for e in decoded if e is not None]
+    corrupt = damaged_lines + (len(decoded) - len(events)) + damaged_frames
+    return ColumnsRead(events, count_events(events), start + complete, corrupt)
 
 
 @dataclass

@@ -27,7 +27,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Final
 
-from runar.codec import BLOCK_PREFIX, encode_block_parts, encode_json, encode_line
+from runar.codec import (
+    BLOCK_PREFIX,
+    SEGMENT_FORMAT,
+    encode_block_parts,
+    encode_json,
+    encode_line,
+)
 from runar.events import AnyEvent, RunRenamed, RunStarted, WriterOpened
 from runar.ids import new_writer_id
 from runar.journal import process_hooks
@@ -242,6 +248,7 @@ class JournalWriter:
             host=socket.gethostname(),
             pid=self.pid,
             segment=self._segment_no,
+            format=SEGMENT_FORMAT,
             runar_version=_runar_version(),
             run_name=self.run_name,
             writer=self.writer_id,

@@ -261,8 +261,8 @@ def _fold_batch(
         if len(found) == 1 and len(groups) == 1 and not rest:  # rest joined: not in log order
             group, stamps, values = found[0]
             steps = steps_of.get(id(group)) or steps_of.setdefault(
-                id(group), list(map(_step, group))
-            )
+                id(group), getattr(group, "steps", None) or list(map(_step, group))
+            )  # batch.ColumnPoints carries its steps: its events are never made
         else:  # the key may be in groups of several shapes: its points back in log order
             order = {id(e): i for i, e in enumerate([*metric_events, *printed])}
             merged = sorted(

@@ -12,12 +12,14 @@ same floats as Python's, except between 0.0 and -0.0, where the first seen is ke
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, filterfalse
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
-from runar.events import AnyEvent, MetricsLogged, OutputCaptured, Unknown
+from runar.codec import expand_columns
+from runar.events import AnyEvent, MetricsColumns, MetricsLogged, OutputCaptured, Unknown
 from runar.views.summary import Clock, MetricSummary, RunSummary, fold
 
 if TYPE_CHECKING:
@@ -59,6 +61,143 @@ def fold_many(
     return folded.outputs
 
 
+class ColumnPoints(Sequence[MetricsLogged]):
+    """The points of MetricsColumns records (and like events) folded as one group, in order.
+
+    Stands where a list of MetricsLogged events would: ``steps`` is what the anomaly
+    rules read of them; the events themselves are made only if something iterates.
+    """
+
+    def __init__(self, items: list[MetricsColumns | MetricsLogged], steps: list[int | None]):
+        self.items = items
+        self.steps = steps
+        self._events: list[MetricsLogged] | None = None
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, i: int) -> MetricsLogged:  # type: ignore[override]
+        return self.events()[i]
+
+    def __iter__(self) -> Iterator[MetricsLogged]:
+        return iter(self.events())
+
+    def events(self) -> list[MetricsLogged]:
+        """The points as MetricsLogged events (made once, on first use)."""
+        if self._events is None:
+            self._events = list(chain.from_iterable(map(_events_of, self.items)))
+        return self._events
+
+    def clock(self, i: int) -> Clock:
+        """Point ``i``'s (ts, writer, seq)."""
+        for item in self.items:
+            n = len(item.stamps) if type(item) is MetricsColumns else 1
+            if i < n:
+                return (
+                    (item.stamps[i], item.writer, item.seq + i)
+                    if type(item) is MetricsColumns
+                    else (item.ts, item.writer, item.seq)
+                )
+            i -= n
+        raise IndexError(i)
+
+
+def _events_of(item: MetricsColumns | MetricsLogged) -> list[MetricsLogged]:
+    if type(item) is MetricsColumns:
+        return expand_columns(item) or []  # type: ignore[arg-type]
+    return [item]  # type: ignore[list-item]
+
+
+def unfold_columns(events: list[AnyEvent | MetricsColumns | Unknown]) -> list[AnyEvent | Unknown]:
+    """The events with every MetricsColumns record as its MetricsLogged events."""
+    from runar.codec import expand_all
+
+    return expand_all(events)  # type: ignore[return-value,arg-type]
+
+
+def columns_foldable(events: list[AnyEvent | MetricsColumns | Unknown]) -> bool:
+    """Can fold_batch take this batch's columns records as they are?
+
+    Yes when every metric event of the batch has the same keys and no workflow step, no
+    output is there to derive more points from, and each record is consistent: the
+    anomaly rules then see one group in log order, as they would the events.
+    """
+    shape: list[str] | None = None
+    found = False
+    for event in events:
+        kind = type(event)
+        if kind is MetricsColumns:
+            n = len(event.stamps)  # type: ignore[union-attr]
+            if (
+                event.workflow_step  # type: ignore[union-attr]
+                or not n
+                or len(event.steps) != n  # type: ignore[union-attr]
+                or len(event.columns) != len(event.keys)  # type: ignore[union-attr]
+                or len(set(event.keys)) != len(event.keys)  # type: ignore[union-attr]
+                or any(len(c) != n for c in event.columns)  # type: ignore[union-attr]
+            ):
+                return False
+            keys = event.keys  # type: ignore[union-attr]
+            found = True
+        elif kind is MetricsLogged:
+            if event.workflow_step:  # type: ignore[union-attr]
+                return False
+            keys = list(event.values)  # type: ignore[union-attr]
+        elif kind is OutputCaptured:
+            return False
+        else:
+            continue
+        if shape is None:
+            shape = keys
+        elif keys != shape:
+            return False
+    return found
+
+
+def fold_columns(summary: RunSummary, events: list[AnyEvent | MetricsColumns | Unknown]) -> Folded:
+    """fold_batch for a batch columns_foldable() accepts, straight from the records' lists."""
+    import numpy as np
+
+    folded = Folded()
+    items: list[MetricsColumns | MetricsLogged] = []
+    others: list[AnyEvent | Unknown] = []
+    for event in events:
+        if type(event) is MetricsColumns or type(event) is MetricsLogged:
+            items.append(event)  # type: ignore[arg-type]
+        else:
+            fold(summary, event)  # type: ignore[arg-type]
+            others.append(event)  # type: ignore[arg-type]
+    first = items[0]
+    keys = tuple(first.keys if type(first) is MetricsColumns else first.values)  # type: ignore[union-attr]
+    stamps: list[int] = []
+    steps: list[int | None] = []
+    tables = []
+    for item in items:
+        if type(item) is MetricsColumns:
+            stamps += item.stamps
+            steps += item.steps
+            tables.append(np.array(item.columns, dtype=np.float64).reshape(len(keys), -1))
+        else:
+            stamps.append(item.ts)
+            steps.append(item.step)  # type: ignore[union-attr]
+            tables.append(np.array([list(item.values.values())], dtype=np.float64).T)  # type: ignore[union-attr]
+    table = np.concatenate(tables, axis=1) if len(tables) > 1 else tables[0]
+    columns = list(table)
+    points = ColumnPoints(items, steps)
+    last = max(stamps)
+    if stamps.count(last) == 1:
+        top = stamps.index(last)
+        top_clock = points.clock(top)
+    else:  # same nanosecond: writer and seq break the tie, as in clock order
+        top_clock, top = max((points.clock(i), i) for i, ts in enumerate(stamps) if ts == last)
+    _fold_columns(
+        summary, keys, stamps, columns, top_clock, steps[top], [float(c[top]) for c in columns]
+    )
+    folded.shapes[keys] = (points, stamps, columns)  # type: ignore[assignment]
+    folded.plain, folded.others = points, others  # type: ignore[assignment]
+    return folded
+
+
 def fold_batch(summary: RunSummary, events: list[AnyEvent | Unknown]) -> Folded:
     """fold_many, also handing out which events were folded column-wise and which not."""
     folded = Folded()
@@ -93,40 +232,52 @@ def _fold_group(
     summary: RunSummary, keys: tuple[str, ...], group: list[MetricsLogged]
 ) -> tuple[list[int], list[npt.NDArray[np.float64]]]:
     stamps = list(map(_ts, group))
-    summary.events += len(group)
+    last = max(stamps)
+    if stamps.count(last) == 1:
+        top = group[stamps.index(last)]
+    else:  # same nanosecond: writer and seq break the tie, as in clock order
+        top = max((e for e in group if e.ts == last), key=lambda e: (e.writer, e.seq))
+    columns = _columns(group, keys)
+    top_values = [top.values[key] for key in keys]
+    _fold_columns(
+        summary, keys, stamps, columns, (top.ts, top.writer, top.seq), top.step, top_values
+    )
+    return stamps, columns
+
+
+def _fold_columns(
+    summary: RunSummary,
+    keys: tuple[str, ...],
+    stamps: list[int],
+    columns: list[npt.NDArray[np.float64]],
+    top_clock: Clock,
+    top_step: int | None,
+    top_values: list[float],
+) -> None:
+    """Fold a group's points: ``top_*`` is the point latest in clock order."""
+    summary.events += len(stamps)
     first, last = min(stamps), max(stamps)
     if not first:  # ts 0 means "never stamped", as in fold()
         first = min(filter(None, stamps), default=0)
     if first:
         summary.first_ts = first if not summary.first_ts else min(summary.first_ts, first)
     summary.last_ts = max(summary.last_ts, last)
-    if stamps.count(last) == 1:
-        top = group[stamps.index(last)]
-    else:  # same nanosecond: writer and seq break the tie, as in clock order
-        top = max((e for e in group if e.ts == last), key=lambda e: (e.writer, e.seq))
-    top_clock: Clock = (top.ts, top.writer, top.seq)
-    columns = _columns(group, keys)
-    for key, column in zip(keys, columns, strict=True):
+    for key, column, top_value in zip(keys, columns, top_values, strict=True):
         low, high = _low_high(column)
         current = summary.metrics.get(key)
         if current is not None and current.derived:
             current = None  # logged by the script: its printed copy goes (see summary.py)
         if current is None:
             summary.metrics[key] = MetricSummary(
-                top.values[key], top.step, top_clock, low, high, len(column)
+                top_value, top_step, top_clock, low, high, len(column)
             )
             continue
         current.count += len(column)
         if tuple(current.last_clock) < top_clock:
-            current.last, current.last_step, current.last_clock = (
-                top.values[key],
-                top.step,
-                top_clock,
-            )
+            current.last, current.last_step, current.last_clock = top_value, top_step, top_clock
         if low is not None:
             current.min = low if current.min is None else min(current.min, low)
             current.max = high if current.max is None else max(current.max, high)  # type: ignore[type-var]
-    return stamps, columns
 
 
 def _columns(group: list[MetricsLogged], keys: tuple[str, ...]) -> list[npt.NDArray[np.float64]]:

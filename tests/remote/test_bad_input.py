@@ -15,10 +15,11 @@ from runar.cli.share import describe_sync
 from runar.errors import UsageError
 from runar.journal.sync import mark_deleted
 from runar.remote import bucket as bucket_module
-from runar.remote.bucket import RemoteError, open_bucket
+from runar.remote.bucket import Bucket, RemoteError, open_bucket
 from runar.remote.pull import pull
 from runar.remote.push import push
 from runar.remote.url import parse_url
+from runar.store import Store
 from tests.cli.helpers import invoke_main
 from tests.remote.conftest import make_store, write_run
 
@@ -113,7 +114,10 @@ def test_a_server_that_never_answers_fails_the_listing(
     assert str(outcome[0]).startswith(f"cannot list {bucket_url}")
 
 
-def test_a_push_conflict_says_that_ours_was_set_aside(tmp_path: Path, bucket_url: str) -> None:
+def two_stores_disagreeing_on_a_segment(
+    tmp_path: Path, bucket_url: str
+) -> tuple[Store, Store, str, Bucket]:
+    """Store a pushed a run, b pulled it and then changed a sealed segment's bytes."""
     a, b = make_store(tmp_path / "a"), make_store(tmp_path / "b")
     run_id = write_run(a, 3)
     bucket = open_bucket(bucket_url)
@@ -121,19 +125,18 @@ def test_a_push_conflict_says_that_ours_was_set_aside(tmp_path: Path, bucket_url
     pull(b, bucket)
     sealed = next(p for p in b.run_dir(run_id).iterdir() if p.name.endswith(".zst"))
     sealed.write_bytes(sealed.read_bytes() + b"\0")  # the same name, other bytes
+    return a, b, run_id, bucket
+
+
+def test_a_push_conflict_says_that_ours_was_set_aside(tmp_path: Path, bucket_url: str) -> None:
+    _, b, _, bucket = two_stores_disagreeing_on_a_segment(tmp_path, bucket_url)
     report = push(b, bucket)
     (line,) = [x for x in describe_sync(report, pushed=True).splitlines() if "conflict" in x]
     assert "the bucket's stays, ours kept there as conflicts/" in line
 
 
 def test_everywhere_also_deletes_the_runs_conflict_copies(tmp_path: Path, bucket_url: str) -> None:
-    a, b = make_store(tmp_path / "a"), make_store(tmp_path / "b")
-    run_id = write_run(a, 3)
-    bucket = open_bucket(bucket_url)
-    push(a, bucket)
-    pull(b, bucket)
-    sealed = next(p for p in b.run_dir(run_id).iterdir() if p.name.endswith(".zst"))
-    sealed.write_bytes(sealed.read_bytes() + b"\0")
+    a, b, run_id, bucket = two_stores_disagreeing_on_a_segment(tmp_path, bucket_url)
     assert push(b, bucket).conflicts  # b's copy now sits under conflicts/<run_id>/
     mark_deleted(a.root, run_id)
     report = push(a, bucket, everywhere=True)

@@ -236,7 +236,7 @@ def _collapse_stretch(stretch: list[MetricsLogged], out: list[AnyEvent | Metrics
             edges = [0, *compress(range(1, m), changed), m]
         for a, b in pairwise(edges):
             record = None
-            if b - a >= COLUMNS_MIN:
+            if b - a >= COLUMNS_MIN and shapes[a]:  # an empty dict stays a line
                 record = _as_columns(values[a:b], steps[a:b], stamps[a:b], window[a], shapes[a])
             if record is None:
                 out.extend(window[a:b])
@@ -244,21 +244,35 @@ def _collapse_stretch(stretch: list[MetricsLogged], out: list[AnyEvent | Metrics
                 out.append(record)
 
 
-def expand_columns(record: MetricsColumns) -> list[MetricsLogged] | None:
-    """The MetricsLogged events a columns record stands for; None when it is inconsistent."""
+def is_consistent(record: MetricsColumns) -> bool:
+    """Do a record's lists agree in length, with distinct keys? (Else it reads as Unknown.)"""
     n = len(record.stamps)
     keys = record.keys
     columns = record.columns
-    if (
-        not n
-        or len(record.steps) != n
-        or len(columns) != len(keys)
-        or len(set(keys)) != len(keys)
-        or any(len(c) != n for c in columns)
-    ):
+    return bool(
+        n
+        and keys
+        and len(record.steps) == n
+        and len(columns) == len(keys)
+        and len(set(keys)) == len(keys)
+        and set(map(len, columns)) == {n}
+    )
+
+
+def as_unknown(record: MetricsColumns) -> Unknown:
+    """An inconsistent record as the one Unknown event it reads as."""
+    raw: dict[str, Any] = msgspec.to_builtins(record)
+    return Unknown(raw=raw, writer=record.writer, seq=record.seq, ts=record.ts)
+
+
+def expand_columns(record: MetricsColumns) -> list[MetricsLogged] | None:
+    """The MetricsLogged events a columns record stands for; None when it is inconsistent."""
+    if not is_consistent(record):
         return None
+    keys = record.keys
+    columns = record.columns
     writer, seq, where, source = record.writer, record.seq, record.workflow_step, record.source
-    rows = zip(*columns, strict=True) if len(keys) > 1 else zip(columns[0]) if keys else [()] * n
+    rows = zip(*columns, strict=True) if len(keys) > 1 else zip(columns[0])
     return [
         MetricsLogged(
             values=dict(zip(keys, row, strict=True)),
@@ -273,11 +287,6 @@ def expand_columns(record: MetricsColumns) -> list[MetricsLogged] | None:
     ]
 
 
-def _inconsistent(record: MetricsColumns) -> Unknown:
-    raw: dict[str, Any] = msgspec.to_builtins(record)
-    return Unknown(raw=raw, writer=record.writer, seq=record.seq, ts=record.ts)
-
-
 def expand_all(
     decoded: list[AnyEvent | MetricsColumns | Unknown | None],
 ) -> list[AnyEvent | Unknown | None]:
@@ -289,7 +298,7 @@ def expand_all(
         if type(event) is MetricsColumns:
             events = expand_columns(event)
             if events is None:
-                out.append(_inconsistent(event))
+                out.append(as_unknown(event))
             else:
                 out.extend(events)
         else:

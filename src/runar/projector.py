@@ -68,29 +68,35 @@ def claim(seen: dict[str, list[tuple[int, int]]], writer: str, seq: int) -> bool
 
 
 def _claim_all(
-    seen: dict[str, list[tuple[int, int]]], events: list[AnyEvent | MetricsColumns | Unknown]
+    seen: dict[str, list[tuple[int, int]]],
+    events: list[AnyEvent | MetricsColumns | Unknown],
+    n: int,
 ) -> list[AnyEvent | MetricsColumns | Unknown]:
     """The events not folded before, claiming them; a whole in-order batch at once.
 
     A MetricsColumns record claims its seqs ``seq .. seq + n - 1``; when the batch is not
     one in-order run, records are taken apart and each of their events claimed alone.
+
+    Args:
+        n: how many events the list stands for (a record counting for its own).
     """
     if not events:
         return events
-    writer, first, n = events[0].writer, events[0].seq, count_events(events)
+    writer, first = events[0].writer, events[0].seq
     ranges = seen.get(writer)
     follows = not ranges or ranges[-1][1] < first
-    if follows and _in_order(events, writer, first):
+    if follows and _in_order(events, writer, first, n):
         claim(seen, writer, first)
         seen[writer][-1] = (seen[writer][-1][0], first + n - 1)
         return events
     return [e for e in unfold_columns(events) if claim(seen, e.writer, e.seq)]
 
 
-def _in_order(events: list[AnyEvent | MetricsColumns | Unknown], writer: str, first: int) -> bool:
+def _in_order(
+    events: list[AnyEvent | MetricsColumns | Unknown], writer: str, first: int, n: int
+) -> bool:
     """Are the events one writer's seqs first, first + 1, ... with none missing?"""
-    if not any(type(e) is MetricsColumns for e in events):
-        n = len(events)
+    if n == len(events):  # no columns record among them
         return (
             events[-1].seq == first + n - 1
             and [e.seq for e in events] == list(range(first, first + n))
@@ -166,8 +172,9 @@ def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpo
         got = read_segment_columns(seg, known.offset if known is not None else 0)
         summary.corrupt += got.corrupt
         read += got.count
-        claimed = _claim_all(cp.seen, got.events)
-        summary.duplicates += got.count - count_events(claimed)
+        claimed = _claim_all(cp.seen, got.events, got.count)
+        if claimed is not got.events:
+            summary.duplicates += got.count - count_events(claimed)
         if columns_foldable(claimed):  # metric records folded from their lists as they are
             fresh: list[AnyEvent | Unknown] = claimed  # type: ignore[assignment]
             folded = fold_columns(summary, claimed)

@@ -24,6 +24,7 @@ from runar.events import (
     AlertRaised,
     AnyEvent,
     ConfigSet,
+    MetricsColumns,
     MetricsLogged,
     NoteAdded,
     OutputCaptured,
@@ -336,3 +337,24 @@ def test_columns_decode_to_the_events_one_line_each_gives(entries):
         want = _decoded(encode_lines(known))  # type: ignore[arg-type]
         assert _decoded(encode_blocks(known)) == want  # type: ignore[arg-type]
         assert _decoded(encode_blocks(known, columns=False)) == want  # type: ignore[arg-type]
+
+
+def test_an_inconsistent_columns_record_folds_as_the_one_unknown_event_it_reads_as(tmp_path):
+    store = _store(tmp_path)
+    entries = [(MetricsLogged(values={"a": float(i)}, step=i), 1, 0) for i in range(20)]
+    ((writer, events),) = _stamp(entries).items()
+    bad = MetricsColumns(
+        stamps=[1, 2, 3], steps=[1], keys=["a"], columns=[[1.0, 2.0, 3.0]], writer=writer, seq=12
+    )
+    for e in events[11:]:
+        e.seq += 1  # type: ignore[union-attr]  # the record took seq 12
+    data = _segment_bytes(events[:11], "columns") + encode_blocks([bad], columns=False)  # type: ignore[list-item]
+    data += _segment_bytes(events[11:], "columns")
+    folder = store.run_dir(RUN_ID)
+    folder.mkdir(parents=True)
+    (folder / f"{segment_stem(writer, 1)}.jsonl").write_bytes(data)
+    rebuild(store)
+    summary, cp = RunSummary(run_id=RUN_ID), RunCheckpoint()
+    plain_fold(store, summary, cp)
+    assert _folded(store) == (_canonical.encode(summary), _canonical.encode(cp))
+    assert summary.events == len(events) + 1 and cp.seen[writer] == [(1, len(events) + 1)]

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Final
 
 from runar.codec import (
-    count_events,
+    as_unknown,
     decode_chunks,
     decode_chunks_columns,
+    is_consistent,
     split_framed,
     split_framed_chunks,
 )
@@ -176,7 +177,17 @@ def read_segment_columns(seg: SegmentFile, start: int = 0) -> ColumnsRead:
     decoded = decode_chunks_columns(chunks)
     events = [e for e in decoded if e is not None]
     corrupt = damaged_lines + (len(decoded) - len(events)) + damaged_frames
-    return ColumnsRead(events, count_events(events), start + complete, corrupt)
+    count = len(events)
+    records = [e for e in events if type(e) is MetricsColumns]
+    if records:
+        if not all(map(is_consistent, records)):  # as read_segment reads them: Unknown
+            events = [
+                as_unknown(e) if type(e) is MetricsColumns and not is_consistent(e) else e
+                for e in events
+            ]
+            records = [e for e in events if type(e) is MetricsColumns]
+        count += sum(len(r.stamps) for r in records) - len(records)  # type: ignore[union-attr]
+    return ColumnsRead(events, count, start + complete, corrupt)
 
 
 @dataclass

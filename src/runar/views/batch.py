@@ -18,7 +18,7 @@ from itertools import chain, filterfalse
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
-from runar.codec import expand_columns
+from runar.codec import expand_columns, is_consistent
 from runar.events import AnyEvent, MetricsColumns, MetricsLogged, OutputCaptured, Unknown
 from runar.views.summary import Clock, MetricSummary, RunSummary, fold
 
@@ -127,15 +127,7 @@ def columns_foldable(events: list[AnyEvent | MetricsColumns | Unknown]) -> bool:
     for event in events:
         kind = type(event)
         if kind is MetricsColumns:
-            n = len(event.stamps)  # type: ignore[union-attr]
-            if (
-                event.workflow_step  # type: ignore[union-attr]
-                or not n
-                or len(event.steps) != n  # type: ignore[union-attr]
-                or len(event.columns) != len(event.keys)  # type: ignore[union-attr]
-                or len(set(event.keys)) != len(event.keys)  # type: ignore[union-attr]
-                or any(len(c) != n for c in event.columns)  # type: ignore[union-attr]
-            ):
+            if event.workflow_step or not is_consistent(event):  # type: ignore[union-attr,arg-type]
                 return False
             keys = event.keys  # type: ignore[union-attr]
             found = True
@@ -171,18 +163,20 @@ def fold_columns(summary: RunSummary, events: list[AnyEvent | MetricsColumns | U
     keys = tuple(first.keys if type(first) is MetricsColumns else first.values)  # type: ignore[union-attr]
     stamps: list[int] = []
     steps: list[int | None] = []
-    tables = []
+    parts: list[list[list[float] | tuple[float, ...]]] = [[] for _ in keys]  # per key
     for item in items:
         if type(item) is MetricsColumns:
             stamps += item.stamps
             steps += item.steps
-            tables.append(np.array(item.columns, dtype=np.float64).reshape(len(keys), -1))
+            for part, column in zip(parts, item.columns, strict=True):
+                part.append(column)
         else:
             stamps.append(item.ts)
             steps.append(item.step)  # type: ignore[union-attr]
-            tables.append(np.array([list(item.values.values())], dtype=np.float64).T)  # type: ignore[union-attr]
-    table = np.concatenate(tables, axis=1) if len(tables) > 1 else tables[0]
-    columns = list(table)
+            for part, value in zip(parts, item.values.values(), strict=True):  # type: ignore[union-attr]
+                part.append((value,))
+    n = len(stamps)
+    columns = [np.fromiter(chain.from_iterable(part), dtype=np.float64, count=n) for part in parts]
     points = ColumnPoints(items, steps)
     last = max(stamps)
     if stamps.count(last) == 1:

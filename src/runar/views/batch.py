@@ -178,18 +178,39 @@ def fold_columns(summary: RunSummary, events: list[AnyEvent | MetricsColumns | U
     n = len(stamps)
     columns = [np.fromiter(chain.from_iterable(part), dtype=np.float64, count=n) for part in parts]
     points = ColumnPoints(items, steps)
-    last = max(stamps)
-    if stamps.count(last) == 1:
-        top = stamps.index(last)
+    first, last, latest = _span(stamps)
+    if len(latest) == 1:
+        top = latest[0]
         top_clock = points.clock(top)
     else:  # same nanosecond: writer and seq break the tie, as in clock order
-        top_clock, top = max((points.clock(i), i) for i, ts in enumerate(stamps) if ts == last)
-    _fold_columns(
-        summary, keys, stamps, columns, top_clock, steps[top], [float(c[top]) for c in columns]
-    )
+        top_clock, top = max((points.clock(i), i) for i in latest)
+    top_values = [float(c[top]) for c in columns]
+    _fold_columns(summary, keys, columns, (first, last), top_clock, steps[top], top_values)
+    summary.events += n
     folded.shapes[keys] = (points, stamps, columns)  # type: ignore[assignment]
     folded.plain, folded.others = points, others  # type: ignore[assignment]
     return folded
+
+
+def _span(stamps: list[int]) -> tuple[int, int, list[int]]:
+    """The first stamped (non-zero) and the last ts, and the indexes holding the last.
+
+    In numpy: four passes over a million Python ints cost more than converting them once.
+    """
+    import numpy as np
+
+    try:
+        ts = np.fromiter(stamps, dtype=np.int64, count=len(stamps))
+    except OverflowError:  # a ts beyond int64, from a hostile file
+        last = max(stamps)
+        first = min(filter(None, stamps), default=0)
+        return first, last, [i for i, t in enumerate(stamps) if t == last]
+    last = int(ts.max())
+    first = int(ts.min())
+    if not first:  # ts 0 means "never stamped", as in fold()
+        stamped = ts[ts != 0]
+        first = int(stamped.min()) if stamped.size else 0
+    return first, last, np.flatnonzero(ts == last).tolist()
 
 
 def fold_batch(summary: RunSummary, events: list[AnyEvent | Unknown]) -> Folded:
@@ -233,26 +254,31 @@ def _fold_group(
         top = max((e for e in group if e.ts == last), key=lambda e: (e.writer, e.seq))
     columns = _columns(group, keys)
     top_values = [top.values[key] for key in keys]
-    _fold_columns(
-        summary, keys, stamps, columns, (top.ts, top.writer, top.seq), top.step, top_values
-    )
+    first = min(stamps)
+    if not first:  # ts 0 means "never stamped", as in fold()
+        first = min(filter(None, stamps), default=0)
+    top_clock: Clock = (top.ts, top.writer, top.seq)
+    _fold_columns(summary, keys, columns, (first, last), top_clock, top.step, top_values)
+    summary.events += len(group)
     return stamps, columns
 
 
 def _fold_columns(
     summary: RunSummary,
     keys: tuple[str, ...],
-    stamps: list[int],
     columns: list[npt.NDArray[np.float64]],
+    span: tuple[int, int],
     top_clock: Clock,
     top_step: int | None,
     top_values: list[float],
 ) -> None:
-    """Fold a group's points: ``top_*`` is the point latest in clock order."""
-    summary.events += len(stamps)
-    first, last = min(stamps), max(stamps)
-    if not first:  # ts 0 means "never stamped", as in fold()
-        first = min(filter(None, stamps), default=0)
+    """Fold a group's points (not counted here as events).
+
+    Args:
+        span: the first non-zero and the last ts of the points.
+        top_clock: the clock of the point latest in clock order; ``top_*`` are its own.
+    """
+    first, last = span
     if first:
         summary.first_ts = first if not summary.first_ts else min(summary.first_ts, first)
     summary.last_ts = max(summary.last_ts, last)

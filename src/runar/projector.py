@@ -175,7 +175,9 @@ def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpo
         claimed = _claim_all(cp.seen, got.events, got.count)
         if claimed is not got.events:
             summary.duplicates += got.count - count_events(claimed)
-        if columns_foldable(claimed):  # metric records folded from their lists as they are
+        # metric records folded from their lists as they are; a batch without any (the
+        # count says so: an old segment, or records taken apart to claim) goes as before
+        if got.count != len(got.events) and claimed is got.events and columns_foldable(claimed):
             fresh: list[AnyEvent | Unknown] = claimed  # type: ignore[assignment]
             folded = fold_columns(summary, claimed)
         else:

@@ -178,8 +178,8 @@ def read_segment_columns(seg: SegmentFile, start: int = 0) -> ColumnsRead:
     events = [e for e in decoded if e is not None]
     corrupt = damaged_lines + (len(decoded) - len(events)) + damaged_frames
     count = len(events)
-    records = [e for e in events if type(e) is MetricsColumns]
-    if records:
+    if MetricsColumns in map(type, events):  # C-level: old segments pay ~nothing
+        records = [e for e in events if type(e) is MetricsColumns]
         if not all(map(is_consistent, records)):  # as read_segment reads them: Unknown
             events = [
                 as_unknown(e) if type(e) is MetricsColumns and not is_consistent(e) else e

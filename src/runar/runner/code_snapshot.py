@@ -10,7 +10,7 @@ In a git repository, ``runs/<id>/code/`` holds:
                     base to apply to on another machine
 Outside a repository it holds ``meta.json`` and ``files/``: the script, the ``.py`` files
 it imports from its own folder, and the code and config files inside that folder it names
-(``exec(open('configurator.py').read())``, ``train.py config/small.py``), at their relative
+(the configurator.py nanoGPT reads and executes, ``train.py config/small.py``), at their relative
 paths and capped in size.
 
 Every file is written once (temp name, then rename) and made read-only: ``runar sync``
@@ -240,7 +240,7 @@ def _inside(folder: Path, name: str) -> str | None:
 def named_files(script: Path, sources: list[Path], args: list[str]) -> list[str]:
     """Code and config files inside the script's folder that the sources or the args name.
 
-    nanoGPT runs ``exec(open('configurator.py').read())`` and takes ``config/small.py`` as an
+    nanoGPT reads configurator.py and executes its text, and takes ``config/small.py`` as an
     argument: neither is an import, and a rerun outside git fails without them.
     """
     folder = script.parent

@@ -18,21 +18,28 @@ from runar.views import open_views
 
 
 def _rebuild(results: list[Result]) -> None:
-    for label, store in (
+    # the target is for logs this runar writes; older forms are read as they were (context)
+    for label, store, targeted in (
         (
             "rebuild views from the log",
             synthetic_store("rebuild-columns", 200, 5_000, block_segment),
+            True,
         ),
         (
-            "  the same, blocks of one line per event",
+            "  older logs: blocks of one line per event (context)",
             synthetic_store("rebuild-blocks", 200, 5_000, event_block_segment),
+            False,
         ),
-        ("  the same, per-line CRC logs (format 1)", synthetic_store("rebuild", 200, 5_000)),
+        (
+            "  older logs: per-line CRC (format 1, context)",
+            synthetic_store("rebuild", 200, 5_000),
+            False,
+        ),
     ):
-        _rebuild_one(results, label, store)
+        _rebuild_one(results, label, store, targeted)
 
 
-def _rebuild_one(results: list[Result], label: str, store: Store) -> None:
+def _rebuild_one(results: list[Result], label: str, store: Store, targeted: bool) -> None:
     # CPU time beside wall time: on a shared machine the wall figures swing 2x between
     # runs while the CPU ones (both single-threaded) move a few percent
     start, cpu = time.perf_counter(), time.process_time()
@@ -58,8 +65,8 @@ def _rebuild_one(results: list[Result], label: str, store: Store) -> None:
             f"{rate:,.0f} ev/s (CPU {report.events / took_cpu:,.0f})",
             f"{base:,.0f} ev/s (CPU {base_cpu:,.0f}; decompress + bare decode)",
             f"{rate / base:.2f}x",
-            ">= 1,000,000 ev/s",
-            rate >= 1_000_000,
+            ">= 1,000,000 ev/s" if targeted else "—",
+            rate >= 1_000_000 if targeted else None,
         )
     )
 

@@ -60,3 +60,20 @@ def test_project_options_without_where_are_one_line(
 ) -> None:
     code, _, err = invoke_main(cli, "tag", "v0", "--all-projects", "+x")
     assert code == 1 and err.startswith("error: --project and --all-projects")
+
+
+def test_ls_of_several_projects_says_whose_each_run_is(
+    cli: CliRunner, two_projects: dict[str, str]
+) -> None:
+    code, out, err = invoke_main(cli, "ls", "--all-projects")
+    assert code == 0, err
+    header, _, *rows = out.splitlines()
+    assert header.split()[:3] == ["ID", "PROJECT", "NAME"]
+    assert {tuple(row.split()[1:3]) for row in rows} == {
+        ("nlp", "n0"),
+        ("vision", "v1"),
+        ("vision", "v0"),
+    }
+    code, out, err = invoke_main(cli, "ls")  # one project: no column for it
+    assert code == 0, err
+    assert "PROJECT" not in out.splitlines()[0]

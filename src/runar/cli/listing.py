@@ -104,8 +104,11 @@ def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_n
     keys = render.key_metrics(r["metrics"] for r in records)
     config_keys = differing_config([r["config"] for r in records]) if len(records) > 1 else []
     marked = any(r.get("anomalies") for r in records)  # the ⚠ column only when it says something
+    # runs of several projects (--all-projects, a query on project): say whose each one is
+    several = len({r.get("project") for r in records}) > 1
     headers = [
         "ID",
+        *(["PROJECT"] if several else []),
         "NAME",
         "STATUS",
         *(["⚠"] if marked else []),
@@ -118,6 +121,7 @@ def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_n
     rows: list[list[render.Cell]] = [
         [
             (r["short_id"], "dim"),
+            *([r.get("project") or ("—", "dim")] if several else []),
             r["name"] or ("—", "dim"),
             _status(r),
             *([_anomaly_cell(r)] if marked else []),
@@ -129,12 +133,18 @@ def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_n
         ]
         for r, created in zip(records, created_ns, strict=True)
     ]
-    first_config = 4 if marked else 3
+    name_column = 2 if several else 1
+    first_config = name_column + (3 if marked else 2)
     first_metric = first_config + len(config_keys)
     right = range(first_metric, first_metric + len(keys) + 2)  # numbers align right
     last = len(headers) - 1
     config_columns = range(first_config, first_metric)
-    flexible = (last, 1, 2, *config_columns, *range(first_metric, first_metric + len(keys)))
+    flexible = (
+        last,
+        *range(1, name_column + 2),  # project, name, status
+        *config_columns,
+        *range(first_metric, first_metric + len(keys)),
+    )
     render.print_table(headers, rows, right=right, flexible=flexible)
 
 

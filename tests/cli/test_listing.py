@@ -71,6 +71,16 @@ def test_ls_shows_differing_config_and_why_a_run_failed(cli: CliRunner, store: S
     assert small["error"] is None and small["failure"] is None
 
 
+def test_keys_differing_only_in_case_keep_their_case_as_headings(
+    cli: CliRunner, store: Store
+) -> None:
+    # PyTorch's MNIST example prints "Loss:", another script logs "loss"
+    write_run(store, name="mnist", metrics=[{"Loss": 0.3}])
+    write_run(store, name="mine", metrics=[{"loss": 0.2, "acc": 0.9}])
+    header = invoke(cli, "ls").stdout.splitlines()[0].split()
+    assert "Loss" in header and "loss" in header and "ACC" in header and "LOSS" not in header
+
+
 def test_a_failure_without_an_exception_shows_the_reasons_start(
     cli: CliRunner, store: Store
 ) -> None:

@@ -99,6 +99,15 @@ def _status(record: dict[str, Any]) -> render.Cell:
     return (f"{text}: {record['failure']}", style) if record["failure"] else (text, style)
 
 
+def _headings(keys: list[str]) -> list[str]:
+    """Keys as column headings, in capitals unless that would give two the same (Loss, loss)."""
+    capitals = [key.upper() for key in keys]
+    return [
+        upper if capitals.count(upper) == 1 else key
+        for key, upper in zip(keys, capitals, strict=True)
+    ]
+
+
 def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_ns: int) -> None:
     """The runs table: id, name, status, differing config, metrics, duration, created, tags."""
     keys = render.key_metrics(r["metrics"] for r in records)
@@ -112,8 +121,7 @@ def print_runs_table(records: list[dict[str, Any]], created_ns: list[int], now_n
         "NAME",
         "STATUS",
         *(["⚠"] if marked else []),
-        *(k.upper() for k in config_keys),
-        *(k.upper() for k in keys),
+        *_headings([*config_keys, *keys]),
         "DURATION",
         "CREATED",
         "TAGS",

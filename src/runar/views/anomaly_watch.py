@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import msgspec
-import tomllib
 
 from runar.errors import RunarError
 from runar.events import AlertRaised, AnyEvent, MetricsLogged, Unknown, WatchSet
@@ -142,6 +141,8 @@ def store_watch(store: Store) -> StoreWatch:
     cached = _cache.get(path)
     if cached is not None and cached[0] == stamp:
         return cached[1]
+    import tomllib  # only a store with a config file pays for the parser (~2 ms)
+
     try:
         table = tomllib.loads(path.read_text()).get(CONFIG_SECTION, {})
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -24,13 +24,15 @@ remember:
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import msgspec
 
 from runar.events import MetricsLogged, OutputCaptured
-from runar.views.stdout_metrics import LineReading, read_line
 from runar.views.summary import DERIVED_SOURCE
+
+if TYPE_CHECKING:
+    from runar.views.stdout_metrics import LineReading
 
 MAX_TAIL_CHARS: Final = 4096  # a "line" longer than this is not a metrics line
 MAX_HELD_LINES: Final = 256  # past this many step-less lines, training has surely begun
@@ -63,6 +65,10 @@ def metrics_from_output(
     event: OutputCaptured, states: dict[str, StreamState], segment: str
 ) -> list[MetricsLogged]:
     """Metric events for the complete lines this chunk finishes (and held lines it settles)."""
+    # the line parser's patterns take ~8 ms to compile: loaded by the first fold of output,
+    # not by every command that opens the index (whose checkpoints hold StreamState)
+    from runar.views.stdout_metrics import read_line
+
     state = states.setdefault(f"{segment}:{event.stream}", StreamState())
     text = state.tail + event.content()
     complete, newline, rest = text.rpartition("\n")

@@ -120,15 +120,21 @@ def tiny_disk(mount_tmpfs: Callable[[str], Path]) -> Path:
     return mount_tmpfs("1m")
 
 
+def fill(disk: Path) -> Path:
+    """Take the rest of the space on ``disk``; the file to delete to free it."""
+    filler = disk / "filler"
+    with open(filler, "wb") as out, pytest.raises(OSError):
+        out.write(b"\0" * (2 << 20))
+    return filler
+
+
 @pytest.mark.timeout(30)
 def test_disk_full_then_freed_loses_nothing(tiny_disk: Path) -> None:
     errors, run_dir = Errors(), tiny_disk / "run"
-    filler = tiny_disk / "filler"
     w = new_writer(run_dir, errors)
     log(w, range(100))
     w.flush(durable=True)
-    with open(filler, "wb") as out, pytest.raises(OSError):
-        out.write(b"\0" * (2 << 20))  # take the rest of the space
+    filler = fill(tiny_disk)
     log(w, range(100, 3000))
     w.flush(durable=True)
     assert [e.errno for e in errors.seen] == [errno.ENOSPC]
@@ -157,12 +163,10 @@ def test_past_the_pending_limit_whole_blocks_are_dropped_from_the_end(
     monkeypatch.setattr("runar.journal.writer.PENDING_LIMIT_BYTES", 64 << 10)
     monkeypatch.setattr("runar.codec.COLUMNS_MIN", 1 << 30)  # sizes as per-event lines
     errors, run_dir = Errors(), tiny_disk / "run"
-    filler = tiny_disk / "filler"
     w = new_writer(run_dir, errors)
     log(w, range(100))
     w.flush(durable=True)
-    with open(filler, "wb") as out, pytest.raises(OSError):
-        out.write(b"\0" * (2 << 20))  # take the rest of the space
+    filler = fill(tiny_disk)
     log(w, range(100, 5000))  # ~0.5 MiB encoded: most of it over the limit
     w.flush(durable=True)
     os.unlink(filler)

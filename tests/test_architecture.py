@@ -31,16 +31,18 @@ ALLOWED = {
     "runar.display": set(),
     "runar.redact": set(),
     "runar.projects": set(),
-    "runar.codec": {"runar.events"},
-    "runar.journal": {"runar.codec"},
+    # runs of like metric events as one record: the codec's format-2 half, below it
+    "runar.metric_columns": {"runar.events"},
+    "runar.codec": {"runar.events", "runar.metric_columns"},
+    "runar.journal": {"runar.codec", "runar.metric_columns"},
     "runar.sdk": {"runar.journal", "runar.codec"},
     "runar.runner": {"runar.journal", "runar.codec", "runar.remote"},
     # the team store: copies the log and files between a store and a bucket, as journal/sync
     "runar.remote": {"runar.journal", "runar.codec"},
     # importers write runs as the SDK does (through the journal), storing files with its save()
     "runar.importers": {"runar.journal", "runar.codec", "runar.sdk"},
-    "runar.views": {"runar.journal", "runar.codec", "runar.projector"},
-    "runar.projector": {"runar.views", "runar.journal", "runar.codec"},
+    "runar.views": {"runar.journal", "runar.codec", "runar.metric_columns", "runar.projector"},
+    "runar.projector": {"runar.views", "runar.journal", "runar.codec", "runar.metric_columns"},
     "runar.frames": {"runar.views", "runar.projector", "runar.journal", "runar.codec"},
     "runar.doctor": {"runar.views", "runar.projector", "runar.journal", "runar.codec"},
     "runar.cli": {

@@ -16,11 +16,12 @@ from typing import Final
 
 import lmdb
 
-from runar.codec import count_events, paused_gc
+from runar.codec import paused_gc
 from runar.events import AnyEvent, MetricsColumns, MetricsLogged, Unknown
 from runar.ids import is_run_id
 from runar.journal.reader import read_segment_columns
 from runar.journal.segment import list_segments, segment_stem
+from runar.metric_columns import count_events
 from runar.store import Store
 from runar.views.anomaly_watch import fold_anomalies, store_watch
 from runar.views.batch import columns_foldable, fold_batch, fold_columns, unfold_columns

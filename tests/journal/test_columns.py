@@ -1,4 +1,4 @@
-"""MetricsColumns records (codec.collapse_metrics): the events they stand for come back."""
+"""MetricsColumns records (metric_columns.collapse_metrics): the events they stand for come back."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runar import codec
+from runar import codec, metric_columns
 from runar.events import AnyEvent, MetricsColumns, MetricsLogged, NoteAdded
 
 PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -65,13 +65,14 @@ def test_columns_read_back_as_the_events_they_stand_for(evs: list[AnyEvent]) -> 
 @given(batches())
 def test_a_record_holds_only_a_run_of_like_events(evs: list[AnyEvent]) -> None:
     pos = 0
-    for record in codec.collapse_metrics(evs):
+    for record in metric_columns.collapse_metrics(evs):
         if not isinstance(record, MetricsColumns):
             assert record is evs[pos]
             pos += 1
             continue
-        events = codec.expand_columns(record)
-        assert events is not None and codec.COLUMNS_MIN <= len(events) <= codec.COLUMNS_MAX
+        events = metric_columns.expand_columns(record)
+        assert events is not None
+        assert metric_columns.COLUMNS_MIN <= len(events) <= metric_columns.COLUMNS_MAX
         originals = evs[pos : pos + len(events)]
         pos += len(events)
         assert [(e.writer, e.seq, e.ts, e.step) for e in originals] == [
@@ -90,7 +91,7 @@ def test_a_value_that_is_no_number_keeps_its_run_one_line_per_event() -> None:
         for i in range(1, 9)
     ]
     evs[3].values["a"] = "x"  # type: ignore[union-attr]  # not something a writer gives
-    assert not any(isinstance(r, MetricsColumns) for r in codec.collapse_metrics(evs))
+    assert not any(isinstance(r, MetricsColumns) for r in metric_columns.collapse_metrics(evs))
 
 
 def test_an_inconsistent_record_reads_as_one_unknown_event() -> None:

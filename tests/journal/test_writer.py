@@ -360,7 +360,7 @@ def test_exit_while_segments_wait_to_be_sealed_seals_them_all(tmp_path: Path) ->
 def test_full_segments_are_fsynced_with_the_next_fsync_not_when_full(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("runar.codec.COLUMNS_MIN", 1 << 30)  # sizes as per-event lines
+    monkeypatch.setattr("runar.metric_columns.COLUMNS_MIN", 1 << 30)  # sizes as per-event lines
     calls = count_fsyncs(monkeypatch)
     w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30, fsync_interval_s=30)
     rotate_often(w, steps=100)  # five full segments
@@ -377,7 +377,7 @@ def test_full_segments_are_fsynced_with_the_next_fsync_not_when_full(
 def test_full_segments_awaiting_fsync_are_bounded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("runar.codec.COLUMNS_MIN", 1 << 30)  # sizes as per-event lines
+    monkeypatch.setattr("runar.metric_columns.COLUMNS_MIN", 1 << 30)  # sizes as per-event lines
     calls = count_fsyncs(monkeypatch)
     w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30, fsync_interval_s=30)
     rotate_often(w, steps=20 * writer_module.RETIRED_LIMIT)

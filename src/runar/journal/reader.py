@@ -12,16 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from runar.codec import (
-    as_unknown,
-    decode_chunks,
-    decode_chunks_columns,
-    is_consistent,
-    split_framed,
-    split_framed_chunks,
-)
+from runar.codec import decode_chunks, decode_chunks_columns, split_framed, split_framed_chunks
 from runar.events import AnyEvent, MetricsColumns, Unknown
 from runar.journal.segment import SegmentFile, list_segments
+from runar.metric_columns import as_unknown, is_consistent
 
 ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
 SALVAGE_CHUNK: Final = 1 << 12  # compressed bytes per step when reading a damaged frame

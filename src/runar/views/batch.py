@@ -18,8 +18,8 @@ from itertools import chain, filterfalse
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
-from runar.codec import expand_columns, is_consistent
 from runar.events import AnyEvent, MetricsColumns, MetricsLogged, OutputCaptured, Unknown
+from runar.metric_columns import expand_columns, is_consistent
 from runar.views.summary import Clock, MetricSummary, RunSummary, fold
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def _events_of(item: MetricsColumns | MetricsLogged) -> list[MetricsLogged]:
 
 def unfold_columns(events: list[AnyEvent | MetricsColumns | Unknown]) -> list[AnyEvent | Unknown]:
     """The events with every MetricsColumns record as its MetricsLogged events."""
-    from runar.codec import expand_all
+    from runar.metric_columns import expand_all
 
     return expand_all(events)  # type: ignore[return-value,arg-type]
 

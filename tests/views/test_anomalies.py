@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runar.views.anomalies import Anomaly, KeyState, WatchSpec, fold_points
+from runar.views.anomalies import Anomaly, KeyState, WatchSpec
+from runar.views.anomaly_fold import fold_points
 from runar.views.anomaly_watch import alarming, default_spec, to_record
 
 N = 1500

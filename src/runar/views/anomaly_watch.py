@@ -1,54 +1,50 @@
-"""What is watched for anomalies, and the projector's hook that folds them; stall at read time.
+"""The projector's hook: a batch of new events folded into a run's anomalies; alerts.
 
-A key's ``WatchSpec`` comes from, in order of precedence: the script's ``runar.watch(key,
-...)`` (a WatchSet event), the store's ``.runar/config.toml`` (``[anomalies."val/loss"]``,
-glob patterns allowed), then the defaults: loss-like and grad-norm-like keys get the curve
-rules, every key gets the non-finite rule. ``AlertRaised`` events become anomalies too.
-The state lives in the projector's checkpoint (``RunCheckpoint.anomalies``), the
-anomalies in ``RunSummary.anomalies``; front-ends read ``anomalies_of(summary)``.
+Which keys are watched and how: views/anomaly_config.py; the rules: views/anomaly_fold.py.
+``AlertRaised`` events become anomalies too. The state lives in the projector's
+checkpoint (``RunCheckpoint.anomalies``), the anomalies in ``RunSummary.anomalies``;
+front-ends read ``anomalies_of(summary)`` (views/anomaly_read.py, which adds a stall).
+The names callers import from here are re-exported from those modules.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import gc
-import os
-import time
-from dataclasses import dataclass
 from operator import attrgetter, methodcaller
-from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import msgspec
 
-from runar.errors import RunarError
 from runar.events import AlertRaised, AnyEvent, MetricsLogged, Unknown, WatchSet
-from runar.store import Store
-from runar.views.anomalies import (
-    LEVELS,
-    RULES,
-    SEVERITY,
-    Anomaly,
-    KeyState,
-    WatchSpec,
-    fold_points,
+from runar.views.anomalies import SEVERITY, Anomaly, KeyState, WatchSpec
+from runar.views.anomaly_config import (
+    AnomalyConfigError,
+    StoreWatch,
+    check_watch,
+    default_spec,
+    spec_for,
+    store_watch,
 )
+from runar.views.anomaly_fold import fold_points
+from runar.views.anomaly_read import alarming, anomalies_of, stall_of, to_record
 from runar.views.batch import Shapes
-from runar.views.liveness import effective_status
-from runar.views.summary import RunSummary, lower_is_better
+from runar.views.summary import RunSummary
 
-CONFIG_FILENAME: Final = "config.toml"  # in the store folder: .runar/config.toml
-CONFIG_SECTION: Final = "anomalies"
-LOSS_WORDS: Final = ("loss", "nll", "perplexity", "ppl", "mse", "rmse", "mae")
-GRAD_WORDS: Final = ("grad_norm", "gradnorm", "grad-norm", "grad/norm", "gnorm", "grad_l2")
-STALL_MIN_S: Final = 300.0  # never call a run stalled sooner than this after its last point
-STALL_FACTOR: Final = 20.0  # … nor sooner than this many of its usual intervals
+__all__ = [
+    "AnomalyConfigError",
+    "AnomalyState",
+    "StoreWatch",
+    "alarming",
+    "anomalies_of",
+    "check_watch",
+    "default_spec",
+    "fold_anomalies",
+    "stall_of",
+    "store_watch",
+    "to_record",
+]
+
 MAX_ALERTS: Final = 1000
-_THRESHOLDS: Final = frozenset(WatchSpec.__struct_fields__) - {"mode", "rules"}
-
-
-class AnomalyConfigError(RunarError):
-    """The store's config.toml has an [anomalies] entry runar cannot read."""
 
 
 class AnomalyState(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -58,127 +54,6 @@ class AnomalyState(msgspec.Struct, kw_only=True, omit_defaults=True):
     keys: dict[str, KeyState] = {}
     specs: dict[str, WatchSpec | None] = {}  # resolved per key (None: not watched)
     config: str = ""  # StoreWatch.stamp the specs were resolved with
-
-
-def is_loss_like(key: str) -> bool:
-    name = key.lower().rsplit("/", 1)[-1]
-    return any(word in name for word in LOSS_WORDS)
-
-
-def is_grad_norm_like(key: str) -> bool:
-    name = key.lower()
-    return any(word in name for word in GRAD_WORDS)
-
-
-def default_spec(key: str) -> WatchSpec:
-    """Loss-like keys: every rule; grad-norm-like: non-finite and spikes; others: non-finite."""
-    if is_grad_norm_like(key):
-        return WatchSpec(mode="min", rules=("nonfinite", "spike"))
-    if is_loss_like(key):
-        return WatchSpec(mode="min")
-    return WatchSpec(rules=("nonfinite",))
-
-
-def _apply(spec: WatchSpec, mode: str | None, rules: Any, thresholds: dict[str, Any]) -> WatchSpec:
-    changes: dict[str, Any] = {k: v for k, v in thresholds.items() if v is not None}
-    if mode is not None:
-        changes["mode"] = mode
-    if rules is not None:
-        changes["rules"] = tuple(r for r in RULES if r in rules)
-    return msgspec.structs.replace(spec, **changes) if changes else spec
-
-
-def check_watch(
-    key: str, mode: str | None, rules: list[str] | None, thresholds: dict[str, Any]
-) -> None:
-    """Raise ValueError naming what is wrong with a watch request (SDK and config file)."""
-    if mode not in (None, "min", "max"):
-        raise ValueError(f"watch {key!r}: mode is 'min' or 'max', not {mode!r}")
-    for rule in rules or ():
-        if rule not in RULES:
-            raise ValueError(f"watch {key!r}: unknown rule {rule!r}; rules are {', '.join(RULES)}")
-    for name, value in thresholds.items():
-        if name not in _THRESHOLDS:
-            known = ", ".join(sorted(_THRESHOLDS))
-            raise ValueError(f"watch {key!r}: unknown setting {name!r}; settings are {known}")
-        if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
-            raise ValueError(f"watch {key!r}: {name} must be a positive number, not {value!r}")
-
-
-@dataclass(frozen=True)
-class StoreWatch:
-    """The [anomalies] table of a store's config.toml: key or glob pattern → settings."""
-
-    entries: tuple[tuple[str, str | None, list[str] | None, dict[str, Any]], ...] = ()
-
-    @property
-    def stamp(self) -> str:
-        """Identifies the settings: a run's resolved specs are redone when it changes."""
-        return repr(self.entries) if self.entries else ""
-
-    def apply(self, key: str, spec: WatchSpec) -> WatchSpec:
-        for pattern, mode, rules, thresholds in self.entries:
-            if pattern == key or fnmatch.fnmatchcase(key, pattern):
-                spec = _apply(spec, mode, rules, thresholds)
-        return spec
-
-
-_cache: dict[Path, tuple[tuple[int, int], StoreWatch]] = {}
-
-
-def config_path(store: Store) -> Path:
-    return store.root / CONFIG_FILENAME
-
-
-def store_watch(store: Store) -> StoreWatch:
-    """The store's anomaly settings; AnomalyConfigError when the file cannot be read."""
-    path = config_path(store)
-    try:
-        st = path.stat()
-    except OSError:
-        return StoreWatch()
-    stamp = (st.st_mtime_ns, st.st_size)
-    cached = _cache.get(path)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    import tomllib  # only a store with a config file pays for the parser (~2 ms)
-
-    try:
-        table = tomllib.loads(path.read_text()).get(CONFIG_SECTION, {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise AnomalyConfigError(f"cannot read {path}: {exc}; fix or remove the file") from exc
-    entries = []
-    for pattern, settings in table.items():
-        if not isinstance(settings, dict):
-            raise AnomalyConfigError(
-                f'{path}: [{CONFIG_SECTION}."{pattern}"] must be a table, e.g. mode = "min"'
-            )
-        rest = dict(settings)
-        mode, rules = rest.pop("mode", None), rest.pop("rules", None)
-        try:
-            check_watch(pattern, mode, rules, rest)
-        except ValueError as exc:
-            raise AnomalyConfigError(f"{path}: {exc}") from exc
-        entries.append((pattern, mode, rules, rest))
-    found = StoreWatch(tuple(entries))
-    _cache[path] = (stamp, found)
-    return found
-
-
-def spec_for(state: AnomalyState, key: str, config: StoreWatch) -> WatchSpec | None:
-    """The key's resolved spec; None when no rule is on for it."""
-    if key in state.specs:
-        return state.specs[key]
-    spec = config.apply(key, default_spec(key))
-    watch = state.watches.get(key)
-    if watch is not None:
-        if watch.rules is None and not spec.rules[1:]:  # watching a key turns its rules on
-            mode = "min" if lower_is_better(key) else "max"
-            spec = msgspec.structs.replace(spec, rules=RULES, mode=mode)
-        spec = _apply(spec, watch.mode, watch.rules, watch.thresholds)
-    resolved = spec if spec.rules else None
-    state.specs[key] = resolved
-    return resolved
 
 
 def fold_anomalies(
@@ -334,82 +209,3 @@ def _alert(summary: RunSummary, event: AlertRaised) -> None:
             ts=event.ts,
         )
     )
-
-
-# -- read time ----------------------------------------------------------------------
-
-
-def stall_of(summary: RunSummary, now_ns: int | None = None) -> Anomaly | None:
-    """A running run (its process alive) that stopped logging metrics for too long."""
-    if summary.finished is not None or not summary.metrics:
-        return None
-    clocks = [m.last_clock[0] for m in summary.metrics.values() if m.last_clock[0]]
-    if not clocks:
-        return None
-    last = max(clocks)
-    now = now_ns if now_ns is not None else time.time_ns()
-    points = max(m.count for m in summary.metrics.values())
-    start = summary.created_ts or summary.first_ts
-    usual = (last - start) / max(points, 1) / 1e9 if start and last > start else 0.0
-    quiet = (now - last) / 1e9
-    if quiet < max(STALL_MIN_S, STALL_FACTOR * usual):
-        return None
-    if effective_status(summary, now) != "running":
-        return None
-    step = max(
-        (m.last_step for m in summary.metrics.values() if m.last_step is not None), default=None
-    )
-    minutes = quiet / 60
-    return Anomaly(
-        rule="stall",
-        key="*",
-        level=LEVELS["stall"],
-        first_step=step,
-        last_step=step,
-        message=f"no metric logged for {minutes:.0f} min while the process is alive",
-        ts=last,
-    )
-
-
-def anomalies_of(summary: RunSummary, now_ns: int | None = None) -> list[Anomaly]:
-    """Everything anomalous about a run, in step order: the folded rules, alerts and a stall."""
-    found = list(summary.anomalies)
-    stall = stall_of(summary, now_ns)
-    if stall is not None:
-        found.append(stall)
-    return sorted(found, key=_order)
-
-
-def _order(a: Anomaly) -> tuple[int, int, str, str]:
-    return (a.first_step if a.first_step is not None else -1, a.ts, a.rule, a.key)
-
-
-def alarming(anomalies: list[Anomaly]) -> list[Anomaly]:
-    """The anomalies that are warnings or errors (a plateau is only information)."""
-    return [a for a in anomalies if SEVERITY.get(a.level, 1) >= SEVERITY["warn"]]
-
-
-def to_record(a: Anomaly) -> dict[str, Any]:
-    """An anomaly as plain JSON-ready data (``--json``, the web API)."""
-    value = a.value
-    if value is not None and value != value:
-        shown: float | str | None = "nan"
-    elif value is not None and value in (float("inf"), float("-inf")):
-        shown = "inf" if value > 0 else "-inf"
-    else:
-        shown = value
-    return {
-        "rule": a.rule,
-        "key": a.key,
-        "level": a.level,
-        "first_step": a.first_step,
-        "last_step": a.last_step,
-        "message": a.message,
-        "value": shown,
-        "ts": a.ts,
-    }
-
-
-def env_disabled() -> bool:
-    """RUNAR_WATCH=0 turns off the runner's live notices."""
-    return os.environ.get("RUNAR_WATCH", "1").strip() in ("0", "false", "no", "off")

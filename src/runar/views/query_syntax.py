@@ -1,4 +1,4 @@
-"""The run query language's syntax: text → tokens → a tree of conditions. No Polars here.
+"""The run query language's syntax: text → a tree of conditions. No Polars here.
 
 Grammar (``not`` binds tighter than ``and``, ``and`` tighter than ``or``; two conditions
 side by side mean ``and``)::
@@ -13,199 +13,22 @@ side by side mean ``and``)::
     value      := WORD | 'text' | "text" | DURATION "ago"
     OP         := < <= > >= = == != ~
 
-A key is ``config.lr``, ``metrics.val/loss``, ``metrics."val loss"``, ``status``… or a bare
-``lr`` that matches any config or metric key ending in it. Every error names the column
-of the bad token. See docs/query.md.
+The tokens come from query_tokens.py, the keys a field may name from query_fields.py, and
+the tree is query_tree.py's; every name callers use is importable from here. Every error
+names the column of the bad token. See docs/query.md.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Final, Literal
-
-import msgspec
-
 from runar.errors import InvalidQuery
+from runar.views.query_fields import FUNCTIONS, SHORT_FIELDS, resolve_field
+from runar.views.query_tokens import OPS, Token, query_error, tokenize
+from runar.views.query_tree import And, Compare, Field, In, Node, Not, Or, Value, Word
 
-TokenKind = Literal[
-    "word", "string", "op", "colon", "lparen", "rparen", "lbrack", "rbrack", "comma"
-]
-OPS: Final = ("<", "<=", ">", ">=", "=", "==", "!=", "~")
-KEYWORDS: Final = ("and", "or", "not")
-FUNCTIONS: Final = ("min", "max", "best", "last")
-PLAIN_FIELDS: Final = (
-    "status", "name", "id", "tag", "project", "sweep", "created", "duration",
-)  # fmt: skip
-GIT_FIELDS: Final = ("git.branch", "git.commit")
-PREFIXES: Final = ("config", "metrics", "summary", "git")
-SHORT_FIELDS: Final = (
-    "status", "tag", "name", "id", "project", "sweep", "git.branch", "git.commit",
-)  # fmt: skip
-ALIASES: Final = {"tags": "tag", "duration_s": "duration", "run_id": "id"}
-VALID_FIELDS: Final = (
-    "config.KEY, metrics.KEY, min(metrics.KEY), max(metrics.KEY), best(metrics.KEY), "
-    "summary.KEY, status, name, id, tag, project, sweep, git.branch, git.commit, created, "
-    "duration, or a bare key such as lr"
-)
-_TOKEN: Final = re.compile(
-    r"""(?P<space>\s+)
-      | (?P<op><=|>=|!=|==|<|>|=|~)
-      | (?P<colon>:)
-      | (?P<lparen>\()
-      | (?P<rparen>\))
-      | (?P<lbrack>\[)
-      | (?P<rbrack>\])
-      | (?P<comma>,)
-      | (?P<string>"[^"]*"|'[^']*')
-      | (?P<word>[\w.+\-/@%*?#]+)""",
-    re.VERBOSE,
-)
-
-
-class Token(msgspec.Struct, frozen=True):
-    kind: TokenKind
-    text: str  # as typed
-    pos: int  # offset in the query text
-    value: str  # quotes removed; for a key, its quoted parts joined in
-
-    @property
-    def keyword(self) -> str | None:
-        lowered = self.text.lower()
-        return lowered if self.kind == "word" and lowered in KEYWORDS else None
-
-
-class _Placed(msgspec.Struct, frozen=True):
-    """A piece of a query that equals another saying the same, wherever it stands in it."""
-
-    def said(self) -> tuple[object, ...]:
-        """What it says, without where it stands or how it was typed."""
-        raise NotImplementedError
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self.said() == other.said()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self.said())
-
-
-class Field(_Placed, frozen=True):
-    """What a condition looks at: ``kind`` is config, metrics, summary, leaf or a plain field."""
-
-    kind: str
-    key: str = ""  # the config/metric/summary key, or a bare leaf such as ``lr``
-    agg: str = "last"  # metrics only: last, min, max or best
-    pos: int = 0
-    text: str = ""  # as typed, for messages
-
-    def said(self) -> tuple[object, ...]:
-        return (self.kind, self.key, self.agg)
-
-
-class Value(_Placed, frozen=True):
-    """A literal as typed; what it means (number, date, duration) depends on the field."""
-
-    text: str
-    quoted: bool = False
-    ago: bool = False  # ``2d ago``
-    pos: int = 0
-
-    def said(self) -> tuple[object, ...]:
-        return (self.text, self.quoted, self.ago)
-
-
-class Compare(msgspec.Struct, frozen=True):
-    field: Field
-    op: str  # one of OPS, or ":" for the short form
-    value: Value
-
-
-class In(msgspec.Struct, frozen=True):
-    field: Field
-    values: tuple[Value, ...]
-
-
-class Word(msgspec.Struct, frozen=True):
-    """A bare word: a case-insensitive substring of the name, id, tags or status."""
-
-    text: str
-
-
-class Not(msgspec.Struct, frozen=True):
-    node: Node
-
-
-class And(msgspec.Struct, frozen=True):
-    nodes: tuple[Node, ...]
-
-
-class Or(msgspec.Struct, frozen=True):
-    nodes: tuple[Node, ...]
-
-
-Node = Compare | In | Word | Not | And | Or
-
-
-def query_error(text: str, pos: int, problem: str) -> InvalidQuery:
-    """``invalid query at column N: problem in "text"``, with the caret line kept aside."""
-    error = InvalidQuery(f'invalid query at column {pos + 1}: {problem} in "{text}"')
-    error.query = text  # type: ignore[attr-defined]
-    error.column = pos + 1  # type: ignore[attr-defined]
-    error.caret = f"  {text}\n  {' ' * pos}^"  # type: ignore[attr-defined]
-    return error
-
-
-def tokenize(text: str) -> list[Token]:
-    """The query's tokens; a character outside the grammar raises InvalidQuery naming it."""
-    tokens: list[Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            if text[pos] in "\"'":
-                raise query_error(text, pos, f"the quote {text[pos]} is never closed")
-            bad = text[pos:].split()[0][:20]
-            raise query_error(
-                text, pos, f"cannot read '{bad}'; quote text that holds it, e.g. \"a;b\""
-            )
-        kind = match.lastgroup
-        raw = match.group()
-        pos = match.end()
-        if kind == "space":
-            continue
-        value = raw[1:-1] if kind == "string" else raw
-        if kind == "word" and raw.endswith(".") and pos < len(text) and text[pos] in "\"'":
-            # metrics."val loss": a quoted part of a key, joined to the word before it
-            quoted = _TOKEN.match(text, pos)
-            if quoted is None or quoted.lastgroup != "string":
-                raise query_error(text, pos, f"the quote {text[pos]} is never closed")
-            raw, value, pos = raw + quoted.group(), value + quoted.group()[1:-1], quoted.end()
-        tokens.append(Token(kind, raw, match.start(), value))  # type: ignore[arg-type]
-    return tokens
-
-
-def resolve_field(token: Token, text: str) -> Field:
-    """The field a key token names; an unknown prefix is an error listing the valid ones."""
-    key = token.value
-    lowered = ALIASES.get(key.lower(), key.lower())
-    if lowered in PLAIN_FIELDS or lowered in GIT_FIELDS:
-        return Field(lowered, pos=token.pos, text=token.text)
-    prefix, dot, rest = key.partition(".")
-    if not dot:
-        if not re.fullmatch(r"[^\W\d][\w\-/@%]*", key):
-            raise query_error(text, token.pos, f"'{key}' is not a field; use {VALID_FIELDS}")
-        return Field("leaf", key, pos=token.pos, text=token.text)
-    if prefix.lower() == "git":
-        raise query_error(text, token.pos, f"unknown field '{key}'; use git.branch or git.commit")
-    if prefix.lower() not in PREFIXES:
-        hint = {"params": " (MLflow's params.* is config.*)", "tags": " (use tag:NAME)"}.get(
-            prefix.lower(), ""
-        )
-        raise query_error(text, token.pos, f"unknown field '{key}'{hint}; use {VALID_FIELDS}")
-    if not rest:
-        raise query_error(text, token.pos, f"'{key}' needs a key after the dot, e.g. {key}lr")
-    return Field(prefix.lower(), rest, pos=token.pos, text=token.text)
+__all__ = [
+    "OPS", "And", "Compare", "Field", "In", "Node", "Not", "Or", "Token", "Value", "Word",
+    "parse", "parse_sort", "query_error", "resolve_field", "tokenize",
+]  # fmt: skip
 
 
 class _Parser:

@@ -308,3 +308,16 @@ def test_live_catch_ups_and_a_rebuild_agree_with_several_writers(store):
         ("nonfinite", "loss1", 400),
         ("spike", "loss0", 500),
     ]
+
+
+def test_a_stall_says_how_long_in_the_unit_a_person_would():
+    from runar.views.anomaly_read import silence
+
+    assert [silence(s) for s in (3, 119, 300, 7199, 7200, 36000)] == [
+        "3 s",
+        "119 s",
+        "5 min",
+        "120 min",
+        "2.0 h",
+        "10.0 h",
+    ]

@@ -2,9 +2,11 @@
 
 The runner's process (never the training child) folds the run's new events with the same
 ``fold_segments`` the projector uses, into a summary and checkpoint of its own (the index
-is not touched), and says once per (rule, key) when a warning or error first appears:
+is not touched), and says once per (rule, key) when a warning or error first appears, a
+stall (views/anomaly_read.py) included:
 
     runar: ⚠ loss went NaN at step 200
+    runar: ⚠ no metric logged for 5 min while the process is alive
 """
 
 from __future__ import annotations
@@ -65,17 +67,20 @@ class LiveNotices:
                 return []
             try:
                 from runar.projector import fold_segments
+                from runar.views.anomaly_read import stall_of
                 from runar.views.index import RunCheckpoint
                 from runar.views.summary import RunSummary
 
                 if self.summary is None or self.checkpoint is None:
                     self.summary, self.checkpoint = RunSummary(run_id=self.run_id), RunCheckpoint()
                 fold_segments(self.store, self.run_id, self.summary, self.checkpoint)
+                # a hung data loader or a deadlock: the one anomaly that only the clock shows
+                stall = stall_of(self.summary)
             except Exception as exc:  # a notice must never cost the run
                 self.failed = f"{type(exc).__name__}: {exc}"
                 return []
             fresh: list[Anomaly] = []
-            for anomaly in self.summary.anomalies:
+            for anomaly in [*self.summary.anomalies, *([stall] if stall else [])]:
                 if SEVERITY.get(anomaly.level, 1) < SEVERITY["warn"]:
                     continue
                 who = (anomaly.rule, anomaly.key)

@@ -2,19 +2,50 @@
 
 A stall depends on the clock, so it is never folded: it is computed each time a run is
 read, for a run whose process is still alive (views/liveness.py) and that stopped logging.
+``RUNAR_STALL_AFTER`` (seconds) replaces the 5-minute floor for whoever reads: a team
+whose steps take a second can be told sooner.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Final
 
+from runar.errors import UsageError
 from runar.views.anomalies import LEVELS, SEVERITY, Anomaly
 from runar.views.liveness import effective_status
 from runar.views.summary import RunSummary
 
 STALL_MIN_S: Final = 300.0  # never call a run stalled sooner than this after its last point
 STALL_FACTOR: Final = 20.0  # … nor sooner than this many of its usual intervals
+ENV_STALL_AFTER: Final = "RUNAR_STALL_AFTER"  # seconds: replaces STALL_MIN_S
+
+
+def stall_after() -> float:
+    """The least silence (s) that can be a stall: RUNAR_STALL_AFTER, else STALL_MIN_S."""
+    text = os.environ.get(ENV_STALL_AFTER, "").strip()
+    if not text:
+        return STALL_MIN_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise UsageError(
+            f"{ENV_STALL_AFTER}={text!r} is not a number of seconds; "
+            f"set e.g. {ENV_STALL_AFTER}=600, or unset it for {STALL_MIN_S:.0f}"
+        )
+    return seconds
+
+
+def silence(seconds: float) -> str:
+    """'40 s', '12 min', '3.5 h': a stall's length as a person says it."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 120 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def stall_of(summary: RunSummary, now_ns: int | None = None) -> Anomaly | None:
@@ -30,21 +61,20 @@ def stall_of(summary: RunSummary, now_ns: int | None = None) -> Anomaly | None:
     start = summary.created_ts or summary.first_ts
     usual = (last - start) / max(points, 1) / 1e9 if start and last > start else 0.0
     quiet = (now - last) / 1e9
-    if quiet < max(STALL_MIN_S, STALL_FACTOR * usual):
+    if quiet < max(stall_after(), STALL_FACTOR * usual):
         return None
     if effective_status(summary, now) != "running":
         return None
     step = max(
         (m.last_step for m in summary.metrics.values() if m.last_step is not None), default=None
     )
-    minutes = quiet / 60
     return Anomaly(
         rule="stall",
         key="*",
         level=LEVELS["stall"],
         first_step=step,
         last_step=step,
-        message=f"no metric logged for {minutes:.0f} min while the process is alive",
+        message=f"no metric logged for {silence(quiet)} while the process is alive",
         ts=last,
     )
 

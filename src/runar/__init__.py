@@ -2,14 +2,40 @@
 
 The names below form the in-script SDK. Importing runar loads only a few standard
 library modules; msgspec and the journal load on the first call that records.
+
+The SDK's modules load on first use of one of its names (PEP 562), not with the
+package: every ``runar`` command imports this package on its way to ``runar.cli``,
+and the runner would otherwise load the SDK (~4 ms) before it can start the script.
 """
 
-from runar.sdk.current import config, finish, init, log, note, save, step, tag
-from runar.sdk.experiment import experiment
-from runar.sdk.run import Run
-from runar.sdk.watch import alert, watch
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from runar.sdk.current import config, finish, init, log, note, save, step, tag
+    from runar.sdk.experiment import experiment
+    from runar.sdk.run import Run
+    from runar.sdk.watch import alert, watch
 
 __version__ = "0.1.0"
+
+# each SDK name and the module that defines it
+_SDK: Final = {
+    "config": "runar.sdk.current",
+    "finish": "runar.sdk.current",
+    "init": "runar.sdk.current",
+    "log": "runar.sdk.current",
+    "note": "runar.sdk.current",
+    "save": "runar.sdk.current",
+    "step": "runar.sdk.current",
+    "tag": "runar.sdk.current",
+    "experiment": "runar.sdk.experiment",
+    "Run": "runar.sdk.run",
+    "alert": "runar.sdk.watch",
+    "watch": "runar.sdk.watch",
+}
 
 __all__ = [
     "Run",
@@ -26,3 +52,17 @@ __all__ = [
     "tag",
     "watch",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """An SDK name, its module imported on first use and the name kept for the next."""
+    where = _SDK.get(name)
+    if where is None:
+        raise AttributeError(f"module 'runar' has no attribute {name!r}")
+    value = getattr(import_module(where), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SDK})

@@ -39,7 +39,7 @@ function fade(hex, alpha) {
 function build(series, { xMode, smoothing, logScale }) {
   const tables = [];
   const plotted = [];
-  for (const s of series) {
+  for (const [source, s] of series.entries()) {
     const x = xMode === "step" ? s.x : toSeconds(s.x);
     const y = s.y.map((v) => (v === null || (logScale && v <= 0) ? null : v));
     const nonfinite = (s.nonfinite || []).map(([nx, kind]) => [
@@ -48,11 +48,11 @@ function build(series, { xMode, smoothing, logScale }) {
     ]);
     if (smoothing > 0) {
       tables.push([x, y, smooth(y, smoothing)]);
-      plotted.push({ label: s.label, color: fade(s.color, 0.25), width: 1, raw: true, nonfinite });
-      plotted.push({ label: `${s.label} (smoothed)`, color: s.color, width: 2, nonfinite: [] });
+      plotted.push({ label: s.label, color: fade(s.color, 0.25), width: 1, raw: true, nonfinite, source });
+      plotted.push({ label: `${s.label} (smoothed)`, color: s.color, width: 2, nonfinite: [], source });
     } else {
       tables.push([x, y]);
-      plotted.push({ label: s.label, color: s.color, width: 1.5, nonfinite });
+      plotted.push({ label: s.label, color: s.color, width: 1.5, nonfinite, source });
     }
   }
   const data = tables.length === 1 ? tables[0] : tables.length ? uPlot.join(tables) : [[]];
@@ -99,17 +99,21 @@ function drawNonFinite(u, plotted) {
 /**
  * Anomaly marks on the curve: a vertical line per mark, coloured by level, its message as the
  * hover title. They are DOM elements in uPlot's over layer (a canvas has no titles), placed
- * again at every draw so zoom and resize move them.
+ * again at every draw so zoom, resize and hiding a series move them. A mark with ``series``
+ * (the index of the input series it belongs to) hides with that series' curve; one with
+ * ``color`` takes that colour instead of its level's (a compare chart: the run's own).
  */
-function placeMarks(u, marks) {
+function placeMarks(u, marks, plotted) {
   const layer = u.over;
   for (const old of layer.querySelectorAll(".anomaly-mark")) old.remove();
   const width = u.bbox.width / devicePixelRatio;
   for (const m of marks) {
+    if (m.series !== undefined && !plotted.some((p, i) => p.source === m.series && u.series[i + 1]?.show)) continue;
     const left = u.valToPos(m.x, "x");
     if (!(left >= 0 && left <= width)) continue;
     const mark = document.createElement("div");
     mark.className = `anomaly-mark level-${m.level}`; // not .error: that is the error line's style
+    if (m.color) mark.style.color = m.color;
     mark.style.left = `${left}px`;
     mark.title = m.title; // text, never HTML
     mark.dataset.x = String(m.x);
@@ -126,7 +130,8 @@ function xAxis(xMode) {
 /**
  * Props: id (debug name), series [{label, color, x, y, nonfinite}], xMode, smoothing (0..0.99),
  * logScale, height, yFormat (a value → text function for the axis and legend), sync (a cursor
- * sync key shared by a page's charts), marks [{x, level, title}] (anomalies, drawn on the curve).
+ * sync key shared by a page's charts), marks [{x, level, title, color?, series?}] (anomalies,
+ * drawn on the curve; see placeMarks).
  */
 export function Chart({
   id,
@@ -194,7 +199,7 @@ export function Chart({
       hooks: {
         draw: [
           (u) => drawNonFinite(u, current.current.plotted),
-          (u) => placeMarks(u, markList.current),
+          (u) => placeMarks(u, markList.current, current.current.plotted),
         ],
       },
     };
@@ -232,9 +237,9 @@ export function Chart({
     u.setData(built.data, !u.runar.zoomed);
   }, [built]);
 
-  const markKey = marks.map((m) => `${m.x}:${m.level}:${m.title}`).join("|");
+  const markKey = marks.map((m) => `${m.x}:${m.level}:${m.title}:${m.color}:${m.series}`).join("|");
   useEffect(() => {
-    if (plot.current) placeMarks(plot.current, marks);
+    if (plot.current) placeMarks(plot.current, marks, current.current.plotted);
   }, [markKey]);
 
   return html`<div class="chart" ref=${el}></div>`;

@@ -1,5 +1,5 @@
-// The Compare page: N runs overlaid per metric with one legend, and a config table that
-// highlights the keys whose values differ.
+// The Compare page: N runs overlaid per metric with one legend, each run's anomalies marked
+// on its curve in its colour, and a config table that highlights the keys whose values differ.
 
 import { html, useCallback, useEffect, useRef, useState } from "./vendor/preact-htm.standalone.js";
 import { getJSON, onRunsChanged, runPath } from "./api.js";
@@ -41,6 +41,24 @@ function DiffTable({ records, title, rowsOf }) {
   </section>`;
 }
 
+const NO_CURVE = { x: [], y: [], nonfinite: [], count: 0, anomalies: [] }; // a run without the key
+
+/**
+ * Each run's anomalies as marks in its line's colour, hidden with its curve. The server
+ * placed them on the axis the series were fetched for, as on the Run page (metrics.js).
+ */
+export function compareMarks(series, colorOf, nameOf) {
+  return series.flatMap((s, i) =>
+    (s.anomalies || []).map((a) => ({
+      x: a.x,
+      level: a.level,
+      color: colorOf[s.run],
+      series: i,
+      title: `${nameOf[s.run] || s.run} · ${a.rule} · ${a.message}`,
+    })),
+  );
+}
+
 function caption(series) {
   const odd = series.reduce((n, s) => n + (s.nonfinite?.length || 0), 0);
   const points = series.reduce((n, s) => n + s.count, 0);
@@ -71,11 +89,17 @@ export function ComparePage({ runRefs }) {
     try {
       const xMode = settings.xMode;
       const mine = ++latest.current;
+      // a run at a time, every key: the run's curves come with its anomalies placed on them
+      // (the overlay endpoint, a key at a time, has no run's anomalies)
       const answers = await Promise.all(
-        keys.map((key) => getJSON("/api/metrics", { runs: ids.join(","), key, x: xMode, points: POINTS })),
+        ids.map((id) => getJSON(`${runPath(id)}/metrics`, { x: xMode, points: POINTS })),
       );
       if (mine !== latest.current) return; // a newer request (another axis) went out
-      setCharts({ xMode, byKey: Object.fromEntries(answers.map((a) => [a.key, a.series])) });
+      const curves = answers.map((a) => new Map(a.series.map((s) => [s.key, s])));
+      const byKey = Object.fromEntries(
+        keys.map((key) => [key, ids.map((id, i) => ({ run: id, ...(curves[i].get(key) || NO_CURVE) }))]),
+      );
+      setCharts({ xMode, byKey });
     } catch (err) {
       setError(err.message);
     }
@@ -122,6 +146,7 @@ export function ComparePage({ runRefs }) {
             smoothing=${settings.smoothing}
             logScale=${settings.logScale}
             sync="compare"
+            marks=${compareMarks(series, colorOf, nameOf)}
           />` : html`<${Loading} what=${key} />`}
         </figure>`;
       })}

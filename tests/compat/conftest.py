@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from runar.sdk import run as sdk_run
+from runar.sdk import process
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -33,9 +33,9 @@ def no_active_runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         wandb._forget(wandb.run)
     mlflow_runs._stack.clear()
     mlflow_runs._experiment = None
-    for run in list(sdk_run._active):
+    for run in list(process.active):
         run.finish()
-    sdk_run._active.clear()
-    for writer in sdk_run._writers.values():
+    process.active.clear()
+    for writer in process.writers.values():
         writer.close()
-    sdk_run._writers.clear()
+    process.writers.clear()

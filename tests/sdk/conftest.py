@@ -8,7 +8,7 @@ import pytest
 
 from runar.events import RunStarted
 from runar.journal import JournalWriter
-from runar.sdk import run as sdk_run
+from runar.sdk import current, process
 from runar.store import Store
 
 
@@ -24,11 +24,13 @@ def runner_run(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def no_active_runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """In-process tests leave no run active for the next test."""
+    """In-process tests leave no run active, and no runner's run claimed, for the next test."""
+    monkeypatch.setattr(current, "_claimed", None)  # every runner_run has the same id
     yield
-    for run in list(sdk_run._active):
+    current._implicit.clear()
+    for run in list(process.active):
         run.finish()
-    sdk_run._active.clear()
-    for writer in sdk_run._writers.values():
+    process.active.clear()
+    for writer in process.writers.values():
         writer.close()
-    sdk_run._writers.clear()
+    process.writers.clear()

@@ -176,9 +176,9 @@ def test_a_dict_that_is_not_json_is_a_clear_error(store: Store) -> None:
 def test_storage_trouble_while_saving_warns_and_returns_none(
     store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from runar.sdk import run as sdk_run
+    from runar.sdk import process
 
-    monkeypatch.setattr(sdk_run, "_warned", False)
+    monkeypatch.setattr(process, "_warned", False)
     with runar.Run() as run:
         run.artifacts_dir.parent.mkdir(parents=True, exist_ok=True)
         run.artifacts_dir.write_text("a file where the folder should be")

@@ -227,7 +227,7 @@ def store_artifact(
     from pathlib import Path
 
     from runar.errors import InvalidValue
-    from runar.sdk.run import warn
+    from runar.sdk.process import warn
 
     rel = clean_name(name)
     source: Path | None = None

@@ -7,8 +7,9 @@ starts a run of its own that finishes when the interpreter exits.
 
 from __future__ import annotations
 
-from runar.sdk import run as _run
-from runar.sdk.run import Run, _active
+from runar.sdk import process
+from runar.sdk.process import active as _active
+from runar.sdk.run import Run
 from runar.sdk.steps import StepScope
 
 TYPE_CHECKING = False
@@ -22,12 +23,11 @@ _claimed: str | None = None  # the runner's run, once an init() attached to it
 
 def current_run() -> Run:
     """The active run, starting (or joining) one on first use."""
-    active = _run._active
-    if active:
-        return active[-1]
-    with _run._lock:
-        if _run._active:
-            return _run._active[-1]
+    if _active:
+        return _active[-1]
+    with process.lock:
+        if _active:
+            return _active[-1]
         started = Run.attach()
         _implicit.add(started.run_id)
         return started
@@ -84,8 +84,8 @@ def init(
     earlier ``init()`` is finished first.
     """
     global _claimed
-    with _run._lock:
-        previous = _run.active_run()
+    with process.lock:
+        previous = process.active_run()
         adoptable = previous is not None and (previous.owned or _claimed is None)
         if previous is not None and previous.run_id in _implicit and adoptable:
             _implicit.discard(previous.run_id)
@@ -112,7 +112,7 @@ def init(
 
 def finish() -> None:
     """Finish the current run now instead of at exit; later calls start a new one."""
-    active = _run.active_run()
+    active = process.active_run()
     if active is not None:
         _implicit.discard(active.run_id)
         active.finish()

@@ -1,4 +1,4 @@
-"""Run: one run as seen from this process — its writer, lifecycle, metrics and steps.
+"""Run: one run as seen from this process — its lifecycle, metrics, config and steps.
 
 A run is *owned* when this process started it: it writes RunStarted and RunFinished.
 Otherwise it is *joined*: the runner (or the parent process) owns it and this process
@@ -6,18 +6,17 @@ only adds events. ``Run(...)`` always starts a run of its own — under ``runar`
 of the runner's run (``RunStarted.parent_run``), so a sweep of ``with Run(...)`` blocks
 gives one run per point — except in a DDP rank, whose ranks together are one run.
 Module-level calls, ``init()`` and ``@experiment`` join through ``Run.attach()``.
-Either way each process appends through its own JournalWriter, recreated after
-``fork``. Heavy modules (msgspec, the journal) load on the first run, not on
-``import runar``.
+Which run to join is environment.py's job; the writers and the active stack, shared by
+the process's runs, are process.py's. Heavy modules (msgspec, the journal) load on the
+first run, not on ``import runar``.
 """
 
 from __future__ import annotations
 
-import _thread  # not threading: its import pulls in collections and functools
 import os
-import sys
 
-from runar.sdk import standalone
+from runar.sdk import environment, process, standalone
+from runar.sdk.process import active, active_run, warn, writers
 from runar.sdk.steps import StepScope, current_step
 from runar.sdk.values import config_values, metric_values, step_index, tag_names
 
@@ -26,75 +25,24 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from pathlib import Path
     from types import ModuleType, TracebackType
-    from typing import Final
 
     from runar.events import AnyEvent
     from runar.journal import JournalWriter
 
-ENV_RUN_ID: Final = "RUNAR_RUN_ID"
-ENV_STORE: Final = "RUNAR_DIR"
+# the names callers and tests import from here
+ENV_RUN_ID = environment.ENV_RUN_ID
+ENV_STORE = environment.ENV_STORE
+_active = active
+_writers = writers
+__all__ = ["ENV_RUN_ID", "ENV_STORE", "Run", "active_run", "finish_owned_runs", "warn"]
 
 _current_step_id = current_step.get
-
-_lock = _thread.RLock()  # guards the active stack, the writer cache and run start/finish
-_active: list[Run] = []  # innermost last: module-level functions write to _active[-1]
-_owned: dict[str, int] = {}  # run id → pid of the process that started it
-_writers: dict[Path, JournalWriter] = {}  # this process's writer for each run folder
-_warned = False
-
-
-def warn(message: str) -> None:
-    """Say once on stderr that recording has trouble; training goes on."""
-    global _warned
-    if _warned:
-        return
-    _warned = True
-    try:  # noqa: SIM105 - contextlib adds 10 ms to `import runar`
-        sys.stderr.write(f"runar: {message}; training continues, some records may be lost\n")
-    except Exception:
-        pass  # a closed stderr must not turn a warning into a crash
-
-
-def _on_storage_error(exc: OSError) -> None:
-    warn(f"cannot write the run log ({exc.strerror or exc})")
 
 
 def _events() -> ModuleType:
     import runar.events
 
     return runar.events
-
-
-def _role() -> str:
-    rank = os.environ.get("RANK") or os.environ.get("LOCAL_RANK")
-    return f"rank{rank}" if rank is not None and rank.isdigit() else "sdk"
-
-
-def _joined_run() -> tuple[str, str] | None:
-    """(run id, store root) of a run another process owns, from the environment."""
-    run_id = os.environ.get(ENV_RUN_ID)
-    if not run_id or _owned.get(run_id) == os.getpid():
-        return None
-    # a rank on another node given only the id (RUNAR_DIR forgotten) joins the run in the
-    # store it would find anyway, instead of silently recording a run of its own
-    root = os.environ.get(ENV_STORE)
-    if not root:
-        from runar.store import Store
-
-        root = str(Store.discover().root)
-    return run_id, root
-
-
-def _forget_after_fork() -> None:
-    """In a forked child: the parent's writers are the parent's; open new ones lazily."""
-    global _lock
-    _lock = _thread.RLock()
-    _writers.clear()
-    for run in _active:
-        run._writer = None
-
-
-os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 class Run:
@@ -113,7 +61,12 @@ class Run:
         # mlflow run inside a standalone one); project: else RUNAR_PROJECT, the git
         # repository's name, the store folder's name (runar.projects)
         self._open(
-            name, config, tags, join=_role() != "sdk", parent_run=parent_run, project=project
+            name,
+            config,
+            tags,
+            join=environment.role() != "sdk",
+            parent_run=parent_run,
+            project=project,
         )
 
     @classmethod
@@ -156,7 +109,7 @@ class Run:
         self._next_step = 0
         self._finished = False
         self.name = name
-        joined = _joined_run()
+        joined = environment.joined_run(process.owned)
         parent = None if join else parent_run
         if joined is not None:
             store = Store(Path(joined[1]))
@@ -175,7 +128,7 @@ class Run:
             self.run_id = new_run_id()
         self.run_dir: Path = store.run_dir(self.run_id)
         self.artifacts_dir: Path = store.artifacts_dir(self.run_id)
-        with _lock:
+        with process.lock:
             if self.owned:
                 self._start_owned(store.root, parent, project)
             else:
@@ -183,7 +136,7 @@ class Run:
                     self._emit(self._ev.RunRenamed(name=name))
                 if project:  # init(project=...) under `runar`: the script's word wins
                     self._emit(self._ev.ProjectSet(project=project.strip()))
-            _active.append(self)
+            active.append(self)
         if config:
             self.config(config)
         if tags:
@@ -191,31 +144,19 @@ class Run:
 
     def _start_owned(self, root: Path, parent: str | None, project: str | None = None) -> None:
         self._owner_pid = os.getpid()
-        self._previous_env = (os.environ.get(ENV_RUN_ID), os.environ.get(ENV_STORE))
-        _owned[self.run_id] = self._owner_pid
+        process.owned[self.run_id] = self._owner_pid
         self._emit(standalone.run_started(self.run_id, self.name, parent, project, root))
         standalone.install_exit_hooks(finish_owned_runs)
         # so that child processes (multiprocessing, subprocess) log into this run
-        os.environ[ENV_RUN_ID] = self.run_id
-        os.environ[ENV_STORE] = str(root)
+        self._previous_env = environment.claim(self.run_id, str(root))
 
     def __repr__(self) -> str:
         return f"Run({self.run_id!r}, name={self.name!r})"
 
     # -- writing ------------------------------------------------------------------
     def _open_writer(self) -> JournalWriter:
-        from runar.journal import JournalWriter
-
-        with _lock:
-            writer = _writers.get(self.run_dir)
-            if writer is None:
-                writer = JournalWriter(
-                    self.run_dir, self.run_id, role=_role(), on_error=_on_storage_error
-                )
-                _writers[self.run_dir] = writer
-                _close_in_multiprocessing_child(writer)
-            self._writer = writer
-            return writer
+        self._writer = process.writer_for(self.run_dir, self.run_id)
+        return self._writer
 
     def _writable(self) -> JournalWriter:
         if self._finished:
@@ -344,11 +285,11 @@ class Run:
         traceback: str | None = None,
     ) -> None:
         """End the run: an owned run records how it ended; a joined one is flushed."""
-        with _lock:
+        with process.lock:
             if self._finished:
                 return
-            if self in _active:
-                _active.remove(self)
+            if self in active:
+                active.remove(self)
             owned_here = self.owned and self._owner_pid == os.getpid()
             if owned_here:
                 self._emit(
@@ -356,32 +297,23 @@ class Run:
                         status=status, error=error, error_type=error_type, traceback=traceback
                     )
                 )
-                self._restore_env()
+                process.owned.pop(self.run_id, None)
+                environment.release(self.run_id, self._previous_env)
             self._finished = True
-            writer = self._writer or _writers.get(self.run_dir)
+            writer = self._writer or writers.get(self.run_dir)
             if writer is None:
                 return
             if owned_here:
-                _writers.pop(self.run_dir, None)
+                writers.pop(self.run_dir, None)
                 writer.close()  # seals the segment: nothing more comes from this process
             else:
                 writer.flush(durable=True)
 
-    def _restore_env(self) -> None:
-        _owned.pop(self.run_id, None)
-        if os.environ.get(ENV_RUN_ID) != self.run_id:
-            return  # a later run took the environment over; leave it
-        for key, value in zip((ENV_RUN_ID, ENV_STORE), self._previous_env, strict=True):
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
     def __enter__(self) -> Run:
-        with _lock:
-            if self in _active:
-                _active.remove(self)
-            _active.append(self)  # innermost `with` wins for the module-level functions
+        with process.lock:
+            if self in active:
+                active.remove(self)
+            active.append(self)  # innermost `with` wins for the module-level functions
         return self
 
     def __exit__(
@@ -405,26 +337,11 @@ class Run:
         )
 
 
-def _close_in_multiprocessing_child(writer: JournalWriter) -> None:
-    """A forked multiprocessing child ends with os._exit, skipping atexit; finalize instead."""
-    mp = sys.modules.get("multiprocessing")
-    if mp is None or mp.parent_process() is None:
-        return
-    import multiprocessing.util
-
-    multiprocessing.util.Finalize(None, writer.close, exitpriority=10)
-
-
 def finish_owned_runs(failure: standalone.Failure | None) -> None:
     """At exit: finish every run this process started and has not finished."""
-    for run in reversed(list(_active)):
+    for run in reversed(list(active)):
         if run.owned and run._owner_pid == os.getpid():
             if failure is None:
                 run.finish()
             else:
                 run.fail(failure)
-
-
-def active_run() -> Run | None:
-    """The run module-level functions write to, if one is active."""
-    return _active[-1] if _active else None

@@ -21,7 +21,7 @@ def real_trackers_absent() -> None:
 @pytest.fixture(autouse=True)
 def no_active_runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """In-process tests leave no wandb/mlflow/runar run active for the next test."""
-    for name in ("WANDB_MODE", "WANDB_DISABLED", "MLFLOW_EXPERIMENT_NAME"):
+    for name in ("WANDB_MODE", "WANDB_DISABLED", "MLFLOW_EXPERIMENT_NAME", "RUNAR_RUN_NAME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(sys, "argv", ["train.py"])  # pytest's own arguments are no config
     yield

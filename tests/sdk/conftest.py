@@ -25,6 +25,7 @@ def runner_run(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def no_active_runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """In-process tests leave no run active, and no runner's run claimed, for the next test."""
+    monkeypatch.delenv("RUNAR_RUN_NAME", raising=False)  # pytest itself run under `runar -n`
     monkeypatch.setattr(current, "_claimed", None)  # every runner_run has the same id
     yield
     current._implicit.clear()

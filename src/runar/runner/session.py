@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from runar.runner.git_state import GitCapture, GitHead, GitProbe
 
 ENV_RUN_ID: Final = "RUNAR_RUN_ID"
+ENV_RUN_NAME: Final = "RUNAR_RUN_NAME"  # -n: the script's init(name=...) does not rename it
 # set by `runar sweep` for each point's runner; never passed on to the script, so a runar
 # started inside that script is not taken for the same point
 ENV_SWEEP: Final = "RUNAR_SWEEP"  # the sweep's name
@@ -91,9 +92,13 @@ def child_environment(
     import_paths: list[str] | None = None,
     project: str | None = None,
     stdout_is_terminal: bool = False,
+    name: str | None = None,
 ) -> dict[str, str]:
     """The child's environment: ours, plus where and as which run the SDK should log."""
     env = {**os.environ, ENV_RUN_ID: run_id, ENV_STORE: str(store.root)}
+    env.pop(ENV_RUN_NAME, None)  # an outer `runar -n`'s name is not this run's
+    if name:
+        env[ENV_RUN_NAME] = name
     if not stdout_is_terminal:
         # into a pipe, prints must stream, not arrive at exit. On a pty Python already
         # flushes per line, as in a plain terminal; unbuffered, a print's pieces are
@@ -292,7 +297,7 @@ def execute(request: RunRequest, store: Store | None = None) -> int:
     sampler = Sampler(log.sample, adopter=os.getpid())
     use_pty = wants_pty(1)
     environment = child_environment(
-        store, run_id, request.import_paths, request.project, stdout_is_terminal=use_pty
+        store, run_id, request.import_paths, request.project, use_pty, request.name
     )
     job = Launch(
         command=request.command,

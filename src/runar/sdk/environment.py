@@ -1,8 +1,9 @@
 """Which run the environment names: the one this process joins instead of starting its own.
 
-The runner gives its child RUNAR_RUN_ID and RUNAR_DIR. A run this process starts points
-them at itself for its own children (multiprocessing, subprocess); they come back when it
-ends.
+The runner gives its child RUNAR_RUN_ID and RUNAR_DIR, plus RUNAR_RUN_NAME when the user
+named the run on runar's command line (``runar -n NAME``). A run this process starts
+points the first two at itself for its own children (multiprocessing, subprocess) and
+clears the third, which names the runner's run only; all three come back when it ends.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
 
 ENV_RUN_ID: Final = "RUNAR_RUN_ID"
 ENV_STORE: Final = "RUNAR_DIR"
-_CLAIMED: Final = (ENV_RUN_ID, ENV_STORE)
+ENV_RUN_NAME: Final = "RUNAR_RUN_NAME"  # `runar -n NAME`: the runner's run is named NAME
+_CLAIMED: Final = (ENV_RUN_ID, ENV_STORE, ENV_RUN_NAME)
 
 Saved = tuple[str | None, ...]  # the claimed variables' values before a run took them
 
@@ -46,11 +48,18 @@ def joined_run(owned: Mapping[str, int]) -> tuple[str, str] | None:
     return run_id, root
 
 
+def command_line_name() -> str | None:
+    """The name the user gave the joined run with ``runar -n``, if any."""
+    name = os.environ.get(ENV_RUN_NAME, "").strip()
+    return name or None
+
+
 def claim(run_id: str, root: str) -> Saved:
     """Point child processes at this process's own run; returns what to restore."""
     saved = tuple(os.environ.get(key) for key in _CLAIMED)
     os.environ[ENV_RUN_ID] = run_id
     os.environ[ENV_STORE] = root
+    os.environ.pop(ENV_RUN_NAME, None)  # names the runner's run, not this one
     return saved
 
 

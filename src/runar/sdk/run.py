@@ -6,9 +6,11 @@ only adds events. ``Run(...)`` always starts a run of its own — under ``runar`
 of the runner's run (``RunStarted.parent_run``), so a sweep of ``with Run(...)`` blocks
 gives one run per point — except in a DDP rank, whose ranks together are one run.
 Module-level calls, ``init()`` and ``@experiment`` join through ``Run.attach()``.
-Which run to join is environment.py's job; the writers and the active stack, shared by
-the process's runs, are process.py's. Heavy modules (msgspec, the journal) load on the
-first run, not on ``import runar``.
+A joined run that the user named on runar's command line (``runar -n NAME``) keeps that
+name: a name the script gives it is a default the user overrode. Which run to join is
+environment.py's job; the writers and the active stack, shared by the process's runs,
+are process.py's. Heavy modules (msgspec, the journal) load on the first run, not on
+``import runar``.
 """
 
 from __future__ import annotations
@@ -109,12 +111,14 @@ class Run:
         self._next_step = 0
         self._finished = False
         self.name = name
+        self._named_by_user: str | None = None  # `runar -n`'s name, when this run is that one
         joined = environment.joined_run(process.owned)
         parent = None if join else parent_run
         if joined is not None:
             store = Store(Path(joined[1]))
             if join:
                 self.run_id = joined[0]
+                self._named_by_user = environment.command_line_name()
             else:
                 parent = parent_run or joined[0]
         else:
@@ -132,7 +136,9 @@ class Run:
             if self.owned:
                 self._start_owned(store.root, parent, project)
             else:
-                if name:
+                if self._named_by_user:
+                    self.name = self._named_by_user  # what the user typed last wins
+                elif name:
                     self._emit(self._ev.RunRenamed(name=name))
                 if project:  # init(project=...) under `runar`: the script's word wins
                     self._emit(self._ev.ProjectSet(project=project.strip()))
@@ -241,11 +247,13 @@ class Run:
         self._emit(self._ev.ProjectSet(project=project.strip()))
 
     def rename(self, name: str) -> None:
-        """Give the run a (new) display name."""
+        """Give the run a (new) display name; under ``runar -n NAME`` it stays NAME."""
         from runar.errors import InvalidName
 
         if not isinstance(name, str) or not name.strip():
             raise InvalidName(f"run name {name!r} must be a non-empty string")
+        if self._named_by_user:
+            return  # the script's name is a default; the command line said otherwise
         self.name = name
         self._emit(self._ev.RunRenamed(name=name))
 

@@ -24,8 +24,8 @@ def set_tags(run: ActiveRun, tags: Mapping[str, object]) -> None:
         value = str(raw)
         run.data.tags[str(key)] = value
         if key == "mlflow.runName":
-            run.info.run_name = value
             recorder.rename(value)
+            run.info.run_name = recorder.name or value  # `runar -n NAME` keeps NAME
         elif key == "mlflow.note.content":
             recorder.note(value)
         elif len(value) > MAX_TAG_VALUE_CHARS or any(c in value for c in "\n\r\t\x00"):

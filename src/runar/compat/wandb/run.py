@@ -82,6 +82,7 @@ class Run:
         self._name = value
         if self._recorder is not None:
             self._recorder.rename(value)
+            self._name = self._recorder.name  # under `runar -n NAME` the run stays NAME
 
     @property
     def step(self) -> int:

@@ -11,8 +11,13 @@ remember:
   lands at step (2 - 1) * 2983 + 200 and the curve does not restart every epoch;
 - a counter of printed trainer dicts (``{'loss': 2.31, ..., 'epoch': 0.5}``): the n-th such
   line is step n, and ``epoch`` stays a value (the HF Trainer prints no step);
-- the latest step: a step-less line printed after training began ("| End of training |
-  test loss 5.41", a trainer's final ``eval_loss = 0.68``) reports at that step;
+- the block of a boxed table being printed (stable-baselines3): its rows make one point,
+  at the block's ``time/total_timesteps``, when the block ends;
+- the columns of the last table header (``Iter  Train Loss``, fastai's ``epoch  train_loss``):
+  the rows of numbers below it are read under those names;
+- the latest step (an ``Epoch 3`` header sets it too): a step-less line printed after
+  training began ("| End of training | test loss 5.41", a trainer's final
+  ``eval_loss = 0.68``) reports at that step;
 - lines without any step seen before the first progress line. Settings printed before
   training (``batch_size = 12``, ``{'lr': 0.1, 'layers': 4}``) look exactly like metrics;
   what tells them apart is that they never change. Such lines are held back: when the
@@ -32,11 +37,12 @@ from runar.events import MetricsLogged, OutputCaptured
 from runar.views.summary import DERIVED_SOURCE
 
 if TYPE_CHECKING:
+    from runar.views.output_tables import BoxRow
     from runar.views.stdout_metrics import LineReading
 
 MAX_TAIL_CHARS: Final = 4096  # a "line" longer than this is not a metrics line
 MAX_HELD_LINES: Final = 256  # past this many step-less lines, training has surely begun
-PARSER_VERSION: Final = 2  # part of cached derived points' names: a new parser reparses
+PARSER_VERSION: Final = 3  # part of cached derived points' names: a new parser reparses
 
 
 class HeldLine(msgspec.Struct, array_like=True):
@@ -59,6 +65,12 @@ class StreamState(msgspec.Struct, kw_only=True, omit_defaults=True):
     epoch_batches: int | None = None
     counted: int = 0
     last_step: int | None = None
+    box: HeldLine | None = None
+    box_section: str = ""
+    columns: list[str] = []
+
+
+BOX_STEP_KEY: Final = "time/total_timesteps"  # stable-baselines3's own step counter
 
 
 def metrics_from_output(
@@ -67,7 +79,8 @@ def metrics_from_output(
     """Metric events for the complete lines this chunk finishes (and held lines it settles)."""
     # the line parser's patterns take ~8 ms to compile: loaded by the first fold of output,
     # not by every command that opens the index (whose checkpoints hold StreamState)
-    from runar.views.stdout_metrics import read_line
+    from runar.views.output_tables import row_values
+    from runar.views.stdout_metrics import LineReading, read_line
 
     state = states.setdefault(f"{segment}:{event.stream}", StreamState())
     text = state.tail + event.content()
@@ -78,20 +91,48 @@ def metrics_from_output(
     derived: list[MetricsLogged] = []
     for offset, line in enumerate(complete.split("\n")):
         reading = read_line(line)
+        if state.box is not None and (reading is None or reading.box is None):
+            box, state.box, state.box_section = state.box, None, ""
+            step = box.values.pop(BOX_STEP_KEY, None)
+            block = LineReading(values=box.values, step=None if step is None else int(step))
+            derived.extend(_settle(state, block, box.writer, box.seq, box.ts))
         if reading is None:
             continue
         # lines of one chunk share its (writer, seq): a ns offset keeps their clocks
         # distinct, so the chunk's last line is the metric's last value
-        derived.extend(_settle(state, reading, event.writer, event.seq, event.ts + offset))
+        ts = event.ts + offset
+        if reading.box is not None:
+            _add_to_box(state, reading.box, event.writer, event.seq, ts)
+            continue
+        if reading.columns is not None:
+            state.columns = list(reading.columns)
+            continue
+        if reading.cells is not None:
+            if len(reading.cells) != len(state.columns):
+                continue  # a row of numbers without its header: nothing to name them by
+            step, values = row_values(tuple(state.columns), reading.cells)
+            reading = LineReading(values=values, step=step)
+        derived.extend(_settle(state, reading, event.writer, event.seq, ts))
     return derived
+
+
+def _add_to_box(state: StreamState, row: BoxRow, writer: str, seq: int, ts: int) -> None:
+    key, value, indented = row
+    if state.box is None:
+        state.box = HeldLine({}, ts, writer, seq)
+    if value is None:
+        state.box_section = key
+        return
+    state.box.values[state.box_section + key if indented else key] = value
+    state.box.ts, state.box.seq, state.box.writer = ts, seq, writer
 
 
 def _settle(
     state: StreamState, reading: LineReading, writer: str, seq: int, ts: int
 ) -> list[MetricsLogged]:
     """The points one line gives, in the light of what the stream printed before it."""
-    if reading.header:
-        state.header_epoch = reading.epoch
+    if reading.header:  # "Epoch 3" above step-less lines: they report at epoch 3
+        state.header_epoch = state.last_step = reading.epoch
     step = _step_of(state, reading)
     released: list[MetricsLogged] = []
     if reading.is_progress or step is not None:

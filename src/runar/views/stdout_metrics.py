@@ -40,6 +40,9 @@ from __future__ import annotations
 import re
 from typing import Final, NamedTuple
 
+from runar.views.output_boosting import read_boosting_round
+from runar.views.output_tables import BoxRow, read_box_row, read_header, read_row
+
 MAX_LINE_CHARS: Final = 2000  # longer lines are data dumps, not metric lines
 MAX_KEY_CHARS: Final = 64
 MAX_KEY_WORDS: Final = 3
@@ -61,6 +64,9 @@ class LineReading(NamedTuple):
     counted: bool = False  # a printed dict of a trainer's logs: step from a counter
     header: bool = False  # "Epoch 3/10" alone: sets the epoch of the lines that follow
     keras: bool = False  # a Keras progress line: its step is the epoch of the header above
+    box: BoxRow | None = None  # a row of a boxed table: the stream gathers the block
+    columns: tuple[str, ...] | None = None  # a table header: names the cells of rows below
+    cells: tuple[str, ...] | None = None  # a row of numbers: read under the header above
 
     @property
     def is_progress(self) -> bool:
@@ -80,7 +86,9 @@ _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
 # "key value" needs a decimal point or exponent: "Step 1 of 10" must not read as of=10
 _FLOAT = r"[-+]?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?\d+[eE][-+]?\d+|[-+]?(?:nan|inf)"
 _WORD = r"[A-Za-z_](?:[\w./-]*\w)?"
-_WORDS = rf"{_WORD}(?:[ \t]{_WORD}){{0,{MAX_KEY_WORDS - 1}}}"
+# an abbreviation may lead a key: scikit-learn's SGD prints "Avg. loss: 0.51"
+_ABBREV = r"(?:avg|val|std|acc|max|min|tot|num)\.[ \t]"
+_WORDS = rf"(?:{_ABBREV})?{_WORD}(?:[ \t]{_WORD}){{0,{MAX_KEY_WORDS - 1}}}"
 _UNIT = r"(?P<unit>%|ms|us|µs|ns|sec|min|s|h)?"
 _EQ_PAIR = re.compile(rf"(?P<key>{_WORD})\s*=\s*(?P<value>{_NUM}){_UNIT}", re.IGNORECASE)
 _COLON_PAIR = re.compile(rf"(?P<key>{_WORDS}):\s+(?P<value>{_NUM}){_UNIT}", re.IGNORECASE)
@@ -102,7 +110,8 @@ _LEADING_BATCH = re.compile(
     r"^\[\s*(?P<n>\d+)\s*/\s*(?P<total>\d+)(?:\s*\(\s*\d+(?:\.\d+)?%\s*\))?\s*\]\s*"
 )
 _STEP_IN_PARENS = re.compile(r"\s*\(\s*(?:step\s*)?(?P<step>\d+)?\s*\)$", re.IGNORECASE)
-_KERAS_HEADER = re.compile(r"^Epoch\s+(?P<n>\d+)\s*/\s*\d+$", re.IGNORECASE)
+# "Epoch 3/10" (Keras), "-- Epoch 3" (scikit-learn's SGD), "Epoch 3" alone
+_KERAS_HEADER = re.compile(r"^(?:--\s*)?Epoch\s+(?P<n>\d+)(?:\s*/\s*\d+)?$", re.IGNORECASE)
 _KERAS_BAR = re.compile(r"^\d+/\d+\s*(?:\[[=>.]*\]|━+|(?=-\s))\s*(?:-\s*)?")
 _RICH_BAR = re.compile(r"^[━╸╺╾╼─]+\s+\d+/\d+\s+(?:[\d:]+\s*•\s*[\d:-]+\s+)?(?:[\d.]+\s*it/s\s*)?")
 _TQDM = re.compile(r"(?P<desc>.*?)\s*\d+%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+|\?)\s*(?P<rest>.*)$")
@@ -134,11 +143,25 @@ def clean_line(line: str) -> str:
 def read_line(line: str) -> LineReading | None:
     """What a printed line reports, or None when it is not a metrics report."""
     text = clean_line(line)
-    if not text or len(text) > MAX_LINE_CHARS or _ANY_VALUE.search(text) is None:
-        return None  # most log lines hold no number at all: the cheapest no
+    if not text or len(text) > MAX_LINE_CHARS:
+        return None
+    if text[0] == "|" and text[-1] == "|" and (box := read_box_row(text)) is not None:
+        return LineReading(values={}, box=box)  # its section rows hold no number
+    if _ANY_VALUE.search(text) is None:  # most log lines hold no number: the cheapest no
+        columns = read_header(text) if "  " in text else None
+        return None if columns is None else LineReading(values={}, columns=columns)
     logged = _LOG_PREFIX.match(text) or _LOG_STAMP_ONLY.match(text)
     if logged is not None:
         text = text[logged.end() :]
+        if not text:
+            return None
+    if text[0] == "[" or text[0].isdigit():
+        boosting = read_boosting_round(text)
+        if boosting is not None:
+            return LineReading(values=boosting[1], step=boosting[0])
+        cells = read_row(text) if text[0] != "[" else None
+        if cells is not None:
+            return LineReading(values={}, cells=cells)
     if text[0] in "{" and text[-1] == "}":
         return _read_dict(text)
     header = _KERAS_HEADER.match(text)
@@ -300,7 +323,7 @@ def _whole(segment: str, pattern: re.Pattern[str]) -> list[tuple[str, str, str]]
 
 def _key_with_unit(key: str, unit: str | None) -> str:
     words = key.split()
-    name = "_".join(words).lower() if len(words) > 1 else key
+    name = "_".join(word.rstrip(".") for word in words).lower() if len(words) > 1 else key
     if unit and unit != "%":
         name = f"{name}_{unit.lower()}"
     return name

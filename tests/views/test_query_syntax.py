@@ -58,6 +58,14 @@ def test_precedence_in_the_tree() -> None:
     assert parse("   ") is None
 
 
+def test_a_bare_word_before_a_group_is_a_condition_not_a_call() -> None:
+    group = Or((Compare(Field("status"), ":", Value("failed")), Word("b")))
+    assert parse("bert (status:failed or b)") == And((Word("bert"), group))
+    assert parse("min (loss) < 1") == parse("min(loss) < 1")  # a known function, spaced
+    with pytest.raises(InvalidQuery, match="unknown function 'bert\\('"):
+        parse("bert(x)")
+
+
 def test_fields_functions_and_lists() -> None:
     assert parse("best(metrics.val/loss) < 0.3") == Compare(
         Field("metrics", "val/loss", agg="best"), "<", Value("0.3")

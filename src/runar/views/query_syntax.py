@@ -101,7 +101,7 @@ class _Parser:
             raise self.error(token, f"expected a field before '{token.text}'")
         if token.kind not in ("word", "string"):
             raise self.error(token, f"unexpected '{token.text}'")
-        if token.kind == "word" and nxt is not None and nxt.kind == "lparen":
+        if token.kind == "word" and nxt is not None and self._called(token, nxt):
             fld = self.parse_function(token)
             op = self.peek()
             if op is None or op.kind != "op":
@@ -133,6 +133,17 @@ class _Parser:
         if token.kind == "word" and token.text.startswith(("-", "+")) and len(token.text) == 1:
             raise self.error(token, f"unexpected '{token.text}'")
         return Word(token.value.lower())
+
+    @staticmethod
+    def _called(name: Token, paren: Token) -> bool:
+        """True when ``name (`` is a function call: a known function, or a word glued to ``(``.
+
+        A bare word a space before a group is a condition of its own: ``bert (a or b)``
+        means ``bert and (a or b)``, as any two conditions side by side do.
+        """
+        if paren.kind != "lparen":
+            return False
+        return name.text.lower() in FUNCTIONS or paren.pos == name.pos + len(name.text)
 
     def parse_function(self, name: Token) -> Field:
         func = name.text.lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -189,3 +190,13 @@ def test_plateaus_and_long_streaks_do_not_depend_on_batching(chunks):
     whole = detect(curve)
     assert {"plateau", "nonfinite"} <= {a.rule for a in whole}
     assert [to_record(a) for a in detect(curve, chunks=chunks)] == [to_record(a) for a in whole]
+
+
+def test_values_near_the_float_limit_fold_without_numpy_warnings():
+    # they sum to inf and inf − inf is NaN; a RuntimeWarning would land in `runar ls`'s output
+    huge = [1e308 * (1 + (i % 7) / 10) for i in range(300)] + [-1.7e308] * 40 + [math.inf]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = found(detect(huge))
+        assert got == found(detect(huge, chunks=[17] * 30))  # in batches, the same
+    assert ("nonfinite", "loss", 340) in got

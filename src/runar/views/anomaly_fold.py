@@ -38,6 +38,23 @@ def fold_points(
     """
     import numpy as np
 
+    # values near the float limit overflow to inf, and inf − inf is NaN: the comparisons
+    # then flag nothing, as they should, and no RuntimeWarning lands in `runar ls`'s output
+    with np.errstate(over="ignore", invalid="ignore"):
+        _fold(state, key, spec, steps, values, ts, out)
+
+
+def _fold(
+    state: KeyState,
+    key: str,
+    spec: WatchSpec,
+    steps: list[int | None],
+    values: Sequence[float] | Floats,
+    ts: Stamps,
+    out: list[Anomaly],
+) -> None:
+    import numpy as np
+
     n = len(values)
     if not n or not spec.rules:
         state.points += n

@@ -43,11 +43,8 @@ def trend(
     # sum the window in a fixed order, one shifted slice at a time: each smoothed value
     # is then bit-identical however the points were split into batches
     total = ext[:m].copy()
-    # values near the float limit sum to inf: a smoothed inf is a diverged curve, not a
-    # reason to print numpy's RuntimeWarning into the output of `runar ls`
-    with np.errstate(over="ignore"):
-        for c in range(1, s_n):
-            total += ext[c : c + m]
+    for c in range(1, s_n):  # near the float limit this is inf: fold_points silences numpy
+        total += ext[c : c + m]
     smooth_all = total / s_n
     skip = max(0, m - n)  # smoothed values of points folded in earlier batches
     smooth = smooth_all[skip:]

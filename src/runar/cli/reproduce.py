@@ -75,13 +75,14 @@ def rerun(
     """Run a run's recorded command again, on its exact code, as a new run linked to it."""
     from runar.runner.checkout import cached_checkout, code_record, ensure_cached
     from runar.runner.recorded_env import ensure_env, needed_secrets, plan_env, read_marker
-    from runar.runner.rerun import check_env_mode, parse_sets, plan_rerun
+    from runar.runner.rerun import RERUN_MARK, check_env_mode, parse_sets, plan_rerun, rerun_names
 
     check_env_mode(env)
     overrides = parse_sets(sets or [])
     store = current_store()
     with existing_views(store) as views:
         summary = views.get(ref)
+        taken = [run.display_name for run in views.runs(name=RERUN_MARK)]
     _refuse_sweep(ref, summary)
     started, run_id = summary.started, summary.run_id
     if started is None:
@@ -137,8 +138,9 @@ def rerun(
     note = f"rerun of {short(run_id)}" + (f" with {', '.join(varied)}" if varied else "")
     os.chdir(plan.cwd)  # the runner runs in, and records, its working folder
     code = 0
+    names = rerun_names(summary.display_name, run_id, started.rerun_of, taken, times, name)
     for turn in range(times):
-        request.name = f"{name}-{turn + 1}" if name and times > 1 else name
+        request.name = names[turn]
         request.title = request.name or Path(plan.argv[0]).name
         request.note = note + (f" ({turn + 1} of {times})" if times > 1 else "")
         code = execute(request, store)

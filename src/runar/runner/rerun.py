@@ -7,13 +7,18 @@ the current interpreter (or the recorded environment's); a command runs as recor
 a recorded environment first on its PATH. ``--set key=value`` rewrites an
 option's value or appends the option. A value redacted in the record is never guessed:
 it comes from ``--set`` or from an environment variable named like the option.
+
+A rerun is named after the run it repeats, ``NAME-rerun-K`` (K counting on from the
+family's highest), never ``NAME`` itself: a shared name would make ``runar show NAME``
+ambiguous the moment a run is rerun. The lineage is ``RunStarted.rerun_of``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -25,6 +30,7 @@ from runar.redact import REDACTED
 from runar.runner.checkout import CodeRecord
 
 ENV_MODES: Final = ("current", "recorded")
+RERUN_MARK: Final = "-rerun-"  # NAME-rerun-3: the third rerun in NAME's family
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,44 @@ def check_env_mode(mode: str) -> None:
     """current (this interpreter) or recorded (a venv rebuilt from the recorded pins)."""
     if mode not in ENV_MODES:
         raise UsageError(f"--env takes current or recorded, not {mode!r}")
+
+
+def family_name(original: str, run_id: str, rerun_of: str | None) -> str:
+    """What a rerun's name starts with: the first run's name, else its short id.
+
+    Args:
+        original: the rerun run's name ("" when it has none).
+        rerun_of: the run it was itself a rerun of, if it was one.
+    """
+    if rerun_of is not None:  # a rerun of a rerun counts on in the first run's family
+        stem, mark, number = original.rpartition(RERUN_MARK)
+        if mark and stem and number.isdigit():
+            return stem
+        if not original:  # a rerun made before reruns had names
+            return short(rerun_of)
+    return original or short(run_id)
+
+
+def rerun_names(
+    original: str,
+    run_id: str,
+    rerun_of: str | None,
+    taken: Iterable[str],
+    times: int = 1,
+    chosen: str | None = None,
+) -> list[str]:
+    """The names of ``times`` reruns: ``-n``'s (numbered when several), else the family's next.
+
+    Args:
+        taken: names already in the store; the new ones count on from the highest K.
+    """
+    if chosen:
+        return [chosen] if times == 1 else [f"{chosen}-{turn}" for turn in range(1, times + 1)]
+    base = family_name(original, run_id, rerun_of)
+    numbered = re.compile(re.escape(base + RERUN_MARK) + r"([0-9]+)")
+    used = [int(found[1]) for name in taken if (found := numbered.fullmatch(name))]
+    first = max(used, default=0) + 1
+    return [f"{base}{RERUN_MARK}{first + turn}" for turn in range(times)]
 
 
 def _spellings(key: str) -> set[str]:

@@ -91,14 +91,20 @@ _ABBREV = r"(?:avg|val|std|acc|max|min|tot|num)\.[ \t]"
 _WORDS = rf"(?:{_ABBREV})?{_WORD}(?:[ \t]{_WORD}){{0,{MAX_KEY_WORDS - 1}}}"
 _UNIT = r"(?P<unit>%|ms|us|µs|ns|sec|min|s|h)?"
 _EQ_PAIR = re.compile(rf"(?P<key>{_WORD})\s*=\s*(?P<value>{_NUM}){_UNIT}", re.IGNORECASE)
-_COLON_PAIR = re.compile(rf"(?P<key>{_WORDS}):\s+(?P<value>{_NUM}){_UNIT}", re.IGNORECASE)
+# timm prints a running average after the value: "Loss: 6.912 (6.93)"; the value is kept
+_COLON_PAIR = re.compile(
+    rf"(?P<key>{_WORDS}):\s+(?P<value>{_NUM}){_UNIT}(?:\s+\(\s*(?:{_FLOAT})\s*\))?", re.IGNORECASE
+)
 _SPACE_PAIR = re.compile(rf"(?P<key>{_WORDS})\s+(?P<value>{_FLOAT}){_UNIT}", re.IGNORECASE)
-_SEGMENT_SPLIT = re.compile(r"\s*[,;|]\s*|\s+-\s+")
+# two spaces after a value part fields too ("iter: 19  total_loss: 1.2", detectron2, mmengine);
+# not after a key, where they align a column ("loss  7.63")
+_SEGMENT_SPLIT = re.compile(r"\s*[,;|]\s*|\s+-\s+|(?<=[\d)%])\s{2,}(?=[A-Za-z_])")
 _PREFIX = re.compile(
     r"""^[\[|(]?\s*(?P<end>end\s+of\s+)?(?:train(?:ing)?\s+)?
-        (?P<word>epoch|step|global_step|iter|iteration)\s*[#:=]?\s*
+        (?P<word>epoch|step|global_step|iter|iteration|train(?=:))
+        (?:\((?P<mode>train|val|test)\))?\s*[#:=]?\s*\[?\s*
         (?P<n>\d+)(?:\s*/\s*(?P<total>\d+))?\s*[\])]?
-        (?:\s*[:|,\-]\s*|\s+|$)""",
+        (?:\s*[:|,\-]\s*|\s+|$|(?=\[))""",
     re.IGNORECASE | re.VERBOSE,
 )
 # a position within the epoch: "200/ 2983 batches" (word LM), "[0/60000 (0%)]" (MNIST)
@@ -124,7 +130,7 @@ _DICT_VALUE = re.compile(rf"(?P<q>['\"]?)(?P<value>{_NUM})(?P=q)\s*(?:,|$)", re.
 _ANY_VALUE = re.compile(r"\d|nan|inf", re.IGNORECASE)
 _OBJECT_REPR = re.compile(r"^[A-Za-z_][\w.]*\(.*\)$")
 # what the logging module puts before a message: "2024-01-15 12:30:45,123 - train - INFO - "
-_STAMP = r"\[?(?:\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4})[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d+)?\]?"
+_STAMP = r"\[?(?:\d{4}[-/]\d{2}[-/]\d{2}|\d{2}/\d{2}/\d{4})[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d+)?\]?"
 _LOG_PREFIX = re.compile(
     rf"""^(?:{_STAMP}\s*(?:-\s+)?)?
         (?:(?:[\w.]+\s+-\s+)?\[?(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\]?
@@ -132,6 +138,9 @@ _LOG_PREFIX = re.compile(
     re.VERBOSE,
 )
 _LOG_STAMP_ONLY = re.compile(rf"^{_STAMP}\s+")
+_D2_PREFIX = re.compile(r"^\[\d{2}/\d{2} \d{2}:\d{2}:\d{2} [\w.]+\]:\s*")  # detectron2's
+# timm's validation batches: running averages over an eval loader, named like the train ones
+_TIMM_TEST = re.compile(r"^Test(?: \(EMA\))?: \[")
 
 
 def clean_line(line: str) -> str:
@@ -150,7 +159,7 @@ def read_line(line: str) -> LineReading | None:
     if _ANY_VALUE.search(text) is None:  # most log lines hold no number: the cheapest no
         columns = read_header(text) if "  " in text else None
         return None if columns is None else LineReading(values={}, columns=columns)
-    logged = _LOG_PREFIX.match(text) or _LOG_STAMP_ONLY.match(text)
+    logged = _LOG_PREFIX.match(text) or _LOG_STAMP_ONLY.match(text) or _D2_PREFIX.match(text)
     if logged is not None:
         text = text[logged.end() :]
         if not text:
@@ -169,7 +178,7 @@ def read_line(line: str) -> LineReading | None:
         return LineReading(values={}, epoch=int(header["n"]), header=True)
     if "%|" in text:
         return _read_tqdm(text)
-    if _OBJECT_REPR.match(text):
+    if _OBJECT_REPR.match(text) or _TIMM_TEST.match(text):
         return None  # Namespace(lr=0.1, ...), TrainingArguments(...): settings, not progress
     keras = _KERAS_BAR.match(text)
     if keras is not None:
@@ -237,9 +246,17 @@ def _take_prefixes(text: str) -> tuple[dict[str, int], str]:
     found: dict[str, int] = {}
     while (prefix := _PREFIX.match(text)) is not None:
         word = prefix["word"].lower()
-        kind = "epoch" if word == EPOCH_KEY else "step"
+        kind = "epoch" if word in (EPOCH_KEY, "train") else "step"
         if kind in found:
             break
+        if (prefix["mode"] or "train").lower() != "train":  # mmengine's "Epoch(val) [1][79/79]"
+            found["eval"] = 1  # its batches count an eval loader: the values end the epoch
+            if kind == "step":  # "Iter(val) [20/79]": the eval loader's batch, no step
+                if prefix["total"] and int(prefix["n"]) < int(prefix["total"]):
+                    found["unfinished"] = 1
+                text = text[prefix.end() :]
+                continue
+            found["end"] = 1
         found[kind] = int(prefix["n"])
         if prefix["end"]:
             found["end"] = 1
@@ -249,6 +266,8 @@ def _take_prefixes(text: str) -> tuple[dict[str, int], str]:
 
 def _read_parts(text: str, keras: bool = False) -> LineReading | None:
     prefixed, text = _take_prefixes(text)
+    if "unfinished" in prefixed:
+        return None
     rich = _RICH_BAR.match(text) if prefixed else None
     if rich is not None:  # Lightning's rich bar: "Epoch 2/9 ━━━━ 8/8 0:00:00 • 0:00:00 25it/s"
         text = text[rich.end() :]
@@ -263,6 +282,10 @@ def _read_parts(text: str, keras: bool = False) -> LineReading | None:
     leading = _LEADING_BATCH.match(text) if prefixed else None
     if leading is not None:  # "Train Epoch: 1 [640/60000 (1%)]\tLoss: 2.30" (PyTorch MNIST)
         batch = (int(leading["n"]), int(leading["total"]))
+        if "eval" in prefixed:  # an eval loop's batches: only its last line holds the results
+            if batch[0] < batch[1]:
+                return None
+            batch = None
         text = text[leading.end() :]
     parts = [p for p in _SEGMENT_SPLIT.split(text.strip()) if p]
     pairs: list[tuple[str, str]] = []

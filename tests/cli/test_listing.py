@@ -48,6 +48,12 @@ def test_fast_path_rejects_a_negative_limit(cli: CliRunner, two_runs: tuple[str,
     assert code == 1 and "--limit" in err
 
 
+@pytest.mark.parametrize("limit", ["--5", "²", "x"])
+def test_a_limit_that_is_no_number_is_worded_by_typer(cli: CliRunner, limit: str) -> None:
+    code, _, err = invoke_main(cli, "ls", "--limit", limit)
+    assert code == 2 and "invalid value for '--limit'" in err
+
+
 def test_ls_shows_differing_config_and_why_a_run_failed(cli: CliRunner, store: Store) -> None:
     write_run(store, name="small", config={"seed": 1}, args=["--lr", "0.001", "--n_layer=3"])
     write_run(

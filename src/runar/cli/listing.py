@@ -245,7 +245,8 @@ def parse_fast(args: list[str]) -> dict[str, Any] | None:
         found[FAST_OPTIONS[key]] = value
         i += 1 if "=" in token else 2
     if "limit" in found:
-        if not found["limit"].lstrip("-").isdigit():
+        digits = found["limit"].removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()):  # isdigit alone passes ² and int() not
             return None  # typer words the error
         found["limit"] = int(found["limit"])
     return found

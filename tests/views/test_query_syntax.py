@@ -84,6 +84,13 @@ def test_fields_functions_and_lists() -> None:
     assert parse_sort("config.lr") == (Field("config", "lr"), False)
 
 
+@pytest.mark.parametrize(("text", "column"), [("-a b", 4), ("  -a b", 6), (" a  b ", 5)])
+def test_a_second_sort_field_is_pointed_at_where_it_stands(text: str, column: int) -> None:
+    with pytest.raises(InvalidQuery, match=f"column {column}: expected one field") as info:
+        parse_sort(text)
+    assert info.value.caret == f"  {text}\n  {' ' * (column - 1)}^"  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("text", "column", "message"),
     [

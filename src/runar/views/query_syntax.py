@@ -239,5 +239,6 @@ def parse_sort(text: str) -> tuple[Field, bool]:
         fld = resolve_field(first, body)
     extra = parser.peek()
     if extra is not None:
-        raise query_error(text, extra.pos + len(stripped) - len(body), "expected one field")
+        start = len(text) - len(text.lstrip()) + len(stripped) - len(body)  # body's column
+        raise query_error(text, start + extra.pos, "expected one field")
     return fld, descending

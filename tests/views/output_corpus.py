@@ -185,6 +185,216 @@ CORPUS: list[tuple[str, str, Expected]] = [
     ("argparse", "Namespace(lr=0.001, batch_size=32, epochs=10, seed=1, model='gpt')", None),
     ("printed dict of settings", "{'lr': 0.001, 'batch_size': 32, 'model': 'gpt2'}", None),
     ("HF TrainingArguments", "TrainingArguments(output_dir='out', learning_rate=5e-05)", None),
+    # XGBoost 3.2.0, real run (sklearn API with eval_set; xgb.train; xgb.cv): one line a round
+    (
+        "XGBoost",
+        "[3]\tvalidation_0-logloss:0.18160\tvalidation_0-error:0.00939"
+        "\tvalidation_1-logloss:0.21618\tvalidation_1-error:0.02797",
+        (
+            3,
+            {
+                "validation_0-logloss": 0.1816,
+                "validation_0-error": 0.00939,
+                "validation_1-logloss": 0.21618,
+                "validation_1-error": 0.02797,
+            },
+        ),
+    ),
+    (
+        "XGBoost",
+        "[10]\ttrain-rmse:47.32773\teval-rmse:56.47112",
+        (10, {"train-rmse": 47.32773, "eval-rmse": 56.47112}),
+    ),
+    (
+        "xgboost.cv",
+        "[1]\ttrain-rmse:60.76168+0.89548\ttest-rmse:64.14805+1.74024",
+        (
+            1,
+            {
+                "train-rmse-mean": 60.76168,
+                "train-rmse-std": 0.89548,
+                "test-rmse-mean": 64.14805,
+                "test-rmse-std": 1.74024,
+            },
+        ),
+    ),
+    # LightGBM 4.7.0, real run (sklearn API, lgb.train, lgb.cv with log_evaluation/early_stopping)
+    (
+        "LightGBM",
+        "[10]\tvalid_0's binary_logloss: 0.264968",
+        (10, {"valid_0_binary_logloss": 0.264968}),
+    ),
+    (
+        "LightGBM",
+        "[2]\tvalid_0's l1: 58.7888\tvalid_0's l2: 4837.69\tvalid_1's l1: 59.6632"
+        "\tvalid_1's l2: 4841.62",
+        (
+            2,
+            {
+                "valid_0_l1": 58.7888,
+                "valid_0_l2": 4837.69,
+                "valid_1_l1": 59.6632,
+                "valid_1_l2": 4841.62,
+            },
+        ),
+    ),
+    (
+        "LightGBM",
+        "[3]\ttrain's l2: 4404.95\tvalid's l2: 4490.05",
+        (3, {"train_l2": 4404.95, "valid_l2": 4490.05}),
+    ),
+    (
+        "lightgbm.cv",
+        "[2]\tvalid's l2: 5118.24 + 708.409",
+        (2, {"valid_l2-mean": 5118.24, "valid_l2-stdv": 708.409}),
+    ),
+    ("LightGBM", "Training until validation scores don't improve for 5 rounds", None),
+    ("LightGBM", "Did not meet early stopping. Best iteration is:", None),
+    ("LightGBM", "[LightGBM] [Info] Number of positive: 227, number of negative: 173", None),
+    ("LightGBM", "[LightGBM] [Info] Total Bins 4008", None),
+    (
+        "LightGBM",
+        "[LightGBM] [Info] Number of data points in the train set: 400, "
+        "number of used features: 30",
+        None,
+    ),
+    (
+        "LightGBM",
+        "[LightGBM] [Info] [binary:BoostFromScore]: pavg=0.567500 -> initscore=0.271658",
+        None,
+    ),
+    ("LightGBM", "[LightGBM] [Info] Start training from score 0.271658", None),
+    (
+        "LightGBM",
+        "[LightGBM] [Warning] No further splits with positive gain, best gain: -inf",
+        None,
+    ),
+    # CatBoost 1.2.10, real run: total (elapsed) and remaining (ETA) change unit as time goes on
+    (
+        "CatBoost",
+        "15:\tlearn: 35.3529200\ttest: 53.0650447\tbest: 52.5709798 (13)\ttotal: 33.1ms"
+        "\tremaining: 28.9ms",
+        (15, {"learn": 35.35292, "test": 53.0650447, "best": 52.5709798}),
+    ),
+    (
+        "CatBoost",
+        "200:\tlearn: 0.1539872\ttest: 0.1366794\tbest: 0.1366794 (200)\ttotal: 1m 55s"
+        "\tremaining: 1m 54s",
+        (200, {"learn": 0.1539872, "test": 0.1366794, "best": 0.1366794}),
+    ),
+    (
+        "CatBoost",
+        "2:\tlearn: 52.9311271\ttotal: 6.04ms\tremaining: 0us",
+        (2, {"learn": 52.9311271}),
+    ),
+    ("CatBoost", "Learning rate set to 0.25723", None),
+    ("CatBoost", "Stopped by overfitting detector  (2 iterations wait)", None),
+    ("CatBoost", "Shrink model to first 14 iterations.", None),
+    ("CatBoost", "bestTest = 0.1493991515", (None, {"bestTest": 0.1493991515})),
+    # scikit-learn 1.9.1 verbose, real run: MLP, SGD, (Hist)GradientBoosting
+    ("sklearn MLP", "Iteration 2, loss = 0.49767917", (2, {"loss": 0.49767917})),
+    ("sklearn MLP", "Validation score: 0.947368", (None, {"validation_score": 0.947368})),
+    ("sklearn SGD", "-- Epoch 1", None),
+    (
+        "sklearn SGD",
+        "Norm: 119.47, NNZs: 30, Bias: 6.643213, T: 569, Avg. loss: 3.833543, Objective: 4.890297",
+        (
+            None,
+            {
+                "Norm": 119.47,
+                "NNZs": 30.0,
+                "Bias": 6.643213,
+                "T": 569.0,
+                "avg_loss": 3.833543,
+                "Objective": 4.890297,
+            },
+        ),
+    ),
+    ("sklearn SGD", "Total training time: 0.00 seconds.", None),
+    ("sklearn GradientBoosting", "      Iter       Train Loss   Remaining Time ", None),
+    ("sklearn GradientBoosting", "         1           1.1461            0.02s", None),
+    (
+        "sklearn HistGradientBoosting",
+        "[2/3] 1 tree, 10 leaves, max depth = 5, train loss: 0.51491, val loss: 0.53459, in 0.082s",
+        (2, {"train_loss": 0.51491, "val_loss": 0.53459}),
+    ),
+    ("sklearn HistGradientBoosting", "Binning 0.000 GB of training data: 0.120 s", None),
+    ("sklearn HistGradientBoosting", "Fit 3 trees in 0.310 s, (40 total leaves)", None),
+    ("sklearn HistGradientBoosting", "Time spent computing histograms: 0.029s", None),
+    # stable-baselines3 2.9.2, real run (PPO, DQN, EvalCallback): a block is one point, made
+    # by the stream (test_output_metrics.py); a row alone says nothing
+    ("SB3", "| rollout/           |          |", None),
+    ("SB3", "|    ep_rew_mean     | 18.2     |", None),
+    ("SB3", "---------------------------------", None),
+    ("SB3", "Eval num_timesteps=128, episode_reward=293.00 +/- 207.00", None),
+    ("SB3", "Episode length: 293.00 +/- 207.00", None),
+    ("SB3", "New best mean reward!", None),
+    ("SB3", "Using cpu device", None),
+    # fastai (fastprogress ConsoleMasterBar.write format): a header, then rows the stream reads
+    ("fastai", "epoch     train_loss  valid_loss  accuracy  time    ", None),
+    ("fastai", "0         0.563297    0.409163    0.830000  00:05     ", None),
+    # timm train.py (format string in train_one_epoch / validate)
+    (
+        "timm",
+        "Train: 3 [ 150/1251 ( 12%)]  Loss: 6.912 (6.93)  Time: 0.512s,  250.11/s  "
+        "(0.530s,  241.51/s)  LR: 1.000e-05  Data: 0.012 (0.020)",
+        (None, {"Loss": 6.912, "Time_s": 0.512, "LR": 1e-05, "Data": 0.012}),
+    ),
+    (
+        "timm eval batches: names collide with the train ones",
+        "Test: [   0/390]  Time: 0.686 (0.686)  Loss:  0.4543 (0.4543)  "
+        "Acc@1: 89.0625 (89.0625)  Acc@5: 98.4375 (98.4375)",
+        None,
+    ),
+    # detectron2 CommonMetricPrinter (format string in utils/events.py, colour prefix)
+    (
+        "detectron2",
+        "[02/15 10:00:00 d2.utils.events]:  eta: 0:10:12  iter: 19  total_loss: 1.234  "
+        "loss_cls: 0.6  loss_box_reg: 0.3  time: 0.4567  data_time: 0.0123  lr: 0.00039962  "
+        "max_mem: 2345M",
+        (
+            19,
+            {
+                "total_loss": 1.234,
+                "loss_cls": 0.6,
+                "loss_box_reg": 0.3,
+                "time": 0.4567,
+                "data_time": 0.0123,
+                "lr": 0.00039962,
+            },
+        ),
+    ),
+    # mmengine LogProcessor (format strings in runner/log_processor.py, MMLogger prefix)
+    (
+        "mmengine",
+        "2022/08/15 16:47:02 - mmengine - INFO - Epoch(train)  [1][ 10/391]  lr: 1.0000e-01  "
+        "eta: 0:14:25  time: 0.2218  data_time: 0.0039  memory: 1015  loss: 2.5430",
+        (
+            None,
+            {"lr": 0.1, "time": 0.2218, "data_time": 0.0039, "memory": 1015.0, "loss": 2.543},
+        ),
+    ),
+    (
+        "mmengine",
+        "2022/08/15 16:50:02 - mmengine - INFO - Epoch(val) [1][79/79]    accuracy/top1: 41.5400  "
+        "accuracy/top5: 89.1000  data_time: 0.0129  time: 0.0302",
+        (
+            1,
+            {"accuracy/top1": 41.54, "accuracy/top5": 89.1, "data_time": 0.0129, "time": 0.0302},
+        ),
+    ),
+    (
+        "mmengine eval batches",
+        "2022/08/15 16:50:01 - mmengine - INFO - Epoch(val)  [1][20/79]    eta: 0:00:01  "
+        "time: 0.0302  data_time: 0.0129  memory: 1015",
+        None,
+    ),
+    (
+        "mmengine",
+        "2022/08/15 16:47:02 - mmengine - INFO - Iter(train) [  50/1000]  lr: 1.0000e-01  "
+        "eta: 0:25:49  time: 0.0408  data_time: 0.0047  memory: 1164  loss: 2.0548",
+        (50, {"lr": 0.1, "time": 0.0408, "data_time": 0.0047, "memory": 1164.0, "loss": 2.0548}),
+    ),
     # runar's README
     ("README", "Epoch 3: loss=0.4521, acc=0.8234", (3, {"loss": 0.4521, "acc": 0.8234})),
     ("README", "step 10 | loss 0.31", (10, {"loss": 0.31})),

@@ -138,6 +138,11 @@ _LOG_PREFIX = re.compile(
     re.VERBOSE,
 )
 _LOG_STAMP_ONLY = re.compile(rf"^{_STAMP}\s+")
+# scikit-learn's HistGradientBoosting: the scores between the tree counts and the timing
+_HGB_ROUND = re.compile(
+    r"^\[(?P<n>\d+)/\d+\] \d+ trees?, \d+ leaves[^,]*, max depth = \d+, "
+    r"(?P<scores>.+?),? in \d+(?:\.\d+)?s$"
+)
 _D2_PREFIX = re.compile(r"^\[\d{2}/\d{2} \d{2}:\d{2}:\d{2} [\w.]+\]:\s*")  # detectron2's
 # timm's validation batches: running averages over an eval loader, named like the train ones
 _TIMM_TEST = re.compile(r"^Test(?: \(EMA\))?: \[")
@@ -168,6 +173,10 @@ def read_line(line: str) -> LineReading | None:
         boosting = read_boosting_round(text)
         if boosting is not None:
             return LineReading(values=boosting[1], step=boosting[0])
+        hgb = _HGB_ROUND.match(text)
+        if hgb is not None:
+            scores = _read_parts(hgb["scores"])
+            return None if scores is None else scores._replace(step=int(hgb["n"]))
         cells = read_row(text) if text[0] != "[" else None
         if cells is not None:
             return LineReading(values={}, cells=cells)

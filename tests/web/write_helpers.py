@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,3 +60,64 @@ def writable_server(
     api = WriteApi(store, limits)
     with serving_in_thread(create_app(store, writes=api)) as base:
         yield Writable(base, store, api, write, read, vision)
+
+
+@dataclass
+class ServerProcess:
+    """`runar serve --write` as a user starts it: its own process, its own output."""
+
+    base: str
+    process: subprocess.Popen[str]
+
+    def stop(self) -> str:
+        """Ctrl-C, as a user stops it; its stderr."""
+        self.process.send_signal(signal.SIGINT)
+        _, err = self.process.communicate(timeout=30)
+        return err
+
+
+def runar_cli(store: Store, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run the real CLI on ``store``; its stdout (a failure shows its stderr)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "runar", *args],
+        env={**os.environ, "RUNAR_DIR": str(store.root), **(env or {})},
+        cwd=store.root.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@contextmanager
+def server_process(store: Store, env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+    """Start `runar serve --write --port 0` on ``store``; stopped (if still up) on exit."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runar", "serve", "--write", "--port", "0"],
+        env={**os.environ, "RUNAR_DIR": str(store.root), **(env or {})},
+        cwd=store.root.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()  # "runar: serving ... at http://127.0.0.1:PORT/ ..."
+    found = re.search(r"(http://127\.0\.0\.1:\d+)/", first)
+    assert found, first + process.stderr.read() if process.stderr else first
+    base = found.group(1)
+    deadline = time.monotonic() + 30
+    while True:  # the URL is printed before uvicorn listens
+        try:
+            httpx.get(base + "/api/projects", timeout=2)
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "runar serve did not start"
+            time.sleep(0.05)
+    served = ServerProcess(base, process)
+    try:
+        yield served
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)

@@ -259,6 +259,7 @@ class WriteApi:
     def remember(self, run_id: str) -> RunFacts:
         """The facts of a run this server has just created."""
         facts = self._facts[run_id] = RunFacts()
+        self.writers.deleted.discard(run_id)  # an id derived from a key, used again
         return facts
 
     async def facts(self, run_id: str | None, token: Token) -> RunFacts:
@@ -303,6 +304,8 @@ class WriteApi:
     async def append(self, call: Call, events: list[AnyEvent], facts: RunFacts) -> None:
         """Append, then hand the events to the OS (and fsync with ?durable=1) before replying."""
         assert call.run_id is not None
+        if call.run_id in self.writers.deleted:  # deleted between facts() and now
+            raise BadRequest(404, f"no run '{call.run_id}' in this store", "id")
         writer = self.writers.get(call.token.name, call.run_id)
         for event in events:
             writer.append(event)

@@ -16,6 +16,7 @@ step creation stay idempotent across it, their ids being derived from the key
 from __future__ import annotations
 
 import asyncio
+import errno
 import sys
 import threading
 import time
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Final
 
 from runar.events import ProjectSet, RunFinished, RunStarted, StepFinished, StepStarted
+from runar.ids import short
 from runar.journal import JournalWriter
 from runar.journal.reader import read_segment
 from runar.journal.segment import list_segments
@@ -98,6 +100,27 @@ def catch_up_facts(facts: RunFacts, run_dir: Path, own: frozenset[str] | set[str
         facts.read_to[seg.key] = (seg.sealed, seg.size, got.end)
 
 
+class RunDeletedError(OSError):
+    """The run's folder vanished under an open writer: ``runar rm`` deleted the run."""
+
+
+class HttpWriter(JournalWriter):
+    """A JournalWriter that never brings back a run deleted while it was writing.
+
+    The SDK's writer recreates a vanished run folder so that a training process loses
+    nothing. The server writes for clients instead, and a folder gone from under it means
+    ``runar rm --force``: recreating it would bring back a fragment of the deleted run.
+    """
+
+    _made_folder = False
+
+    def _open_segment(self) -> None:
+        if self._made_folder and not self.run_dir.is_dir():
+            raise RunDeletedError(errno.ENOENT, "the run was deleted", str(self.run_dir))
+        super()._open_segment()
+        self._made_folder = True
+
+
 class Writers:
     """Open journal writers, one per (token name, run id), closed when idle."""
 
@@ -106,8 +129,8 @@ class Writers:
         self.idle_s = idle_s
         self._open: dict[tuple[str, str], tuple[JournalWriter, float]] = {}
         self._lock = threading.Lock()
-        self._warned = False
         self.own: set[str] = set()  # every writer id this server opened, closed ones too
+        self.deleted: set[str] = set()  # runs deleted under an open writer, said once each
 
     def get(self, token_name: str, run_id: str) -> JournalWriter:
         key = (token_name, run_id)
@@ -115,8 +138,11 @@ class Writers:
             found = self._open.get(key)
             writer = found[0] if found is not None else None
             if writer is None:
-                writer = JournalWriter(
-                    self.runs_dir / run_id, run_id, role=role_for(token_name), on_error=self._warn
+                writer = HttpWriter(
+                    self.runs_dir / run_id,
+                    run_id,
+                    role=role_for(token_name),
+                    on_error=lambda exc: self._trouble(key, exc),
                 )
                 self.own.add(writer.writer_id)
             self._open[key] = (writer, time.monotonic())
@@ -148,9 +174,29 @@ class Writers:
     def __len__(self) -> int:
         return len(self._open)
 
-    def _warn(self, exc: OSError) -> None:
+    def _trouble(self, key: tuple[str, str], exc: OSError) -> None:
+        """Called by a writer (in its flush thread) at the first error of an episode."""
+        run_id = key[1]
+        if isinstance(exc, RunDeletedError) or not (self.runs_dir / run_id).is_dir():
+            with self._lock:
+                if run_id in self.deleted:
+                    return  # several tokens wrote it: one line is enough
+                self.deleted.add(run_id)
+                dropped = [self._open.pop(k)[0] for k in list(self._open) if k[1] == run_id]
+            for writer in dropped:  # not here: this is the writer's own flush thread
+                threading.Thread(target=writer.close, name="runar-drop", daemon=True).start()
+            print(
+                f"runar serve: run {short(run_id)} was deleted while this server wrote it; "
+                "its writes since the deletion are dropped",
+                file=sys.stderr,
+            )
+            return
         # the writer keeps the events and retries; the operator should know why
-        print(f"runar serve: cannot write the run log ({exc.strerror or exc})", file=sys.stderr)
+        print(
+            f"runar serve: cannot write the log of run {short(run_id)} "
+            f"({exc.strerror or exc}); its events wait in memory and are retried",
+            file=sys.stderr,
+        )
 
 
 @dataclass

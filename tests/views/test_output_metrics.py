@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -217,9 +218,165 @@ def test_streams_keep_their_own_context() -> None:
     assert [m.step for m in metrics_from_output(bar, states, "s")] == [None]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=len(NANOGPT)), max_size=12))
-def test_any_chunking_gives_the_same_points(cuts: list[int]) -> None:
-    bounds = [0, *sorted(cuts), len(NANOGPT)]
-    chunks = [NANOGPT[a:b] for a, b in itertools.pairwise(bounds) if b > a]
-    assert points(*chunks) == points(NANOGPT)
+# printed by a real stable-baselines3 2.9.2 PPO on CartPole (verbose=1, n_steps=256)
+SB3_PPO = """\
+Using cpu device
+Creating environment from the given name 'CartPole-v1'
+Wrapping the env with a `Monitor` wrapper
+Wrapping the env in a DummyVecEnv.
+---------------------------------
+| rollout/           |          |
+|    ep_len_mean     | 19.2     |
+|    ep_rew_mean     | 19.2     |
+| time/              |          |
+|    fps             | 1068     |
+|    iterations      | 1        |
+|    time_elapsed    | 0        |
+|    total_timesteps | 256      |
+---------------------------------
+-------------------------------------------
+| rollout/                |               |
+|    ep_len_mean          | 22.3          |
+|    ep_rew_mean          | 22.3          |
+| time/                   |               |
+|    fps                  | 866           |
+|    iterations           | 2             |
+|    time_elapsed         | 0             |
+|    total_timesteps      | 512           |
+| train/                  |               |
+|    approx_kl            | 0.00013528485 |
+|    clip_fraction        | 0             |
+|    clip_range           | 0.2           |
+|    entropy_loss         | -0.693        |
+|    explained_variance   | 0.00653       |
+|    learning_rate        | 0.0003        |
+|    loss                 | 35.3          |
+|    n_updates            | 2             |
+|    policy_gradient_loss | -0.00205      |
+|    value_loss           | 73.2          |
+-------------------------------------------
+"""
+
+
+def test_stable_baselines3_blocks_are_one_point_at_their_timesteps() -> None:
+    found = points(SB3_PPO)
+    assert [step for step, _ in found] == [256, 512]
+    assert series(found, "rollout/ep_rew_mean") == [(256, 19.2), (512, 22.3)]
+    assert series(found, "train/value_loss") == [(512, 73.2)]
+    assert series(found, "time/fps") == [(256, 1068.0), (512, 866.0)]
+    assert "time/total_timesteps" not in {key for _, values in found for key in values}
+
+
+def test_a_block_cut_between_chunks_is_still_one_point() -> None:
+    cut = SB3_PPO.index("|    fps             | 1068")
+    assert points(SB3_PPO[:cut], SB3_PPO[cut:]) == points(SB3_PPO)
+
+
+# printed by a real scikit-learn 1.9.1 GradientBoostingClassifier(verbose=1, subsample=0.5)
+SKLEARN_GB = (
+    "      Iter       Train Loss      OOB Improve   Remaining Time \n"
+    "         1           1.1535           0.1538            0.05s\n"
+    "         2           1.0046           0.1205            0.09s\n"
+    "        10           0.4478           0.0391            0.03s\n"
+)
+
+
+def test_rows_of_a_table_are_read_under_its_header_without_the_eta() -> None:
+    found = points(SKLEARN_GB)
+    assert found == [
+        (1, {"train_loss": 1.1535, "oob_improve": 0.1538}),
+        (2, {"train_loss": 1.0046, "oob_improve": 0.1205}),
+        (10, {"train_loss": 0.4478, "oob_improve": 0.0391}),
+    ]
+
+
+def test_rows_of_numbers_without_a_header_or_of_another_width_give_nothing() -> None:
+    rows = "         1           1.1535           0.1538            0.05s\n"
+    assert points(rows) == []
+    header = "epoch     train_loss  valid_loss  accuracy  time    \n"
+    assert points(header, "1  0.5\n") == []
+
+
+# fastprogress ConsoleMasterBar.write: names padded to 8 and joined by two spaces, each
+# cell padded to its name + 2; fastai shows a missing value as #na#
+FASTAI = (
+    "epoch     train_loss  valid_loss  accuracy  time    \n"
+    "0         0.563297    0.409163    0.830000  00:05     \n"
+    "1         0.402113    #na#        0.861000  00:05     \n"
+)
+
+
+def test_fastai_rows_skip_the_clock_and_missing_cells() -> None:
+    assert points(FASTAI) == [
+        (0, {"train_loss": 0.563297, "valid_loss": 0.409163, "accuracy": 0.83}),
+        (1, {"train_loss": 0.402113, "accuracy": 0.861}),
+    ]
+
+
+def test_sklearn_sgd_epoch_headers_give_the_step_of_the_lines_below() -> None:
+    found = points(
+        "-- Epoch 1\n",
+        "Norm: 119.47, NNZs: 30, Bias: 6.643213, T: 569, Avg. loss: 3.833543\n",
+        "Total training time: 0.00 seconds.\n",
+        "-- Epoch 2\n",
+        "Norm: 104.87, NNZs: 30, Bias: 13.711817, T: 1138, Avg. loss: 2.105565\n",
+    )
+    assert series(found, "avg_loss") == [(1, 3.833543), (2, 2.105565)]
+
+
+# printed by a real LightGBM 4.7.0 (log_evaluation(10), early_stopping(5))
+LIGHTGBM = """\
+[LightGBM] [Info] Number of positive: 227, number of negative: 173
+[LightGBM] [Info] Total Bins 4008
+Training until validation scores don't improve for 5 rounds
+[10]\tvalid_0's binary_logloss: 0.264968
+[20]\tvalid_0's binary_logloss: 0.151411
+Early stopping, best iteration is:
+[17]\tvalid_0's binary_logloss: 0.149812
+"""
+
+
+def test_lightgbm_rounds_and_the_best_iteration_at_its_own_round() -> None:
+    assert series(points(LIGHTGBM), "valid_0_binary_logloss") == [
+        (10, 0.264968),
+        (20, 0.151411),
+        (17, 0.149812),
+    ]
+
+
+# mmengine LogProcessor format strings (epoch-based loop, 391 train batches, 79 val batches)
+MMENGINE = """\
+2022/08/15 16:47:02 - mmengine - INFO - Epoch(train)  [1][100/391]  lr: 1.0000e-01  eta: 0:25:49  time: 0.0408  data_time: 0.0047  memory: 1164  loss: 2.0548
+2022/08/15 16:47:06 - mmengine - INFO - Epoch(train)  [1][200/391]  lr: 1.0000e-01  eta: 0:24:51  time: 0.0406  data_time: 0.0046  memory: 1164  loss: 1.8012
+2022/08/15 16:47:10 - mmengine - INFO - Epoch(val)  [1][20/79]    eta: 0:00:01  time: 0.0302  data_time: 0.0129  memory: 1015
+2022/08/15 16:47:11 - mmengine - INFO - Epoch(val) [1][79/79]    accuracy/top1: 41.5400  accuracy/top5: 89.1000  data_time: 0.0129  time: 0.0302
+2022/08/15 16:47:15 - mmengine - INFO - Epoch(train)  [2][100/391]  lr: 1.0000e-01  eta: 0:23:40  time: 0.0401  data_time: 0.0045  memory: 1164  loss: 1.5021
+"""  # noqa: E501
+
+
+def test_mmengine_steps_run_on_across_epochs_and_validation_ends_its_epoch() -> None:
+    found = points(MMENGINE)
+    assert series(found, "loss") == [(100, 2.0548), (200, 1.8012), (491, 1.5021)]
+    assert series(found, "accuracy/top1") == [(391, 41.54)]
+    assert series(found, "memory") == [(100, 1164.0), (200, 1164.0), (491, 1164.0)]
+
+
+TIMM = """\
+Train: 0 [   0/1251 (  0%)]  Loss: 6.912 (6.91)  Time: 2.512s,   50.95/s  (2.512s,   50.95/s)  LR: 1.000e-06  Data: 1.012 (1.012)
+Train: 0 [1250/1251 (100%)]  Loss: 6.105 (6.53)  Time: 0.312s,  410.25/s  (0.330s,  387.88/s)  LR: 1.000e-06  Data: 0.002 (0.010)
+Test: [   0/390]  Time: 0.686 (0.686)  Loss:  0.4543 (0.4543)  Acc@1: 89.0625 (89.0625)  Acc@5: 98.4375 (98.4375)
+Train: 1 [   0/1251 (  0%)]  Loss: 5.912 (5.91)  Time: 0.301s,  425.14/s  (0.301s,  425.14/s)  LR: 2.000e-06  Data: 0.002 (0.002)
+"""  # noqa: E501
+
+
+def test_timm_batches_run_on_across_epochs_and_its_eval_batches_are_left_out() -> None:
+    assert series(points(TIMM), "Loss") == [(0, 6.912), (1250, 6.105), (1251, 5.912)]
+
+
+@pytest.mark.parametrize("text", [NANOGPT, SB3_PPO, MMENGINE], ids=["nanogpt", "sb3", "mmengine"])
+@settings(max_examples=40, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=12))
+def test_any_chunking_gives_the_same_points(text: str, cuts: list[int]) -> None:
+    bounds = [0, *sorted(min(c, len(text)) for c in cuts), len(text)]
+    chunks = [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+    assert points(*chunks) == points(text)

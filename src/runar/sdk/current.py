@@ -77,11 +77,11 @@ def init(
     ``project`` files the run under that project (else ``RUNAR_PROJECT``, the git
     repository's name, the store folder's name); under ``runar`` it moves the runner's run.
 
-    Under ``runar`` the first ``init()`` is the runner's run (a name renames it), since
-    that is how a script says "start logging"; each later one (a sweep of
-    ``init()``/``finish()``) starts a child run of it. A run that earlier module-level
-    calls started implicitly is adopted rather than left nearly empty; a run from an
-    earlier ``init()`` is finished first.
+    Under ``runar`` the first ``init()`` is the runner's run (a name renames it unless
+    ``runar -n`` named it), since that is how a script says "start logging"; each later
+    one (a sweep of ``init()``/``finish()``) starts a child run of it. A run that earlier
+    module-level calls started implicitly is adopted rather than left nearly empty; a run
+    from an earlier ``init()`` is finished first.
     """
     global _claimed
     with process.lock:

@@ -1,9 +1,10 @@
 """mlflow's fluent run stack: ``start_run`` / ``end_run`` / ``active_run``.
 
 The outermost run is runar's current run (under ``runar``, the runner's run, renamed
-by ``run_name``); a run started with ``nested=True`` is a runar run of its own whose
-``parent_run`` is the enclosing mlflow run, so a hyper-parameter search records one
-child run per trial, each with its own params and metrics.
+by ``run_name`` unless ``runar -n`` named it); a run started with ``nested=True`` is a
+runar run of its own whose ``parent_run`` is the enclosing mlflow run, so a
+hyper-parameter search records one child run per trial, each with its own params and
+metrics.
 """
 
 from __future__ import annotations

@@ -25,12 +25,14 @@ BASE = {
     "runar.mounts",
     "runar.redact",
     "runar.projects",
+    "runar.records",  # plain data without dataclasses, for the runner's start path
 }
 ALLOWED = {
     "runar.events": set(),
     "runar.display": set(),
     "runar.redact": set(),
     "runar.projects": set(),
+    "runar.records": set(),
     # runs of like metric events as one record: the codec's format-2 half, below it
     "runar.metric_columns": {"runar.events"},
     "runar.codec": {"runar.events", "runar.metric_columns"},

@@ -9,7 +9,6 @@ store the index moves to a machine-local cache folder named after the store's pa
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Final
@@ -80,6 +79,8 @@ def on_network_fs(path: Path, mounts_file: Path = MOUNTS_FILE) -> bool:
 def local_cache_index(root: Path) -> Path:
     """A machine-local index folder for a store: ``$XDG_CACHE_HOME/runar/index/<hash>``."""
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    import hashlib  # only for a store on a network mount: ~2 ms the runner need not pay
+
     digest = hashlib.sha256(str(root).encode()).hexdigest()[:STORE_HASH_CHARS]
     return Path(cache).expanduser() / "runar" / "index" / digest
 

@@ -12,13 +12,13 @@ import gc
 import os
 import sys
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from runar.cli import COMMANDS
 from runar.compat import SHIMS, shim_folder
 from runar.errors import RunarError, UsageError
+from runar.records import Record
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -70,21 +70,43 @@ RUNNER_HELP: Final = (
 )
 
 
-@dataclass
-class Invocation:
+class Invocation(Record):
     """runar's options and the command they apply to."""
 
-    name: str | None = None
-    tags: list[str] = field(default_factory=list)
-    note: str | None = None
-    project: str | None = None
-    parse_output: bool = True
-    shims: list[str] = field(default_factory=list)  # --as: trackers runar stands in for
-    script: str | None = None
-    module: str | None = None
-    command: list[str] = field(default_factory=list)  # after `--`
-    args: list[str] = field(default_factory=list)
-    remote: str | None = None  # --remote: upload the run as it goes (docs/sharing.md)
+    __slots__ = (
+        "args",
+        "command",
+        "module",
+        "name",
+        "note",
+        "parse_output",
+        "project",
+        "remote",
+        "script",
+        "shims",
+        "tags",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        name: str | None = None,
+        tags: list[str] | None = None,
+        note: str | None = None,
+        project: str | None = None,
+        parse_output: bool = True,
+        shims: list[str] | None = None,  # --as: trackers runar stands in for
+        script: str | None = None,
+        module: str | None = None,
+        command: list[str] | None = None,  # after `--`
+        args: list[str] | None = None,
+        remote: str | None = None,  # --remote: upload the run as it goes (docs/sharing.md)
+    ) -> None:
+        self.name, self.note, self.project, self.parse_output = name, note, project, parse_output
+        self.tags = tags if tags is not None else []
+        self.shims = shims if shims is not None else []
+        self.script, self.module, self.remote = script, module, remote
+        self.command = command if command is not None else []
+        self.args = args if args is not None else []
 
 
 def _take_option(argv: list[str], i: int, found: Invocation) -> int | None:

@@ -9,11 +9,11 @@ of fast calls, no import cost, and nothing of the user's repository is changed.
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit, urlunsplit
 
+from runar.records import Record
 from runar.store import CODE_DIRNAME
 
 if TYPE_CHECKING:
@@ -27,14 +27,22 @@ EMPTY_TREES: Final = {
 }
 
 
-@dataclass
-class GitCapture:
+class GitCapture(Record):
     """The recorded state plus what the snapshot had to leave out (``path (why)``)."""
 
-    state: GitState
-    skipped: list[str] = field(default_factory=list)
-    empty_tree: str | None = None  # the empty tree's id in this repository's object format
-    patch: bytes | None = None  # ``git diff --binary`` from the commit to the snapshot, if made
+    __slots__ = ("empty_tree", "patch", "skipped", "state")
+
+    def __init__(
+        self,
+        state: GitState,
+        skipped: list[str] | None = None,
+        empty_tree: str | None = None,  # the empty tree's id in this repository's object format
+        patch: bytes | None = None,  # ``git diff --binary`` from the commit to the snapshot
+    ) -> None:
+        self.state = state
+        self.skipped = skipped if skipped is not None else []
+        self.empty_tree = empty_tree
+        self.patch = patch
 
 
 def strip_credentials(url: str) -> str:
@@ -107,14 +115,16 @@ def _remote(listing: str) -> str | None:
     return strip_credentials(url) if url else None
 
 
-@dataclass
-class _Status:
+class _Status(Record):
     """``git status --porcelain=v2 --branch``, read: HEAD and what is not committed."""
 
-    commit: str | None = None
-    branch: str | None = None
-    changed: list[str] = field(default_factory=list)  # every listed path, renames' sources too
-    untracked: list[str] = field(default_factory=list)
+    __slots__ = ("branch", "changed", "commit", "untracked")
+
+    def __init__(self) -> None:
+        self.commit: str | None = None
+        self.branch: str | None = None
+        self.changed: list[str] = []  # every listed path, renames' sources too
+        self.untracked: list[str] = []
 
 
 # fields before the path in each kind of v2 entry: ordinary, renamed or copied, unmerged
@@ -153,12 +163,14 @@ _PROBE: Final = (
 )
 
 
-@dataclass
-class GitProbe:
+class GitProbe(Record):
     """capture_git()'s first round of git commands, started early to run while runar loads."""
 
-    cwd: Path
-    procs: list[subprocess.Popen[bytes] | None]
+    __slots__ = ("cwd", "procs")
+
+    def __init__(self, cwd: Path, procs: list[subprocess.Popen[bytes] | None]) -> None:
+        self.cwd = cwd
+        self.procs = procs
 
 
 def start_probe(cwd: Path) -> GitProbe:
@@ -166,25 +178,43 @@ def start_probe(cwd: Path) -> GitProbe:
     return GitProbe(cwd, start_git(cwd, [list(args) for args in _PROBE]))
 
 
-@dataclass
-class GitHead:
+class GitHead(Record):
     """What the first round of git said: the repository, its HEAD and what is not committed.
 
     Light on purpose (no runar.events): the runner reads it, prints its header and starts
     the script before the snapshot is taken and the journal is loaded.
     """
 
-    root: Path
-    index: Path
-    commit: str | None
-    branch: str | None
-    dirty: bool
-    remote: str | None
-    changed: list[str]  # every path status listed, as it stood before the script started
-    untracked: list[str] = field(default_factory=list)  # kept in the snapshot
-    skipped: list[str] = field(default_factory=list)  # left out, as ``path (why)``
-    excluded: list[str] = field(default_factory=list)  # pathspecs of what is left out
-    empty_tree: str | None = None
+    __slots__ = (
+        "branch",
+        "changed",
+        "commit",
+        "dirty",
+        "empty_tree",
+        "excluded",
+        "index",
+        "remote",
+        "root",
+        "skipped",
+        "untracked",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        root: Path,
+        index: Path,
+        commit: str | None,
+        branch: str | None,
+        dirty: bool,
+        remote: str | None,
+        changed: list[str],  # every path status listed, as it stood before the script started
+        empty_tree: str | None = None,
+    ) -> None:
+        self.root, self.index, self.commit, self.branch = root, index, commit, branch
+        self.dirty, self.remote, self.changed, self.empty_tree = dirty, remote, changed, empty_tree
+        self.untracked: list[str] = []  # kept in the snapshot
+        self.skipped: list[str] = []  # left out, as ``path (why)``
+        self.excluded: list[str] = []  # pathspecs of what is left out
 
 
 def read_probe(probe: GitProbe, sort: bool = True) -> GitHead | None:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, TextIO
+
+from runar.records import Record
 
 if TYPE_CHECKING:  # the header is printed before msgspec loads
     from runar.events import GitState
@@ -39,16 +40,22 @@ WAITING_FOR_GROUP: Final = (
 )
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(Record):
     """What the header shows."""
 
-    title: str
-    short_id: str
-    git: GitState | GitHead | None  # what git's first round said, or a rerun's record
-    python: str
-    args: list[str]
-    snapshot_skipped: tuple[str, ...] = ()
+    __slots__ = ("args", "git", "python", "short_id", "snapshot_skipped", "title")
+
+    def __init__(
+        self,
+        title: str,
+        short_id: str,
+        git: GitState | GitHead | None,  # what git's first round said, or a rerun's record
+        python: str,
+        args: list[str],
+        snapshot_skipped: tuple[str, ...] = (),
+    ) -> None:
+        self.title, self.short_id, self.git, self.python = title, short_id, git, python
+        self.args, self.snapshot_skipped = args, snapshot_skipped
 
 
 def use_colour(stream: TextIO) -> bool:

@@ -25,10 +25,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from runar.records import Record
 from runar.runner.handoff import Forwarder, Terminal, copy_window_size, open_stream
 
 if TYPE_CHECKING:  # runar.events (msgspec) loads after the child has started
@@ -44,13 +44,18 @@ _PR_SET_CHILD_SUBREAPER: Final = 36
 OutputSink = Callable[["Stream", bytes], None]
 
 
-@dataclass(frozen=True)
-class ChildExit:
+class ChildExit(Record):
     """How the child ended: an exit code, or the signal that killed it."""
 
-    exit_code: int | None
-    signal: int | None
-    forwarded: int | None = None  # the last signal runar passed on, if any
+    __slots__ = ("exit_code", "forwarded", "signal")
+
+    def __init__(
+        self,
+        exit_code: int | None,
+        signal: int | None,
+        forwarded: int | None = None,  # the last signal runar passed on, if any
+    ) -> None:
+        self.exit_code, self.signal, self.forwarded = exit_code, signal, forwarded
 
     @property
     def shell_code(self) -> int:
@@ -60,20 +65,38 @@ class ChildExit:
         return self.exit_code if self.exit_code is not None else 1
 
 
-@dataclass
-class Launch:
+class Launch(Record):
     """What to run and where its output goes."""
 
-    command: list[str]
-    env: dict[str, str]
-    cwd: Path
-    sink: OutputSink
-    use_pty: bool  # for the child's stdout
-    stderr_pty: bool = False
-    wait_group: bool = True
-    on_start: Callable[[int], None] | None = None
-    on_tick: Callable[[], None] | None = None
-    on_orphans: Callable[[], None] | None = None  # the child exited, its group lives on
+    __slots__ = (
+        "command",
+        "cwd",
+        "env",
+        "on_orphans",
+        "on_start",
+        "on_tick",
+        "sink",
+        "stderr_pty",
+        "use_pty",
+        "wait_group",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        command: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        sink: OutputSink,
+        use_pty: bool,  # for the child's stdout
+        stderr_pty: bool = False,
+        wait_group: bool = True,
+        on_start: Callable[[int], None] | None = None,
+        on_tick: Callable[[], None] | None = None,
+        on_orphans: Callable[[], None] | None = None,  # the child exited, its group lives on
+    ) -> None:
+        self.command, self.env, self.cwd, self.sink = command, env, cwd, sink
+        self.use_pty, self.stderr_pty, self.wait_group = use_pty, stderr_pty, wait_group
+        self.on_start, self.on_tick, self.on_orphans = on_start, on_tick, on_orphans
 
 
 def wants_pty(fd: int = 1) -> bool:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import platform
-import socket
 import sys
 import threading
 from collections.abc import Mapping
@@ -54,12 +52,25 @@ def installed_packages(search_path: list[str] | None = None) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
+_RELEASE_LEVEL: Final = {"alpha": "a", "beta": "b", "candidate": "rc"}
+
+
 def python_version() -> str:
-    return platform.python_version()
+    """``3.11.7`` (``3.14.0rc1`` for a pre-release), as platform.python_version() says it.
+
+    Read from sys.version_info: the header needs it before the script starts, and the
+    platform module costs ~1 ms to import there.
+    """
+    major, minor, micro, level, serial = sys.version_info
+    return f"{major}.{minor}.{micro}" + (
+        f"{_RELEASE_LEVEL[level]}{serial}" if level in _RELEASE_LEVEL else ""
+    )
 
 
 def platform_string() -> str:
     """``Linux-6.1-x86_64-with-glibc2.36``; found once, then kept by the platform module."""
+    import platform  # on the thread that warms it, not before the script starts
+
     with _PLATFORM_LOCK:  # a warm_platform() thread may be finding it: wait for its answer
         return platform.platform(terse=True)
 
@@ -70,6 +81,10 @@ def warm_platform() -> None:
 
 
 def host_name() -> str:
+    if hasattr(os, "uname"):
+        return os.uname().nodename  # what gethostname() answers, without loading socket
+    import socket
+
     return socket.gethostname()
 
 

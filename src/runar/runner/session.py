@@ -15,12 +15,12 @@ import errno
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from runar.ids import is_run_id, new_run_id, short
 from runar.projects import ENV_PROJECT, default_project
+from runar.records import Record
 from runar.redact import redact_argv
 from runar.runner import header, provenance
 from runar.runner.capture import OutputTail
@@ -53,37 +53,80 @@ EXIT_CANNOT_EXECUTE: Final = 126
 EXIT_NOT_FOUND: Final = 127
 
 
-@dataclass
-class RunRequest:
-    """A parsed `runar ...` invocation."""
+class RunRequest(Record):
+    """A parsed `runar ...` invocation.
 
-    command: list[str]
-    argv: list[str]
-    title: str
-    name: str | None = None
-    tags: list[str] = field(default_factory=list)
-    note: str | None = None
-    project: str | None = None  # -p/--project; execute() fills in the default rule's answer
-    parse_output: bool = True
-    # folders put first on the child's PYTHONPATH: `runar --as wandb` shadows `import wandb`
-    import_paths: list[str] = field(default_factory=list)
-    # `runar rerun`: the run re-executed, and its recorded git state and code folder, which
-    # are this run's too (its checkout lives in the store's cache, not in the user's tree)
-    rerun_of: str | None = None
-    rerun_code: tuple[GitState | None, Path] | None = None
-    rerun_set: dict[str, str] = field(default_factory=dict)  # its --set overrides, redacted
-    # `rerun --env recorded`: the child runs in a rebuilt venv, whose python and packages
-    # are recorded instead of runar's own; env_variables (VIRTUAL_ENV, PATH…) select it
-    env_python: str | None = None
-    env_packages: dict[str, str] | None = None
-    env_variables: dict[str, str] = field(default_factory=dict)
-    remote: str | None = None  # --remote / RUNAR_REMOTE: upload as it runs (remote/live.py)
-    # started once the child runs, given the store and run id; returns what stops it, told
-    # whether a last look could find anything (the script printed, or its SDK wrote). The
-    # CLI passes the live anomaly notices (views/anomaly_live.py): the runner imports no views
-    live: Callable[[Store, str], Callable[[bool], None]] | None = None
-    # the CLI starts git's first round before runar's imports load, so both overlap
-    git_probe: GitProbe | None = None
+    Args:
+        project: -p/--project; execute() fills in the default rule's answer
+        import_paths: folders put first on the child's PYTHONPATH: `runar --as wandb`
+            shadows `import wandb`
+        rerun_of, rerun_code: `runar rerun`: the run re-executed, and its recorded git
+            state and code folder, which are this run's too (its checkout lives in the
+            store's cache, not in the user's tree)
+        rerun_set: its --set overrides, redacted
+        env_python, env_packages, env_variables: `rerun --env recorded`: the child runs
+            in a rebuilt venv, whose python and packages are recorded instead of runar's
+            own; env_variables (VIRTUAL_ENV, PATH…) select it
+        remote: --remote / RUNAR_REMOTE: upload as it runs (remote/live.py)
+        live: started once the child runs, given the store and run id; returns what
+            stops it, told whether a last look could find anything (the script printed,
+            or its SDK wrote). The CLI passes the live anomaly notices
+            (views/anomaly_live.py): the runner imports no views
+        git_probe: the CLI starts git's first round before runar's imports load, so
+            both overlap
+    """
+
+    __slots__ = (
+        "argv",
+        "command",
+        "env_packages",
+        "env_python",
+        "env_variables",
+        "git_probe",
+        "import_paths",
+        "live",
+        "name",
+        "note",
+        "parse_output",
+        "project",
+        "remote",
+        "rerun_code",
+        "rerun_of",
+        "rerun_set",
+        "tags",
+        "title",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        command: list[str],
+        argv: list[str],
+        title: str,
+        name: str | None = None,
+        tags: list[str] | None = None,
+        note: str | None = None,
+        project: str | None = None,
+        parse_output: bool = True,
+        import_paths: list[str] | None = None,
+        rerun_of: str | None = None,
+        rerun_code: tuple[GitState | None, Path] | None = None,
+        rerun_set: dict[str, str] | None = None,
+        env_python: str | None = None,
+        env_packages: dict[str, str] | None = None,
+        env_variables: dict[str, str] | None = None,
+        remote: str | None = None,
+        live: Callable[[Store, str], Callable[[bool], None]] | None = None,
+        git_probe: GitProbe | None = None,
+    ) -> None:
+        self.command, self.argv, self.title, self.name = command, argv, title, name
+        self.tags = tags if tags is not None else []
+        self.note, self.project, self.parse_output = note, project, parse_output
+        self.import_paths = import_paths if import_paths is not None else []
+        self.rerun_of, self.rerun_code = rerun_of, rerun_code
+        self.rerun_set = rerun_set if rerun_set is not None else {}
+        self.env_python, self.env_packages = env_python, env_packages
+        self.env_variables = env_variables if env_variables is not None else {}
+        self.remote, self.live, self.git_probe = remote, live, git_probe
 
 
 def child_environment(

@@ -380,3 +380,14 @@ def test_any_chunking_gives_the_same_points(text: str, cuts: list[int]) -> None:
     bounds = [0, *sorted(min(c, len(text)) for c in cuts), len(text)]
     chunks = [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
     assert points(*chunks) == points(text)
+
+
+def test_a_box_of_settings_before_training_is_config() -> None:
+    found = points("| lr         | 0.001 |\n| batch_size | 32    |\n", "-----\n", SB3_PPO)
+    assert "lr" not in {key for _, values in found for key in values}
+    assert found[0][0] == 256
+
+
+def test_a_bare_epoch_header_gives_its_epoch_to_step_less_lines() -> None:
+    found = points("Epoch 1\n", "val_loss: 0.5\n", "Epoch 2\n", "val_loss: 0.4\n")
+    assert found == [(1, {"val_loss": 0.5}), (2, {"val_loss": 0.4})]

@@ -38,10 +38,25 @@ from runar.views.stdout_metrics import MAX_LINE_CHARS, parse_line
         ("2024-01-15 12:30:45 INFO loss=0.3", (None, {"loss": 0.3})),
         ("100%|██████████| 100/100 [00:03<00:00, 30.1it/s, loss=0.31]", (None, {"loss": 0.31})),
         ("loss: 0.31 (step)", (None, {"loss": 0.31})),
+        ("loss: 0.31 (0.35)", (None, {"loss": 0.31})),  # a running average after the value
+        ("iter: 7  loss: 0.5  acc: 0.9", (7, {"loss": 0.5, "acc": 0.9})),
+        ("2024-01-15 12:30:45,123 - __main__ - INFO - loss: 0.3", (None, {"loss": 0.3})),
+        ("[4]\ttrain-auc:0.91\teval-ndcg@5:0.8", (4, {"train-auc": 0.91, "eval-ndcg@5": 0.8})),
+        ("[4]\tTrain's auc: 0.91", (4, {"train_auc": 0.91})),
+        ("[4]\teval-rmse:nan", (4, {"eval-rmse": math.nan})),
+        ("3:\tlearn: 0.5\ttest: 0.6\ttest1: 0.7", (3, {"learn": 0.5, "test": 0.6, "test1": 0.7})),
     ],
 )
 def test_metric_lines_are_read(line: str, expected: tuple[int | None, dict[str, float]]) -> None:
-    assert parse_line(line) == expected
+    parsed = parse_line(line)
+    assert parsed is not None
+    assert parsed[0] == expected[0]
+    assert parsed[1].keys() == expected[1].keys()
+    assert all(_same(parsed[1][key], value) for key, value in expected[1].items())
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
 
 
 @pytest.mark.parametrize(
@@ -75,6 +90,16 @@ def test_metric_lines_are_read(line: str, expected: tuple[int | None, dict[str, 
         "loss=",
         "x" * (MAX_LINE_CHARS + 1) + " loss=1",
         "loss=1 " + "a=1 " * 600,
+        "[1/5] Downloading foo: 3.2",
+        "[12]\tloss 0.3 and more",
+        "Iter(val) [20/79]  time: 0.0302  data_time: 0.0129",
+        "Epoch(test) [1][20/79]  time: 0.0302",
+        "Test (EMA): [ 390/390]  Loss:  0.4543 (0.4543)",
+        "-- Epoch 2",
+        "| lr | 0.001 |",  # a box row: only the stream puts a block together
+        "1   0.5   0.03s",  # a row of numbers: only a header above names it
+        "epoch     train_loss  valid_loss",
+        "Iter       Train Loss   Remaining Time",
     ],
 )
 def test_other_lines_are_refused(line: str) -> None:

@@ -129,12 +129,13 @@ _DICT_PAIR = re.compile(rf"\s*(?P<q>['\"])(?P<key>[^'\"]{{1,{MAX_KEY_CHARS}}})(?
 _DICT_VALUE = re.compile(rf"(?P<q>['\"]?)(?P<value>{_NUM})(?P=q)\s*(?:,|$)", re.IGNORECASE)
 _ANY_VALUE = re.compile(r"\d|nan|inf", re.IGNORECASE)
 _OBJECT_REPR = re.compile(r"^[A-Za-z_][\w.]*\(.*\)$")
-# what the logging module puts before a message: "2024-01-15 12:30:45,123 - train - INFO - "
+# what the logging module puts before a message: "2024-01-15 12:30:45,123 - train - INFO - ";
+# a logger's name after the level is followed by " - " or a bare ":", never ": " (a key's)
 _STAMP = r"\[?(?:\d{4}[-/]\d{2}[-/]\d{2}|\d{2}/\d{2}/\d{4})[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d+)?\]?"
 _LOG_PREFIX = re.compile(
     rf"""^(?:{_STAMP}\s*(?:-\s+)?)?
         (?:(?:[\w.]+\s+-\s+)?\[?(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\]?
-           (?:\s+-\s+|\s*:\s*|\s+)(?:[\w.]+\s*(?:\s-\s|:)\s*)?)""",
+           (?:\s+-\s+|\s*:\s*|\s+)(?:[\w.]+(?:\s+-\s+|:(?!\s))\s*)?)""",
     re.VERBOSE,
 )
 _LOG_STAMP_ONLY = re.compile(rf"^{_STAMP}\s+")

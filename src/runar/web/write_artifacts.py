@@ -105,6 +105,10 @@ class Checker:
                 msgspec.json.decode(b"".join(self.json))
             except msgspec.DecodeError as exc:
                 raise BadRequest(422, f"a json artifact must parse ({exc})", "kind") from None
+            except RecursionError:
+                raise BadRequest(
+                    422, "a json artifact nests too deeply to parse; send kind=file", "kind"
+                ) from None
             return ".json"
         if self.kind == "image":
             return image_suffix(self.head)

@@ -39,6 +39,7 @@ from runar.web.write_schema import (
     clean_tags,
     decode,
     decode_points,
+    out_of_range_at,
 )
 
 if TYPE_CHECKING:
@@ -67,7 +68,10 @@ def derived_step_id(call: Call) -> str:
 
 
 async def create_run(api: WriteApi, call: Call) -> tuple[int, dict[str, Any]]:
-    new = decode(call.body, NewRun)
+    try:
+        new = decode(call.body, NewRun)
+    except BadRequest as bad:
+        raise out_of_range_at(call.body, bad, "config") from None
     token = call.token
     if token.project is not None and new.project not in (None, token.project):
         raise BadRequest(
@@ -146,7 +150,10 @@ async def metrics(api: WriteApi, call: Call) -> tuple[int, dict[str, Any]]:
 
 
 async def config(api: WriteApi, call: Call) -> tuple[int, dict[str, Any]]:
-    values = check_config(decode(call.body, dict[str, Any]))
+    try:
+        values = check_config(decode(call.body, dict[str, Any]))
+    except BadRequest as bad:
+        raise out_of_range_at(call.body, bad, "") from None
     facts = await api.facts(call.run_id, call.token)
     api.refuse_if_finished(call.run_id, facts)
     await api.append(call, [ConfigSet(values=redact_mapping(values))], facts)

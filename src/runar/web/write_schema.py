@@ -27,6 +27,10 @@ MAX_COMMAND_ITEMS: Final = 1_000
 MAX_CONFIG_DEPTH: Final = 32
 MAX_STEP: Final = 2**63 - 1
 MAX_TS: Final = 2**63 - 1
+# the integers the index can store (msgpack): a config integer beyond them broke every
+# catch-up of the store's views, so `runar ls` and the dashboard with it
+MIN_CONFIG_INT: Final = -(2**63)
+MAX_CONFIG_INT: Final = 2**64 - 1
 IDEMPOTENCY_KEY_CHARS: Final = 200
 
 PLAIN: Final = r"^[^\x00-\x1f]+$"  # no control character
@@ -128,6 +132,10 @@ def _bad(exc: msgspec.MsgspecError, where: str = "") -> BadRequest:
     return BadRequest(400, f"the body is not valid JSON ({message})", where.rstrip(".") or None)
 
 
+def _too_deep(where: str | None = None) -> BadRequest:
+    return BadRequest(422, "the body nests too deeply to decode; send flatter JSON", where)
+
+
 def decode(body: bytes, shape: type[Any], *, empty_ok: bool = False) -> Any:
     """The body as ``shape``, or a BadRequest naming the field at fault."""
     if not body.strip():
@@ -138,6 +146,8 @@ def decode(body: bytes, shape: type[Any], *, empty_ok: bool = False) -> Any:
         return msgspec.json.decode(body, type=shape)
     except msgspec.MsgspecError as exc:
         raise _bad(exc) from None
+    except RecursionError:  # thousands of nested [ or {: a client's mistake, not a 500
+        raise _too_deep() from None
 
 
 _points: Final = msgspec.json.Decoder(Point | list[Point])
@@ -150,17 +160,24 @@ def _culprit_key(raw: bytes, bad: BadRequest) -> BadRequest:
         return bad
     try:  # the stdlib reads 1e999 as inf, where msgspec refuses the whole document
         found = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return bad
     points = found if isinstance(found, list) else [found]
     for point in points:
         values = point.get("values") if isinstance(point, dict) else None
         for key, value in (values or {}).items() if isinstance(values, dict) else ():
-            number = type(value) in (int, float) and math.isfinite(value)
-            if not number:
+            if not _is_double(value):
                 field = bad.field[: -len("[...]")] + f".{key}"
                 return BadRequest(bad.status, f"{bad.error.split(' at ')[0]} at '{field}'", field)
     return bad
+
+
+def _is_double(value: object) -> bool:
+    """A JSON number a finite double holds (an int of 400 digits is not one)."""
+    try:
+        return type(value) in (int, float) and math.isfinite(float(value))  # type: ignore[arg-type]
+    except OverflowError:
+        return False
 
 
 def decode_points(body: bytes, ndjson: bool) -> list[Point]:
@@ -170,12 +187,14 @@ def decode_points(body: bytes, ndjson: bool) -> list[Point]:
     if ndjson:
         try:  # one decode of the whole batch; line by line only to name the culprit
             points = _point.decode_lines(body)
-        except msgspec.MsgspecError:
+        except (msgspec.MsgspecError, RecursionError):
             for number, line in enumerate(body.split(b"\n"), start=1):
                 if not line.strip():
                     continue
                 try:
                     _point.decode(line)
+                except RecursionError:
+                    raise BadRequest(422, f"line {number}: {_too_deep().error}") from None
                 except msgspec.MsgspecError as exc:
                     bad = _culprit_key(line, _bad(exc))
                     raise BadRequest(bad.status, f"line {number}: {bad.error}", bad.field) from None
@@ -186,6 +205,8 @@ def decode_points(body: bytes, ndjson: bool) -> list[Point]:
             decoded = _points.decode(body)
         except msgspec.MsgspecError as exc:
             raise _culprit_key(body, _bad(exc)) from None
+        except RecursionError:
+            raise _too_deep() from None
         points = decoded if isinstance(decoded, list) else [decoded]
         _check_batch(len(points))
     _check_keys(points)
@@ -211,6 +232,38 @@ def _check_batch(count: int) -> None:
         )
 
 
+def out_of_range_at(raw: bytes, bad: BadRequest, prefix: str) -> BadRequest:
+    """``[...]`` → ``config.model.lr``: where a config number a double cannot hold is."""
+    if bad.field is None or "[...]" not in bad.field:
+        return bad
+    try:  # the stdlib reads 1e999 as inf, where msgspec names no key
+        found = json.loads(raw)
+    except (ValueError, RecursionError):
+        return bad
+    if prefix:
+        found = found.get(prefix) if isinstance(found, dict) else None
+    path = _first_nonfinite(found, prefix or "config")
+    if path is None:
+        return bad
+    return BadRequest(bad.status, f"{bad.error.split(' at ')[0]} at '{path}'", path)
+
+
+def _first_nonfinite(value: Any, where: str) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return where
+    if isinstance(value, dict):
+        named = [(f"{where}.{key}", item) for key, item in value.items()]
+    elif isinstance(value, list):
+        named = [(f"{where}[{i}]", item) for i, item in enumerate(value)]
+    else:
+        return None
+    for path, item in named:
+        found = _first_nonfinite(item, path)
+        if found is not None:
+            return found
+    return None
+
+
 def check_config(values: dict[str, Any]) -> dict[str, Any]:
     """A config as decoded, refused if it nests too deeply or holds a non-finite number."""
     _check_value(values, "config", 0)
@@ -222,6 +275,10 @@ def _check_value(value: Any, where: str, depth: int) -> None:
         raise BadRequest(422, f"config nests deeper than {MAX_CONFIG_DEPTH} levels", where)
     if isinstance(value, float) and not math.isfinite(value):
         raise BadRequest(422, "a config number is out of range", where)
+    if type(value) is int and not MIN_CONFIG_INT <= value <= MAX_CONFIG_INT:
+        raise BadRequest(
+            422, "a config integer is beyond 64 bits; send it as a string or a float", where
+        )
     if isinstance(value, dict):
         for key, item in value.items():
             if len(key) > MAX_KEY_CHARS:  # a metric key's limit: config keys become columns too

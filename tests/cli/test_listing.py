@@ -100,3 +100,28 @@ def test_a_failure_without_an_exception_shows_the_reasons_start(
 def test_config_columns_pick_the_keys_that_differ() -> None:
     configs = [{"lr": 0.1, "seed": 1, "tags": [1]}, {"lr": 0.2, "seed": 1}, {"seed": 1}]
     assert differing_config(configs) == ["lr", "tags"]
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        ([], "showing the newest 2 of 5 runs; --limit 0 shows all"),
+        (["--status", "failed"], "showing the newest 2 runs that match; --limit 0 shows all"),
+        (["--status", "completed"], None),  # exactly 2 match: none is hidden
+        (["--where", "status:completed"], None),
+        (["--where", "status:failed"], "showing the newest 2 runs that match; --limit 0"),
+        (["--sort", "name"], "showing the first 2 of 5 runs; --limit 0 shows all"),
+        (["--where", "run", "--status", "completed"], None),  # 5 match the query, 2 both
+    ],
+)
+def test_the_limit_hint_says_only_what_is_hidden(
+    cli: CliRunner, store: Store, args: list[str], hint: str | None
+) -> None:
+    for i, status in enumerate(["completed", "failed", "failed", "completed", "failed"]):
+        write_run(store, name=f"run{i}", status=status)
+    code, out, err = invoke_main(cli, "ls", "--limit", "2", *args)
+    assert code == 0 and sum(f"run{i} " in out for i in range(5)) == 2
+    if hint is None:
+        assert "showing" not in err
+    else:
+        assert hint in err

@@ -72,6 +72,7 @@ def show_runs(
     scope = ProjectScope()
     frame: pl.DataFrame | None = None
     found: list[RunSummary] = []
+    hidden = False  # more runs match than the limit lets through
     if store.exists:
         from runar.views import open_views
 
@@ -91,18 +92,22 @@ def show_runs(
                 order = _query_order(store, views, where, sort)
             scope = project_scope(store, views, project, all_projects, where)
             chosen = {"status": status, "tag": tag, "name": name, "project": scope.project}
-            if order is None and not anomalous:
-                found = views.runs(limit=limit, **chosen)
+            if order is None and not anomalous:  # one run past the limit: is any hidden?
+                found = views.runs(limit=None if limit is None else limit + 1, **chosen)
             elif order is None:
-                found = [s for s in views.runs(**chosen) if anomaly_records(s, now_ns)][:limit]
+                found = [s for s in views.runs(**chosen) if anomaly_records(s, now_ns)]
             else:
                 whole = anomalous or (shaped and group_by is not None)
                 kept = _summaries_in(views, order, chosen, None if whole else limit)
                 found = [kept[i] for i in order if i in kept]
                 if anomalous:
                     found = [s for s in found if anomaly_records(s, now_ns)]
-                if not shaped or group_by is None:
-                    found = found[:limit]
+                if not whole and all(v is None for v in chosen.values()):
+                    # every run in the order matches, but only the first `limit` were read
+                    hidden = limit is not None and len(order) > limit
+            if not shaped or group_by is None:
+                hidden = hidden or (limit is not None and len(found) > limit)
+                found = found[:limit]
             own = store_project(store.root)
             records = [ls_record(s, views.status(s), now_ns, own) for s in found]
             if as_json:  # only runs in a rerun family carry a reproducibility field
@@ -133,8 +138,12 @@ def show_runs(
         print("no runs match these filters", file=sys.stderr)
         return
     print_runs_table(records, created_ns, now_ns)
-    if limit is not None and len(records) == limit and total > limit:
-        print(f"showing the newest {limit} of {total} runs; --limit 0 shows all", file=sys.stderr)
+    if hidden:
+        first = "first" if sort else "newest"
+        filtered = where or anomalous or any(v is not None for v in (status, tag, name, project))
+        # with filters the number that match is unknown: counting them would read every run
+        of = "runs that match" if filtered or scope.project else f"of {total} runs"
+        print(f"showing the {first} {limit} {of}; --limit 0 shows all", file=sys.stderr)
 
 
 def _show_frame(

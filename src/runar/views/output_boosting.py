@@ -1,4 +1,4 @@
-"""Read the per-round lines of gradient boosting libraries (pure, no I/O).
+r"""Read the per-round lines of gradient boosting libraries (pure, no I/O).
 
 Each prints one line per boosting round, its fields separated by tabs:
 

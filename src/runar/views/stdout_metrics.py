@@ -15,6 +15,11 @@ colour codes are dropped. What a line can be, with real examples:
     Epoch 3/10                                     a header: the epoch of the lines after it
     938/938 [====] - 3s 3ms/step - loss: 0.4521 - accuracy: 0.8234       a Keras progress bar
     Epoch 3: 100%|███| 50/50 [00:01<00:00, loss=0.31, acc=0.9]            a tqdm postfix
+    Train: 3 [ 150/1251 ( 12%)]  Loss: 6.912 (6.93)  LR: 1.000e-05      timm (running avg dropped)
+    Epoch(train) [1][ 50/500]  lr: 1.0000e-03  eta: 0:01:00  loss: 0.54   mmengine
+    eta: 0:10:12  iter: 19  total_loss: 1.2  lr: 0.0002  max_mem: 1234M   detectron2
+    [3]\\tvalidation_0-logloss:0.18   15:\\tlearn: 35.35\\ttest: 53.06  boosting rounds
+    |    ep_rew_mean      | 22.4     |      a table row; boosting and tables: output_*.py
 
 Keys: a word starting with a letter or ``_`` and holding ``. / -``; up to three words
 are joined with ``_`` and lower-cased (``Train Loss`` → ``train_loss``). A value printed
@@ -188,8 +193,10 @@ def read_line(line: str) -> LineReading | None:
         return LineReading(values={}, epoch=int(header["n"]), header=True)
     if "%|" in text:
         return _read_tqdm(text)
-    if _OBJECT_REPR.match(text) or _TIMM_TEST.match(text):
+    if _OBJECT_REPR.match(text):
         return None  # Namespace(lr=0.1, ...), TrainingArguments(...): settings, not progress
+    if _TIMM_TEST.match(text):
+        return None
     keras = _KERAS_BAR.match(text)
     if keras is not None:
         return _read_parts(text[keras.end() :], keras=True)

@@ -125,8 +125,7 @@ class JournalWriter:
     def _append_late(self, event: AnyEvent) -> None:
         """append() after close (e.g. from another atexit hook): write through and seal."""
         JournalWriter.append(self, event)
-        self._flush_quietly(durable=True)
-        self._seal_active()
+        self._flush_and_seal()
 
     def _append_in_fork(self, event: AnyEvent) -> None:
         """append() in a forked child: the parent owns this writer; a child needs its own."""
@@ -367,13 +366,41 @@ class JournalWriter:
         self._fd, self._path = None, None
         return path
 
-    def _seal_active(self) -> None:
+    def _flush_and_seal(self) -> None:
+        """Write what is queued and seal the active segment, fsyncing each byte once.
+
+        The seal fsyncs the compressed copy before its rename and the folder after it, so
+        fsyncing the plain segment first would make the same bytes durable twice: two more
+        fsyncs (the file, the folder for its name) at the end of every run. Until the
+        rename is durable, the plain file's page cache holds what a crash of the process
+        cannot lose; a crash of the machine loses at most what the fsync interval allows.
+        Full segments not yet synced take the usual way: fsynced, then sealed in turn.
+        """
+        self._retry_at = 0.0  # a last attempt for what a failing disk held back
+        # the durable way where the fsync has work of its own: full segments waiting for
+        # it, or an active one deleted under us (the fsync notices, and writes it anew)
+        self._flush_quietly(durable=bool(self._retired) or self._active_deleted())
         with self._io_lock:
-            if self._unsynced:
-                return  # the fsync failed: leave the plain file, it is still readable
+            if self._pending or self._fd is None or self._path is None:
+                return  # writing failed: what was written stays in the plain file, readable
             path = self._close_fd()
-            if path is not None:
-                self._seal_quietly(path)
+            assert path is not None
+            try:
+                seal(path)
+            except Exception as exc:
+                _fsync_file(path)  # the plain segment stays: durable, as the flush would have
+                self._report(exc if isinstance(exc, OSError) else OSError(repr(exc)))
+            self._unsynced.clear()
+            self._unsynced_bytes = 0
+
+    def _active_deleted(self) -> bool:
+        with self._io_lock:
+            if self._fd is None:
+                return False
+            try:
+                return os.fstat(self._fd).st_nlink == 0
+            except OSError:
+                return True  # cannot tell: take the way that checks
 
     def _seal_quietly(self, path: Path) -> None:
         try:
@@ -402,8 +429,7 @@ class JournalWriter:
         self._wake.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
-        self._flush_quietly(durable=True)
-        self._seal_active()
+        self._flush_and_seal()
         self._sealing.finish()
         process_hooks.forget(self)
 
@@ -423,6 +449,17 @@ class JournalWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _fsync_file(path: Path) -> None:
+    """fsync a closed file and its folder's entry for it; errors are the seal's, reported."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fsync_dir(path.parent)
 
 
 def _writev(fd: int, parts: list[Buffer]) -> int:

@@ -333,6 +333,11 @@ CORPUS: list[tuple[str, str, Expected]] = [
     # fastai (fastprogress ConsoleMasterBar.write format): a header, then rows the stream reads
     ("fastai", "epoch     train_loss  valid_loss  accuracy  time    ", None),
     ("fastai", "0         0.563297    0.409163    0.830000  00:05     ", None),
+    # spaCy 3.8.18 `spacy train`, real run: the stream reads rows under the header
+    ("spaCy", "\x1b[38;5;4m\u2139 Initial learn rate: 0.001\x1b[0m", None),
+    ("spaCy", "E    #       LOSS TOK2VEC  LOSS NER  ENTS_F  ENTS_P  ENTS_R  SCORE ", None),
+    ("spaCy", "---  ------  ------------  --------  ------  ------  ------  ------", None),
+    ("spaCy", " 10      20          1.11    756.52  100.00  100.00  100.00    1.00", None),
     # timm train.py (format string in train_one_epoch / validate)
     (
         "timm",

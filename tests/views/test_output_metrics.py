@@ -313,6 +313,45 @@ def test_fastai_rows_skip_the_clock_and_missing_cells() -> None:
     ]
 
 
+# printed by a real spaCy 3.8.18 `spacy train` (blank en, ner, eval_frequency 20), colours kept
+SPACY = (
+    "\x1b[38;5;4m\u2139 Initial learn rate: 0.001\x1b[0m\n"
+    "E    #       LOSS TOK2VEC  LOSS NER  ENTS_F  ENTS_P  ENTS_R  SCORE \n"
+    "---  ------  ------------  --------  ------  ------  ------  ------\n"
+    "  0       0          0.00     64.70   25.00   16.67   50.00    0.25\n"
+    " 10      20          1.11    756.52  100.00  100.00  100.00    1.00\n"
+)
+
+
+def test_spacy_rows_are_at_their_step_with_the_epoch_a_value() -> None:
+    assert points(SPACY) == [
+        (
+            0,
+            {
+                "epoch": 0.0,
+                "loss_tok2vec": 0.0,
+                "loss_ner": 64.7,
+                "ents_f": 25.0,
+                "ents_p": 16.67,
+                "ents_r": 50.0,
+                "score": 0.25,
+            },
+        ),
+        (
+            20,
+            {
+                "epoch": 10.0,
+                "loss_tok2vec": 1.11,
+                "loss_ner": 756.52,
+                "ents_f": 100.0,
+                "ents_p": 100.0,
+                "ents_r": 100.0,
+                "score": 1.0,
+            },
+        ),
+    ]
+
+
 def test_sklearn_sgd_epoch_headers_give_the_step_of_the_lines_below() -> None:
     found = points(
         "-- Epoch 1\n",

@@ -110,8 +110,10 @@ def metrics_from_output(
         if reading.cells is not None:
             if len(reading.cells) != len(state.columns):
                 continue  # a row of numbers without its header: nothing to name them by
-            step, values = row_values(tuple(state.columns), reading.cells)
-            reading = LineReading(values=values, step=step)
+            row = row_values(tuple(state.columns), reading.cells)
+            if row is None:
+                continue
+            reading = LineReading(values=row[1], step=row[0])
         derived.extend(_settle(state, reading, event.writer, event.seq, ts))
     return derived
 

@@ -9,6 +9,9 @@ Two shapes, with real examples:
        1           1.1461            0.02s     first the step (iter, epoch, step), then rows
     epoch     train_loss  valid_loss  time     of numbers (scikit-learn's gradient boosting,
     0         0.523400    0.412300    00:01    fastai)
+    E    #       LOSS TOK2VEC  LOSS NER        spaCy: the epoch, then the step ("#")
+    ---  ------  ------------  --------
+     10      20          1.11    756.52
 
 A row of numbers alone says nothing: which header it belongs to is the stream's business
 (``views/output_metrics.py``). Columns that are ETAs (``Remaining Time``) and cells that
@@ -24,10 +27,12 @@ _NUM: Final = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
 _BOX_ROW = re.compile(r"^\|(?P<indent>\s*)(?P<key>[^|\s][^|]*?)\s*\|\s*(?P<value>[^|]*?)\s*\|$")
 _BOX_VALUE = re.compile(rf"^(?:{_NUM})$", re.IGNORECASE)
 _COLUMN_SPLIT = re.compile(r"\s{2,}")
-_HEADER_START = re.compile(r"^(?:iter|iteration|epoch|step)\s{2,}\S", re.IGNORECASE)
-_COLUMN_NAME = re.compile(r"^[A-Za-z_][\w./-]*(?: [A-Za-z_][\w./-]*){0,2}$")
+_HEADER_START = re.compile(r"^(?:iter|iteration|epoch|step|E\s{2,}#)\s{2,}\S", re.IGNORECASE)
+_COLUMN_NAME = re.compile(r"^(?:#|[A-Za-z_][\w./-]*(?: [A-Za-z_][\w./-]*){0,2})$")
 _CELL = re.compile(rf"^(?:(?P<value>{_NUM})(?P<unit>ms|s)?|\d+:\d{{2}}(?::\d{{2}})?|#na#)$")
 STEP_COLUMNS: Final = frozenset({"iter", "iteration", "epoch", "step"})
+STEP_COUNTER: Final = "#"  # spaCy's step column; its "E" before it is the epoch, a value
+SPACY_EPOCH: Final = "epoch"
 ETA_COLUMNS: Final = frozenset({"remaining_time", "remaining", "eta", "time_left"})
 
 BoxRow = tuple[str, float | None, bool]  # (key, value, indented): a section has no value
@@ -68,14 +73,20 @@ def read_row(text: str) -> tuple[str, ...] | None:
     return tuple(cells)
 
 
-def row_values(columns: tuple[str, ...], cells: tuple[str, ...]) -> tuple[int, dict[str, float]]:
+def row_values(
+    columns: tuple[str, ...], cells: tuple[str, ...]
+) -> tuple[int, dict[str, float]] | None:
     """(step, values) of a row under its header; the caller checks that the widths agree."""
-    step = int(cells[0])
+    at = columns.index(STEP_COUNTER) if STEP_COUNTER in columns else 0
+    if not cells[at].isdigit():
+        return None
+    step = int(cells[at])
     values: dict[str, float] = {}
-    for name, cell in zip(columns[1:], cells[1:], strict=True):
+    for index, (name, cell) in enumerate(zip(columns, cells, strict=True)):
         found = _CELL.match(cell)
-        if name in ETA_COLUMNS or found is None or found["value"] is None:
+        if index == at or name in ETA_COLUMNS or found is None or found["value"] is None:
             continue
+        name = SPACY_EPOCH if name == "e" else name
         key = f"{name}_{found['unit']}" if found["unit"] else name
         values[key] = float(found["value"])
     return step, values

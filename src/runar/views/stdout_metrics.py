@@ -167,9 +167,10 @@ def read_line(line: str) -> LineReading | None:
         return None
     if text[0] == "|" and text[-1] == "|" and (box := read_box_row(text)) is not None:
         return LineReading(values={}, box=box)  # its section rows hold no number
-    if _ANY_VALUE.search(text) is None:  # most log lines hold no number: the cheapest no
-        columns = read_header(text) if "  " in text else None
-        return None if columns is None else LineReading(values={}, columns=columns)
+    if "  " in text and (columns := read_header(text)) is not None:
+        return LineReading(values={}, columns=columns)  # spaCy's has digits: LOSS TOK2VEC
+    if _ANY_VALUE.search(text) is None:
+        return None  # most log lines hold no number at all: the cheapest no
     logged = _LOG_PREFIX.match(text) or _LOG_STAMP_ONLY.match(text) or _D2_PREFIX.match(text)
     if logged is not None:
         text = text[logged.end() :]

@@ -30,7 +30,6 @@ _COLUMN_SPLIT = re.compile(r"\s{2,}")
 _HEADER_START = re.compile(r"^(?:iter|iteration|epoch|step|E\s{2,}#)\s{2,}\S", re.IGNORECASE)
 _COLUMN_NAME = re.compile(r"^(?:#|[A-Za-z_][\w./-]*(?: [A-Za-z_][\w./-]*){0,2})$")
 _CELL = re.compile(rf"^(?:(?P<value>{_NUM})(?P<unit>ms|s)?|\d+:\d{{2}}(?::\d{{2}})?|#na#)$")
-STEP_COLUMNS: Final = frozenset({"iter", "iteration", "epoch", "step"})
 STEP_COUNTER: Final = "#"  # spaCy's step column; its "E" before it is the epoch, a value
 SPACY_EPOCH: Final = "epoch"
 ETA_COLUMNS: Final = frozenset({"remaining_time", "remaining", "eta", "time_left"})

@@ -101,9 +101,10 @@ _COLON_PAIR = re.compile(
     rf"(?P<key>{_WORDS}):\s+(?P<value>{_NUM}){_UNIT}(?:\s+\(\s*(?:{_FLOAT})\s*\))?", re.IGNORECASE
 )
 _SPACE_PAIR = re.compile(rf"(?P<key>{_WORDS})\s+(?P<value>{_FLOAT}){_UNIT}", re.IGNORECASE)
+_SEGMENT_SPLIT = re.compile(r"\s*[,;|]\s*|\s+-\s+")
 # two spaces after a value part fields too ("iter: 19  total_loss: 1.2", detectron2, mmengine);
-# not after a key, where they align a column ("loss  7.63")
-_SEGMENT_SPLIT = re.compile(r"\s*[,;|]\s*|\s+-\s+|(?<=[\d)%])\s{2,}(?=[A-Za-z_])")
+# not after a key, where they align a column ("loss  7.63"). Only tried where two spaces are.
+_WIDE_SEGMENT_SPLIT = re.compile(r"\s*[,;|]\s*|\s+-\s+|(?<=[\d)%])\s{2,}(?=[A-Za-z_])")
 _PREFIX = re.compile(
     r"""^[\[|(]?\s*(?P<end>end\s+of\s+)?(?:train(?:ing)?\s+)?
         (?P<word>epoch|step|global_step|iter|iteration|train(?=:))
@@ -305,7 +306,8 @@ def _read_parts(text: str, keras: bool = False) -> LineReading | None:
                 return None
             batch = None
         text = text[leading.end() :]
-    parts = [p for p in _SEGMENT_SPLIT.split(text.strip()) if p]
+    splitter = _WIDE_SEGMENT_SPLIT if "  " in text else _SEGMENT_SPLIT
+    parts = [p for p in splitter.split(text.strip()) if p]
     pairs: list[tuple[str, str]] = []
     read_parts, junk, units = 0, 0, False
     for part in parts:

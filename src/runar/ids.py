@@ -26,6 +26,9 @@ def new_run_id() -> str:
     return _token(RUN_ID_CHARS)
 
 
+EDIT_ROLE: Final = "edit"  # the writers of `runar tag/rename/note/set`: edits, not activity
+
+
 def new_writer_id(role: str) -> str:
     """A fresh writer id such as ``sdk-3f9a1c2bxk``; the role says who writes."""
     safe_role = "".join(c for c in role.lower() if c.isalnum()) or "w"

@@ -16,10 +16,8 @@ from typing import Final
 
 import lmdb
 
-from runar.codec import paused_gc
 from runar.events import AnyEvent, MetricsColumns, MetricsLogged, Unknown
 from runar.ids import is_run_id
-from runar.journal.reader import read_segment_columns
 from runar.journal.segment import list_segments, segment_stem
 from runar.metric_columns import count_events
 from runar.store import Store
@@ -162,6 +160,10 @@ def _needs_fold(index: Index, store: Store, run_id: str, stamp: Stamp, known: by
 
 def fold_segments(store: Store, run_id: str, summary: RunSummary, cp: RunCheckpoint) -> int:
     """Fold every segment's new bytes into ``summary``; returns events read."""
+    # the reader (and the codec's decoders, ~3 ms to build) only when a run has news:
+    # ls, show and the rest open the views without them when nothing is new
+    from runar.journal.reader import read_segment_columns
+
     read = 0
     parse_output = summary.started is None or summary.started.parse_output
     watch = store_watch(store)
@@ -212,6 +214,8 @@ def _process(
     index: Index, store: Store, run_ids: list[str], stamps: dict[str, Stamp], report: CatchUpReport
 ) -> None:
     pending = list(run_ids)
+    from runar.codec import paused_gc
+
     while pending:
         try:
             with index.write() as txn:

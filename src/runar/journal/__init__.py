@@ -1,10 +1,36 @@
-"""The append-only log: the source of truth for everything runar shows."""
+"""The append-only log: the source of truth for everything runar shows.
 
-from runar.journal.policy import FlushPolicy
-from runar.journal.process_hooks import close_all, flush_all
-from runar.journal.reader import RunRead, SegmentRead, read_run, read_segment
-from runar.journal.segment import SegmentFile, list_segments, seal
-from runar.journal.writer import JournalWriter
+The names below load with their module on first use (PEP 562): a reader that only
+lists segments (the projector checking what is new) need not load the writer, and a
+writer need not load the reader.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from runar.journal.policy import FlushPolicy
+    from runar.journal.process_hooks import close_all, flush_all
+    from runar.journal.reader import RunRead, SegmentRead, read_run, read_segment
+    from runar.journal.segment import SegmentFile, list_segments, seal
+    from runar.journal.writer import JournalWriter
+
+# each name and the module that defines it
+_NAMES: Final = {
+    "FlushPolicy": "runar.journal.policy",
+    "close_all": "runar.journal.process_hooks",
+    "flush_all": "runar.journal.process_hooks",
+    "RunRead": "runar.journal.reader",
+    "SegmentRead": "runar.journal.reader",
+    "read_run": "runar.journal.reader",
+    "read_segment": "runar.journal.reader",
+    "SegmentFile": "runar.journal.segment",
+    "list_segments": "runar.journal.segment",
+    "seal": "runar.journal.segment",
+    "JournalWriter": "runar.journal.writer",
+}
 
 __all__ = [
     "FlushPolicy",
@@ -19,3 +45,17 @@ __all__ = [
     "read_segment",
     "seal",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """A journal name, its module imported on first use and the name kept for the next."""
+    where = _NAMES.get(name)
+    if where is None:
+        raise AttributeError(f"module 'runar.journal' has no attribute {name!r}")
+    value = getattr(import_module(where), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_NAMES})

@@ -17,10 +17,10 @@ from typing import Final
 
 from runar.errors import InvalidValue, StoreError, UsageError
 from runar.events import AnyEvent, NoteAdded, ProjectSet, RunRenamed, SummarySet, TagsChanged
+from runar.ids import EDIT_ROLE
 from runar.journal import JournalWriter
 from runar.store import Store
 
-EDIT_ROLE: Final = "edit"
 MAX_LABEL_CHARS: Final = 256  # a name, tag or project: what the write API accepts too
 SUMMARY_PREFIX: Final = "summary."
 PROJECT_PREFIX: Final = "project="

@@ -34,7 +34,7 @@ from runar.events import (
     Unknown,
     WriterOpened,
 )
-from runar.journal.edits import EDIT_ROLE
+from runar.ids import EDIT_ROLE
 from runar.views.anomalies import Anomaly
 from runar.views.script_args import ScriptArgs, from_argv
 

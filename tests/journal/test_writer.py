@@ -13,8 +13,14 @@ from pathlib import Path
 import pytest
 
 from runar.events import MetricsLogged, NoteAdded, RunRenamed, RunStarted, WriterOpened
-from runar.journal import FlushPolicy, JournalWriter, list_segments, read_run, read_segment
-from runar.journal import writer as writer_module
+from runar.journal import (
+    FlushPolicy,
+    JournalWriter,
+    list_segments,
+    read_run,
+    read_segment,
+    segment_writer,
+)
 from runar.journal.policy import FSYNC_INTERVAL_S
 from runar.journal.seal_queue import SEAL_NICENESS
 
@@ -83,7 +89,7 @@ def count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             calls.append(fd)
         real(fd)
 
-    monkeypatch.setattr("runar.journal.writer.os.fsync", spy)
+    monkeypatch.setattr("runar.journal.segment_writer.os.fsync", spy)
     return calls
 
 
@@ -254,7 +260,7 @@ def rotate_often(w: JournalWriter, steps: int = 200) -> None:
 def test_full_segments_are_sealed_one_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real, lock = writer_module.seal, threading.Lock()
+    real, lock = segment_writer.seal, threading.Lock()
     busy, most = [0], [0]
 
     def slow_seal(path: Path) -> Path:
@@ -268,7 +274,7 @@ def test_full_segments_are_sealed_one_at_a_time(
             with lock:
                 busy[0] -= 1
 
-    monkeypatch.setattr(writer_module, "seal", slow_seal)
+    monkeypatch.setattr(segment_writer, "seal", slow_seal)
     w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30, fsync_interval_s=0)
     rotate_often(w)
     while_logging = most[0]
@@ -281,18 +287,18 @@ def test_full_segments_are_sealed_one_at_a_time(
 def test_full_segments_are_sealed_at_a_lower_priority(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real, priorities = writer_module.seal, []
+    real, priorities = segment_writer.seal, []
 
     def noting_seal(path: Path) -> Path:
         priorities.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
         return real(path)
 
-    monkeypatch.setattr(writer_module, "seal", noting_seal)
+    monkeypatch.setattr(segment_writer, "seal", noting_seal)
     ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30, fsync_interval_s=0)
     rotate_often(w)
     deadline = time.monotonic() + 10
-    while w._sealing.busy and time.monotonic() < deadline:
+    while w._files.sealing.busy and time.monotonic() < deadline:
         time.sleep(0.01)  # let the background sealer take the queue, not close()
     w.close()
     assert priorities
@@ -314,7 +320,7 @@ def _short_writev(fd: int, parts: list[bytes | memoryview]) -> int:
 def test_a_batch_reaches_the_file_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, fake: object
 ) -> None:
-    monkeypatch.setattr(writer_module, name, fake)
+    monkeypatch.setattr(segment_writer, name, fake)
     w = writer(tmp_path / "r", flush_interval_s=30)
     for i in range(500):
         w.append(MetricsLogged(values={"loss": i / 7}, step=i))
@@ -328,15 +334,15 @@ def test_a_batch_reaches_the_file_whole(
 EXIT_WHILE_SEALING = """
 import sys, time
 from pathlib import Path
-import runar.journal.writer as writer_module
+import runar.journal.segment_writer as segment_writer
 from runar.events import MetricsLogged
 from runar.journal import FlushPolicy, JournalWriter
 
-real = writer_module.seal
+real = segment_writer.seal
 def slow_seal(path):
     time.sleep(0.2)  # the interpreter exits while the background thread is at work
     return real(path)
-writer_module.seal = slow_seal
+segment_writer.seal = slow_seal
 policy = FlushPolicy(segment_bytes=2000, flush_interval_s=30, fsync_interval_s=0)
 w = JournalWriter(Path(sys.argv[1]), "0123456789abcdef", policy=policy)
 for i in range(200):
@@ -364,10 +370,10 @@ def test_full_segments_are_fsynced_with_the_next_fsync_not_when_full(
     calls = count_fsyncs(monkeypatch)
     w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30, fsync_interval_s=30)
     rotate_often(w, steps=100)  # five full segments
-    assert calls == [] and len(w._retired) == 5
+    assert calls == [] and w._files.retired == 5
     assert not list((tmp_path / "r").glob("*.zst"))  # a segment is sealed once durable
     w.flush(durable=True)
-    assert len(calls) == 5 and w._retired == []  # each full one (the next opens on demand)
+    assert len(calls) == 5 and w._files.retired == 0  # each full one (the next opens on demand)
     w.close()
     got = read_run(tmp_path / "r")
     assert [e.step for e in got.events if isinstance(e, MetricsLogged)] == list(range(100))
@@ -380,10 +386,10 @@ def test_full_segments_awaiting_fsync_are_bounded(
     monkeypatch.setattr("runar.metric_columns.COLUMNS_MIN", 1 << 30)  # sizes as per-event lines
     calls = count_fsyncs(monkeypatch)
     w = writer(tmp_path / "r", segment_bytes=2000, flush_interval_s=30, fsync_interval_s=30)
-    rotate_often(w, steps=20 * writer_module.RETIRED_LIMIT)
-    assert calls == [] and len(w._retired) == writer_module.RETIRED_LIMIT
+    rotate_often(w, steps=20 * segment_writer.RETIRED_LIMIT)
+    assert calls == [] and w._files.retired == segment_writer.RETIRED_LIMIT
     rotate_often(w, steps=20)  # one more full segment: they are all synced now
-    assert len(calls) >= writer_module.RETIRED_LIMIT + 1 and w._retired == []
+    assert len(calls) >= segment_writer.RETIRED_LIMIT + 1 and w._files.retired == 0
     w.close()
 
 

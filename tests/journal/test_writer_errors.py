@@ -160,7 +160,7 @@ def test_disk_full_for_good_never_raises(tiny_disk: Path) -> None:
 def test_past_the_pending_limit_whole_blocks_are_dropped_from_the_end(
     tiny_disk: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("runar.journal.writer.PENDING_LIMIT_BYTES", 64 << 10)
+    monkeypatch.setattr("runar.journal.segment_writer.PENDING_LIMIT_BYTES", 64 << 10)
     monkeypatch.setattr("runar.metric_columns.COLUMNS_MIN", 1 << 30)  # sizes as per-event lines
     errors, run_dir = Errors(), tiny_disk / "run"
     w = new_writer(run_dir, errors)

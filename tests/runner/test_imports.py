@@ -30,3 +30,17 @@ def test_what_runs_before_the_child_starts_loads_no_journal() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.split() == []
+
+
+def test_what_runs_before_the_child_starts_loads_no_dataclasses_sdk_or_hashing() -> None:
+    # each of these cost milliseconds before the child could start (records.py says why)
+    avoided = ("dataclasses", "inspect", "hashlib", "platform", "socket", "runar.sdk")
+    code = (
+        "import sys; import runar.cli.runner, runar.runner.session, runar.runner.git_state, "
+        "runar.runner.request, runar.runner.header, runar.runner.launch; "
+        f"print(' '.join(m for m in sys.modules if m.startswith({avoided!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == []

@@ -112,7 +112,8 @@ def rerun(
         if secrets:
             print(f"secrets:  {secrets}")
         return
-    from runar.runner.session import RunRequest, execute
+    from runar.runner.request import RunRequest
+    from runar.runner.session import execute
 
     request = RunRequest(
         command=plan.command,

@@ -23,7 +23,7 @@ from runar.records import Record
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from runar.runner.session import RunRequest
+    from runar.runner.request import RunRequest
     from runar.store import Store
     from runar.views.anomalies import Anomaly
     from runar.views.anomaly_live import LiveNotices
@@ -216,7 +216,7 @@ def _is_executable_program(path: Path) -> bool:
 
 def build_request(found: Invocation) -> RunRequest:
     """The RunRequest for a parsed invocation; UsageError when the target is missing."""
-    from runar.runner.session import RunRequest  # the runner's imports only when running
+    from runar.runner.request import RunRequest  # the runner's imports only when running
 
     if found.command:
         import shutil  # only here: with bz2 and lzma it costs ~2 ms to import

@@ -21,7 +21,7 @@ from typing import Any, Final, Protocol
 
 from runar.errors import InvalidQuery
 from runar.ids import new_run_id
-from runar.runner.session import ENV_SWEEP, ENV_SWEEP_ID, ENV_SWEEP_POINT, ENV_SWEEP_RUN_ID
+from runar.runner.request import ENV_SWEEP, ENV_SWEEP_ID, ENV_SWEEP_POINT, ENV_SWEEP_RUN_ID
 from runar.store import ENV_STORE, Store
 from runar.sweep.plan import Point
 from runar.sweep.progress import Progress

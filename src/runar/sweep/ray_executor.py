@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from runar.errors import UsageError
-from runar.runner.session import ENV_SWEEP_RUN_ID
+from runar.runner.request import ENV_SWEEP_RUN_ID
 from runar.sweep.local import TAIL_LINES, _die_with_parent
 
 EXIT_CANCELLED: Final = 130

@@ -31,7 +31,8 @@ from runar.views.index import (
     remove_index,
 )
 from runar.views.output_metrics import metrics_from_output
-from runar.views.summary import RunSummary, fold
+from runar.views.summary import RunSummary
+from runar.views.summary_fold import fold
 
 EVENTS_PER_TXN: Final = 200_000
 Stamp = tuple[int, int]

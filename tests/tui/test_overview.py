@@ -9,7 +9,8 @@ from rich.console import Console
 from runar.events import RunFinished, RunStarted
 from runar.tui.catalog import RunEntry
 from runar.tui.widgets.overview import overview
-from runar.views.summary import RunSummary, fold
+from runar.views.summary import RunSummary
+from runar.views.summary_fold import fold
 
 TRACEBACK = """\
 Traceback (most recent call last):

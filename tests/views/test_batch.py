@@ -4,7 +4,8 @@ from hypothesis import strategies as st
 
 from runar.events import MetricsLogged, NoteAdded
 from runar.views.batch import fold_many
-from runar.views.summary import RunSummary, fold
+from runar.views.summary import RunSummary
+from runar.views.summary_fold import fold
 
 _events = st.lists(
     st.tuples(

@@ -42,7 +42,8 @@ from runar.store import Store
 from runar.views.anomaly_watch import fold_anomalies, store_watch
 from runar.views.index import Index, RunCheckpoint, SegmentCheckpoint
 from runar.views.output_metrics import metrics_from_output
-from runar.views.summary import RunSummary, fold
+from runar.views.summary import RunSummary
+from runar.views.summary_fold import fold
 
 RUN_ID = "0123456789abcdef"
 WRITERS = ("sdk-aaaa1111", "runner-bbbb2222")

@@ -13,7 +13,8 @@ from runar.events import (
     TagsChanged,
     WriterOpened,
 )
-from runar.views.summary import RunSummary, flatten, fold, lower_is_better
+from runar.views.summary import RunSummary, flatten, lower_is_better
+from runar.views.summary_fold import fold
 
 
 def _stamp(event, ts, seq, writer="w"):

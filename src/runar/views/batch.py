@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from runar.events import AnyEvent, MetricsColumns, MetricsLogged, OutputCaptured, Unknown
 from runar.metric_columns import expand_columns, is_consistent
-from runar.views.summary import Clock, MetricSummary, RunSummary, fold
+from runar.views.summary import Clock, MetricSummary, RunSummary
+from runar.views.summary_fold import fold
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,9 +1,9 @@
 """JournalWriter: one process's append-only segments of one run.
 
-``append()`` only stamps the envelope and queues the event; a background thread
-encodes each batch as checked blocks (codec.py) and gives it seqs and to its
-SegmentWriter (segment_writer.py), which hands the bytes to the OS every
-``flush_interval_s``, fsyncs every ``fsync_interval_s``, rotates and seals. close(),
+``append()`` only stamps the envelope and queues the event; a background thread gives
+each batch its seqs, encodes it as checked blocks (codec.py) and passes the bytes to its
+SegmentWriter (segment_writer.py), which hands them to the OS every ``flush_interval_s``,
+fsyncs every ``fsync_interval_s``, rotates full segments and seals them. close(),
 interpreter exit and SIGTERM (process_hooks.py) flush durably and seal.
 
 Storage trouble never raises into the caller: the SegmentWriter reports it once per

@@ -53,7 +53,7 @@ _HEX: Final = frozenset(b"0123456789abcdef")
 SEGMENT_FORMAT: Final = 2
 
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(AnyEvent | MetricsColumns, strict=False)
+_decoders: list[msgspec.json.Decoder[AnyEvent | MetricsColumns]] = []  # built on first use
 _raw_decoder = msgspec.json.Decoder()
 _FLOAT_VALUED = (MetricsLogged, SummarySet)
 _DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError)
@@ -292,13 +292,22 @@ def _split_blocks(data: bytes, cut: int, chunks: bool) -> tuple[list[bytes], int
     return good, end, damaged
 
 
+def _event_decoder() -> msgspec.json.Decoder[AnyEvent | MetricsColumns]:
+    """The events' decoder, built on first use: msgspec compiles the whole tagged union
+    (a few ms) and a process that only writes (the runner, a script that logs) never
+    decodes. Two threads may both build one; either serves."""
+    if not _decoders:
+        _decoders.append(msgspec.json.Decoder(AnyEvent | MetricsColumns, strict=False))
+    return _decoders[0]
+
+
 def decode_line(line: bytes) -> AnyEvent | MetricsColumns | Unknown | None:
     """Decode one intact line; an unknown type or shape becomes Unknown, non-JSON None.
 
     A MetricsColumns line stays one record here (see metric_columns.expand_columns).
     """
     try:
-        return _decoder.decode(line)
+        return _event_decoder().decode(line)
     except _DECODE_ERRORS:
         pass
     try:
@@ -321,7 +330,7 @@ def _decode_batch(lines: list[bytes]) -> list[AnyEvent | MetricsColumns | Unknow
     if len(lines) == 1:
         return [decode_line(lines[0])]
     try:
-        decoded: list[AnyEvent | MetricsColumns] = _decoder.decode_lines(b"\n".join(lines))
+        decoded: list[AnyEvent | MetricsColumns] = _event_decoder().decode_lines(b"\n".join(lines))
     except _DECODE_ERRORS:
         decoded = []
     if len(decoded) == len(lines):  # a line holding two objects must not shift the rest
@@ -343,10 +352,11 @@ def decode_chunks_columns(
 ) -> list[AnyEvent | MetricsColumns | Unknown | None]:
     """decode_chunks with columns records kept whole (for a fold that takes them as they are)."""
     out: list[AnyEvent | MetricsColumns | Unknown | None] = []
+    decoder = _event_decoder()
     with paused_gc():
         for chunk in chunks:
             try:
-                decoded: list[AnyEvent] = _decoder.decode_lines(chunk)
+                decoded: list[AnyEvent] = decoder.decode_lines(chunk)
             except _DECODE_ERRORS:
                 decoded = []
             if len(decoded) == chunk.count(b"\n") + 1:  # two objects on a line must not shift

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import importlib.metadata
+import platform
+import sys
 from pathlib import Path
 
 from runar.redact import REDACTED
-from runar.runner.provenance import installed_packages, redact_env
+from runar.runner.provenance import (
+    installed_packages,
+    platform_string,
+    python_version,
+    redact_env,
+)
 
 
 def test_the_recorded_environment_hides_secrets_by_name_and_by_shape() -> None:
@@ -43,3 +50,13 @@ def test_first_distribution_on_the_path_wins(tmp_path: Path) -> None:
         "foo-bar": "1.0",
         "legacy": "0.3",
     }
+
+
+def test_platform_string_is_what_the_platform_module_says() -> None:
+    # built without the platform module on glibc Linux; the record must read the same
+    assert platform_string() == platform.platform(terse=True)
+
+
+def test_python_version_is_what_the_platform_module_says() -> None:
+    assert python_version() == platform.python_version()
+    assert python_version().startswith(f"{sys.version_info.major}.{sys.version_info.minor}.")

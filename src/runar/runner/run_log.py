@@ -88,9 +88,6 @@ class RunLog:
 
     def _open(self, head: GitHead | None, job: SnapshotJob | None, git: GitCapture | None) -> None:
         try:
-            from runar.runner.provenance import warm_platform
-
-            warm_platform()  # RunStarted's platform: `uname -p` runs while the journal loads
             snapshot = _Snapshot(job) if job is not None else None  # git works meanwhile
             from runar.journal import JournalWriter
 

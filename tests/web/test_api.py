@@ -342,3 +342,31 @@ def test_a_metric_logged_later_shows_up(served):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert curve["y"] == [0.5, 0.7, 0.9]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/runs?limit=%C2%B2",
+        "/api/runs?cursor=%C2%B2",
+        "/api/runs/alpha/metrics?points=%C2%B2",
+        "/api/runs/alpha/metrics?limit=%C2%B2",
+        "/api/runs/alpha/logs?after=%C2%B2",
+        "/api/runs/alpha/logs?limit=%C2%B2",
+    ],
+)
+def test_a_non_ascii_digit_in_a_number_parameter_is_a_400_naming_it(served, query):
+    reply = request(served.base, query)  # '²' passed str.isdigit() and made int() a 500
+    assert reply.status == 400, reply.body
+    name = query.split("?")[1].split("=")[0]
+    assert name in reply.json()["error"] and "²" in reply.json()["error"]
+
+
+def test_a_cursor_past_any_64_bit_offset_is_an_empty_page(served):
+    data = get_json(served.base, "/api/runs?cursor=" + "9" * 30)  # was a 500: slice overflow
+    assert data["runs"] == [] and data["total"] == 3 and data["next_cursor"] is None
+
+
+def test_a_huge_logs_position_comes_back_as_a_number_javascript_holds(served):
+    data = get_json(served.base, "/api/runs/alpha/logs?after=" + "9" * 30)
+    assert data["chunks"] == [] and data["next"] == 2**53

@@ -139,3 +139,8 @@ def test_a_last_event_id_older_than_the_history_gets_a_reset():
     assert not recent.reset
     data = json.loads(recent.take().decode().split("data: ", 1)[1])
     assert len(data["changed"]) == 3
+
+
+def test_a_last_event_id_of_non_ascii_digits_gets_a_reset(listen):
+    events = listen({"Last-Event-ID": "²"})  # isdigit() but not int(): was a 500
+    assert events.next_event("reset").event == "reset"

@@ -57,9 +57,10 @@ def _int_param(request: Request, name: str, default: int) -> int:
     text = request.query_params.get(name)
     if text is None or text == "":
         return default
-    if not text.isdigit():
+    number = series.whole_number(text)
+    if number is None:
         raise InvalidQuery(f"{name}='{text}' is not a whole number")
-    return int(text)
+    return number
 
 
 def _summary(api: Api, ref: str) -> RunSummary:

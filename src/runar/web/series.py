@@ -27,6 +27,18 @@ DEFAULT_POINTS: Final = 2000
 MIN_POINTS: Final = 4
 MAX_POINTS: Final = 100_000
 NS: Final = 1_000_000_000
+MAX_WHOLE: Final = 2**53  # a bigger query number is read as this: JavaScript's exact limit
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number ≥ 0 (at most MAX_WHOLE), or None.
+
+    ASCII only: str.isdigit() accepts '²', which int() refuses (a 500), and a 30-digit
+    cursor overflowed the slice that pages the table.
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return min(int(text), MAX_WHOLE)
 
 
 def x_axis(text: str) -> XAxis:
@@ -39,17 +51,19 @@ def last_param(text: str | None) -> int | None:
     """``limit=``: keep only a curve's latest N points (before downsampling)."""
     if text is None or text == "":
         return None
-    if not text.isdigit() or int(text) == 0:
+    number = whole_number(text)
+    if not number:
         raise InvalidQuery(f"limit='{text}' is not a positive whole number")
-    return int(text)
+    return number
 
 
 def points_param(text: str | None) -> int:
     if not text:
         return DEFAULT_POINTS
-    if not text.isdigit():
+    number = whole_number(text)
+    if number is None:
         raise InvalidQuery(f"points='{text}' is not a whole number")
-    return max(MIN_POINTS, min(int(text), MAX_POINTS))
+    return max(MIN_POINTS, min(number, MAX_POINTS))
 
 
 @dataclass(frozen=True)

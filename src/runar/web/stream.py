@@ -101,7 +101,8 @@ class Hub:
         """A new subscriber; with ``last_event_id``, everything after it is queued first."""
         sub = Subscriber(seq=self.seq)
         if last_event_id is not None:
-            after = int(last_event_id) if last_event_id.strip().isdigit() else -1
+            text = last_event_id.strip()  # ASCII: '²' passes isdigit() and fails int()
+            after = int(text) if text.isascii() and text.isdigit() else -1
             oldest = self.history[0].seq if self.history else self.seq + 1
             if after < 0 or after > self.seq or (after < self.seq and oldest > after + 1):
                 sub.reset = True  # unknown or forgotten position (e.g. a restarted server)

@@ -17,6 +17,7 @@ from runar.ids import resolve
 from runar.views.query import compile_filter, sort_key
 from runar.views.query_frame import typed_columns
 from runar.web.rows import Row, row_cells
+from runar.web.series import whole_number
 
 if TYPE_CHECKING:
     import polars as pl
@@ -211,6 +212,7 @@ class RunTable:
 def _offset(cursor: str) -> int:
     if not cursor:
         return 0
-    if not cursor.isdigit():
+    offset = whole_number(cursor)
+    if offset is None:
         raise InvalidQuery(f"cursor '{cursor}' is not one this server gave out")
-    return int(cursor)
+    return offset

@@ -26,6 +26,15 @@ def new_run_id() -> str:
     return _token(RUN_ID_CHARS)
 
 
+def host_name() -> str:
+    """This machine's name, as socket.gethostname() says it (without loading socket on POSIX)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
+
+
 EDIT_ROLE: Final = "edit"  # the writers of `runar tag/rename/note/set`: edits, not activity
 
 

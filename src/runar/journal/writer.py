@@ -13,7 +13,6 @@ episode and retries (see its module for what a failing disk can cost).
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections import deque
@@ -23,7 +22,7 @@ from typing import Final
 
 from runar.codec import SEGMENT_FORMAT, encode_block_parts, encode_json, encode_line
 from runar.events import AnyEvent, RunRenamed, RunStarted, WriterOpened
-from runar.ids import new_writer_id
+from runar.ids import host_name, new_writer_id
 from runar.journal import process_hooks
 from runar.journal.policy import FlushPolicy
 from runar.journal.segment_writer import (
@@ -208,7 +207,7 @@ class JournalWriter:
         opened = WriterOpened(
             run_id=self.run_id,
             role=self.role,
-            host=socket.gethostname(),
+            host=host_name(),
             pid=self.pid,
             segment=segment_no,
             format=SEGMENT_FORMAT,

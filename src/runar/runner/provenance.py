@@ -109,14 +109,6 @@ def _platform_cleaned(text: str) -> str:
     return text.rstrip("-")
 
 
-def host_name() -> str:
-    if hasattr(os, "uname"):
-        return os.uname().nodename  # what gethostname() answers, without loading socket
-    import socket
-
-    return socket.gethostname()
-
-
 def user_name() -> str:
     try:
         return getpass.getuser()

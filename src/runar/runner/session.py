@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from runar.ids import is_run_id, new_run_id, short
+from runar.ids import host_name, is_run_id, new_run_id, short
 from runar.projects import default_project
 from runar.redact import redact_argv
 from runar.runner import header, provenance
@@ -51,7 +51,7 @@ def _run_started(request: RunRequest, run_id: str) -> Callable[[GitCapture | Non
     """Everything RunStarted records but the git state, gathered now; adds git when called."""
     from runar.events import RunStarted
 
-    cwd, host, user = os.getcwd(), provenance.host_name(), provenance.user_name()
+    cwd, host, user = os.getcwd(), host_name(), provenance.user_name()
     executable = provenance.resolve_executable(request.command)
     platform = provenance.platform_string()
     env = provenance.redact_env({**os.environ, **request.env_variables})

@@ -158,9 +158,8 @@ def run_started(
     store_root: Path | None = None,
 ) -> RunStarted:
     """The RunStarted event of a run this process starts by itself."""
-    import socket
-
     from runar.events import RunStarted
+    from runar.ids import host_name
     from runar.projects import default_project
     from runar.redact import redact_argv
 
@@ -176,7 +175,7 @@ def run_started(
         argv=redact_argv(list(sys.argv)),
         command=redact_argv([sys.executable, *getattr(sys, "orig_argv", sys.argv)[1:]]),
         cwd=os.getcwd(),
-        host=socket.gethostname(),
+        host=host_name(),
         pid=os.getpid(),
         user=os.environ.get("USER") or os.environ.get("LOGNAME") or "",
         python=sys.version.split()[0],

@@ -1,9 +1,9 @@
 """RunSummary: what every front-end shows about a run, folded from events; no I/O.
 
-The fold (summary_fold.py) is order-independent — each field is a last-writer-wins register ordered by
-the event's clock ``(ts, writer, seq)`` or a grow-only aggregate — so the result does
-not depend on how events are split across segments and writers, or in which order
-segments are read.
+The fold (summary_fold.py) is order-independent — each field is a last-writer-wins
+register ordered by the event's clock ``(ts, writer, seq)`` or a grow-only aggregate —
+so the result does not depend on how events are split across segments and writers, or
+in which order segments are read.
 """
 
 from __future__ import annotations

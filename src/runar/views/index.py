@@ -19,8 +19,6 @@ One process writes at a time (LMDB serializes write transactions); readers never
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import Final
 import lmdb
 import msgspec
 
+from runar.ids import host_name
 from runar.store import Store
 from runar.views.anomaly_watch import AnomalyState
 from runar.views.output_metrics import StreamState
@@ -157,7 +156,7 @@ class Index:
         self.path.mkdir(parents=True, exist_ok=True)
         if _is_truncated(self.path / "data.mdb"):
             # LMDB maps the file whole: touching a page past its end kills us with SIGBUS
-            shutil.rmtree(self.path, ignore_errors=True)
+            _remove_tree(self.path)
             self.path.mkdir(parents=True, exist_ok=True)
         try:
             return lmdb.open(
@@ -165,7 +164,7 @@ class Index:
             )
         except lmdb.Error:
             # damaged index files: the log is the truth, start over
-            shutil.rmtree(self.path, ignore_errors=True)
+            _remove_tree(self.path)
             self.path.mkdir(parents=True, exist_ok=True)
             return lmdb.open(
                 str(self.path), map_size=map_bytes, max_dbs=len(_DBS) + 1, **_ENV_OPTIONS
@@ -174,7 +173,7 @@ class Index:
     def _identity(self) -> dict[str, bytes]:
         return {
             "format": INDEX_FORMAT,
-            "host": socket.gethostname().encode(),
+            "host": host_name().encode(),
             "store": str(self.store.root).encode(),
         }
 
@@ -333,4 +332,10 @@ class Index:
 
 def remove_index(store: Store) -> None:
     """Delete the derived folder: it is rebuilt from the log on the next catch-up."""
-    shutil.rmtree(Path(store.index_dir), ignore_errors=True)
+    _remove_tree(Path(store.index_dir))
+
+
+def _remove_tree(folder: Path) -> None:
+    import shutil  # only to start over: with bz2 and lzma it costs every command ~2 ms
+
+    shutil.rmtree(folder, ignore_errors=True)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import time
 from typing import Final
 
+from runar.ids import host_name
 from runar.views.summary import RunSummary
 
 SILENT_AFTER_S: Final = 6 * 3600  # a run on another host with no event for this long is dead
-_HOST = socket.gethostname()
+_HOST = host_name()
 
 
 def pid_alive(pid: int) -> bool:

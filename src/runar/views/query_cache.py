@@ -16,10 +16,10 @@ processes, so those rows are refreshed from their summaries on every read.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import struct
 import time
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -92,7 +92,8 @@ def _path(store: Store, views: Views, default_project: str | None) -> Path | Non
     if views.index is None:
         return None
     txnid = views.index.env.info()["last_txnid"]
-    project = hashlib.sha256((default_project or "").encode()).hexdigest()[:8]
+    # 32 bits name the file, as sha256's first 8 hex digits did, without loading hashlib
+    project = f"{zlib.crc32((default_project or '').encode()):08x}"
     return Path(store.index_dir) / FOLDER / f"runs-v{COLUMNS_VERSION}-{txnid}-{project}.cols"
 
 

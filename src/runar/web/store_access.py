@@ -4,10 +4,17 @@ LMDB forbids opening one environment twice in a process, and catch-up, summaries
 ``frames.metrics`` each open it, so every use holds ``lock`` (opening costs < 1 ms).
 Summaries are read per request instead of being kept: 10,000 of them with their
 environments and package lists would not fit the memory budget.
+
+A catch-up reports only what it folded itself, and every CLI command catches up too:
+``runar rm`` forgets the runs it deletes, ``runar reindex`` rebuilds everything, ``runar
+ls`` folds what a training wrote. So each catch-up here also compares the index's run
+stamps (one small LMDB table) with the last ones seen: a run gone from them was removed,
+a changed stamp is a run another process folded, and a new index file means a rebuild.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +47,23 @@ class StoreAccess:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.Lock()
+        self._stamps: dict[str, bytes] = {}  # the index's run stamps at the last look
+        self._index_file: tuple[int, int] | None = None  # (device, inode) of that index
+
+    def _look(self) -> tuple[dict[str, bytes], tuple[int, int] | None]:
+        """The index's run stamps and the identity of its file (hold ``lock``)."""
+        from runar.views.index import Index
+
+        try:
+            found = os.stat(self.store.index_dir / "lmdb" / "data.mdb")
+        except OSError:
+            return {}, None
+        index = Index(self.store)
+        try:
+            with index.read() as txn:
+                return index.stamps(txn), (found.st_dev, found.st_ino)
+        finally:
+            index.close()
 
     @contextmanager
     def views(self) -> Iterator[Views]:
@@ -55,6 +79,7 @@ class StoreAccess:
         with self.lock:
             if self.store.exists:
                 catch_up(self.store)
+                self._stamps, self._index_file = self._look()
         with self.views() as views:
             own = store_project(self.store.root)
             return [run_row(s, effective_status(s), own) for s in views.runs()]
@@ -65,7 +90,16 @@ class StoreAccess:
 
         with self.lock:
             report = catch_up(self.store)
-        return Delta(self.rows_of(report.runs_changed), list(report.runs_removed))
+            stamps, index_file = self._look() if self.store.exists else ({}, None)
+        seen, self._stamps = self._stamps, stamps
+        rebuilt, self._index_file = index_file != self._index_file, index_file
+        changed = dict.fromkeys(report.runs_changed)
+        if rebuilt:  # `runar reindex` (or a deleted index) folded what this server missed
+            changed.update(dict.fromkeys(stamps))
+        else:
+            changed.update((r, None) for r, stamp in stamps.items() if seen.get(r) != stamp)
+        removed = set(report.runs_removed) | (seen.keys() - stamps.keys())
+        return Delta(self.rows_of(list(changed)), sorted(removed))
 
     def rows_of(self, run_ids: list[str]) -> list[Row]:
         """Fresh rows of these runs; ids no longer in the index are skipped."""

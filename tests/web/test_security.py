@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ from runar.events import ArtifactAttached
 from runar.journal import JournalWriter
 from runar.web.app import create_app
 from runar.web.security import CSP, Guard
+from runar.web.tokens import TokenBook
 from tests.web.client import EventStream, request
 from tests.web.conftest import fill
 
@@ -210,3 +212,32 @@ def test_filters_that_try_sql_or_files_are_400(served, where):
     reply = request(served.base, "/api/runs?where=" + quote(where))
     assert reply.status == 400, reply.body
     assert "filter" in reply.json()["error"] or "'" in reply.json()["error"]
+
+
+@pytest.mark.timeout(60)
+def test_a_stream_opened_with_a_runar_token_ends_when_the_token_is_revoked(store, serve_app):
+    fill(store)
+    book = TokenBook(store)
+    _, kept = book.create("kept", "read")
+    _, revoked = book.create("dash", "read")
+    app = create_app(store, Guard.for_bind("127.0.0.1", TOKEN), ping_s=0.05)
+    with serve_app(app) as base:
+        streams = {
+            secret: EventStream(base, {"Authorization": f"Bearer {secret}"})
+            for secret in (kept, revoked)
+        }
+        try:
+            for s in streams.values():
+                assert s.response.status == 200
+                s.next_block()
+            book.revoke("dash")
+            deadline = time.monotonic() + 10
+            with pytest.raises(AssertionError, match="the stream ended"):
+                while time.monotonic() < deadline:  # pings, then the end
+                    streams[revoked].next_block()
+            assert "ping" in streams[kept].next_block().comments  # the other goes on
+            again = request(base, "/api/stream", {"Authorization": f"Bearer {revoked}"})
+            assert again.status == 401
+        finally:
+            for s in streams.values():
+                s.close()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -48,6 +49,26 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return api.json_response({"error": exc.detail}, exc.status_code)
 
 
+def _still_allowed(request: Request) -> Callable[[], bool] | None:
+    """For a stream opened with a `runar token`: is that token still valid? (None: no need)."""
+    guard: Guard = request.app.state.guard
+    auth = request.headers.get("authorization", "")
+    bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+    if guard.token is None or guard.accepts is None or bearer is None:
+        return None  # no token needed, or the server's own token (a cookie): never revoked
+    if secrets.compare_digest(bearer.encode(), guard.token.encode()):
+        return None
+    accepts = guard.accepts
+
+    def allowed() -> bool:
+        try:
+            return accepts(bearer)
+        except RunarError:  # a damaged tokens file: end the stream, the reconnect says why
+            return False
+
+    return allowed
+
+
 async def _index(request: Request) -> Response:
     page = STATIC_DIR / "index.html"
     if not page.is_file():
@@ -59,7 +80,7 @@ async def _stream(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     sub = hub.subscribe(request.headers.get("last-event-id"))
     return StreamingResponse(
-        hub.messages(sub),
+        hub.messages(sub, _still_allowed(request)),
         media_type="text/event-stream",
         headers={"cache-control": "no-store", "x-accel-buffering": "no"},
     )
@@ -125,5 +146,6 @@ def create_app(
     )
     app.state.api = api.Api(store, access, table, OutputCache(store))
     app.state.hub = hub
+    app.state.guard = guard
     app.state.table = table
     return app

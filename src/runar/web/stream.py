@@ -119,11 +119,19 @@ class Hub:
         for sub in self.subscribers:
             sub.wake.set()
 
-    async def messages(self, sub: Subscriber) -> AsyncIterator[bytes]:
-        """The SSE byte stream of one subscriber until it disconnects or the hub closes."""
+    async def messages(
+        self, sub: Subscriber, allowed: Callable[[], bool] | None = None
+    ) -> AsyncIterator[bytes]:
+        """The SSE byte stream of one subscriber until it disconnects or the hub closes.
+
+        ``allowed``: asked before each message and ping; False (a revoked ``runar token``)
+        ends the stream, and the browser's reconnect then meets the 401.
+        """
         try:
             yield f"retry: {RETRY_MS}\nid: {sub.seq}\n\n".encode()  # a position to resume from
             while not self.closed:
+                if allowed is not None and not await asyncio.to_thread(allowed):
+                    return
                 sub.wake.clear()
                 message = sub.take()
                 if message:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from runar.events import RunFinished
+from runar.events import RunFinished, RunStarted
+from runar.ids import new_run_id
 from runar.journal import JournalWriter, edits
 from runar.store import Store
 from tests.web.write_helpers import writable_server
@@ -63,3 +65,20 @@ def test_a_deleted_run_is_404_and_not_written_again(writable):
     shutil.rmtree(writable.store.run_dir(run_id))
     assert note(writable, writable.write, run_id) == 404
     assert not writable.store.run_dir(run_id).exists()
+
+
+def test_concurrent_finishes_of_a_run_the_server_had_not_read_yet_finish_it_once(writable):
+    for _ in range(5):  # the race needs the requests to overlap the first read of the log
+        run_id = new_run_id()
+        with JournalWriter(writable.store.run_dir(run_id), run_id, role="sdk") as sdk:
+            sdk.append(RunStarted(run_id=run_id, name="elsewhere"))
+
+        def finish(_: int, run_id: str = run_id) -> int:
+            with writable.client() as c:
+                return c.post(f"/api/runs/{run_id}/finish", json={}).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            codes = sorted(pool.map(finish, range(8)))
+        assert codes == [200] + [409] * 7
+        ends = [e for e in writable.events(run_id) if isinstance(e, RunFinished)]
+        assert len(ends) == 1

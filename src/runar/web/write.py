@@ -272,7 +272,9 @@ class WriteApi:
             if not run_dir.is_dir() or run_id in self.store.tombstones():
                 raise BadRequest(404, f"no run '{run_id}' in this store", "id")
             facts = await asyncio.to_thread(read_facts, run_dir, self.writers.own)
-            self._facts[run_id] = facts
+            # a concurrent request may have read it meanwhile and already written: one
+            # RunFacts per run, or two finishes would both see an unfinished run
+            facts = self._facts.setdefault(run_id, facts)
         else:  # others may have moved, ended or deleted it since: look again
             if not run_dir.is_dir():
                 del self._facts[run_id]

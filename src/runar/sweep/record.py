@@ -29,7 +29,7 @@ from runar.events import (
     SweepPoint,
     WriterOpened,
 )
-from runar.ids import new_run_id, resolve, short
+from runar.ids import host_name, new_run_id, resolve, short
 from runar.journal import JournalWriter, read_run
 from runar.runner import provenance
 from runar.store import Store
@@ -68,7 +68,7 @@ class SweepRecorder:
                 argv=redact_argv(argv),
                 command=redact_argv([sys.executable, "-m", "runar", *argv]),
                 cwd=os.getcwd(),
-                host=provenance.host_name(),
+                host=host_name(),
                 pid=os.getpid(),
                 user=provenance.user_name(),
                 python=provenance.python_version(),
@@ -177,7 +177,7 @@ def fold_record(store: Store, sweep_id: str) -> SweepState:
     if finished is not None and finished[0] >= last_point_ts:
         state.status, state.ended_ts = finished[1], finished[0]
     else:
-        here = provenance.host_name()
+        here = host_name()
         alive = any(host != here or pid_alive(pid) for host, pid in writers)
         state.status = "running" if alive else "crashed"
         if not alive:

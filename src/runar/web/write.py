@@ -39,7 +39,8 @@ from runar.ids import is_run_id, short
 from runar.projects import store_project
 from runar.store import Store
 from runar.web.encoding import encode
-from runar.web.tokens import Token, TokenBook
+from runar.web.tokens import CONFIG_DIRNAME, Token, TokenBook
+from runar.web.write_replies import REPLIES_FILENAME, Replies, Reply
 from runar.web.write_schema import (
     IDEMPOTENCY_KEY_CHARS,
     MAX_BODY_BYTES,
@@ -48,8 +49,6 @@ from runar.web.write_schema import (
 from runar.web.write_session import (
     SWEEP_INTERVAL_S,
     RateLimit,
-    Replies,
-    Reply,
     RunFacts,
     Writers,
     catch_up_facts,
@@ -106,7 +105,7 @@ class WriteApi:
         self.book = TokenBook(store)
         self.limits = limits or Limits()
         self.writers = Writers(store.runs_dir)
-        self.replies = Replies()
+        self.replies = Replies(path=store.root / CONFIG_DIRNAME / REPLIES_FILENAME)
         self._facts: dict[str, RunFacts] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._damaged: str | None = None  # the tokens file's damage, said once on stderr

@@ -1,26 +1,20 @@
-"""The write API's state: one journal writer per (token, run), what it knows of each run,
-remembered replies for ``Idempotency-Key`` and a request budget per token.
+"""The write API's state: one journal writer per (token, run), what it knows of each run
+and a request budget per token.
 
 Writers stay open while clients keep writing (one segment per token and run, not one
 per request) and are closed, which seals their segment, after ``WRITER_IDLE_S`` without
 a write and when the server stops. Their role is ``http:<token name>``, so every event
 they append is attributed: its writer's header names the token.
 
-Idempotency: a reply is remembered per (token, key) in a bounded LRU held in memory, so
-a retry within ``IDEMPOTENCY_TTL_S`` (and among the last ``IDEMPOTENCY_KEYS`` keys) gets
-the same reply and writes nothing. A restarted server has forgotten them; only run and
-step creation stay idempotent across it, their ids being derived from the key
-(write_runs.derived_run_id): any other retry that crosses a restart is written again.
+Idempotency-Key replies are remembered by write_replies.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import sys
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -33,8 +27,6 @@ from runar.journal.segment import list_segments
 
 WRITER_IDLE_S: Final = 300.0
 SWEEP_INTERVAL_S: Final = 30.0
-IDEMPOTENCY_KEYS: Final = 100_000
-IDEMPOTENCY_TTL_S: Final = 24 * 3600.0
 RATE_PER_S: Final = 2_000.0  # requests per second and token, sustained
 RATE_BURST: Final = 4_000.0
 HTTP_ROLE: Final = "http"
@@ -197,54 +189,6 @@ class Writers:
             f"({exc.strerror or exc}); its events wait in memory and are retried",
             file=sys.stderr,
         )
-
-
-@dataclass
-class Reply:
-    """A reply as sent: replayed as is for a repeated Idempotency-Key."""
-
-    status: int
-    body: bytes
-    fingerprint: str
-    at: float
-
-
-class Replies:
-    """Remembered replies per (token, Idempotency-Key): a bounded LRU with a time limit."""
-
-    def __init__(self, capacity: int = IDEMPOTENCY_KEYS, ttl_s: float = IDEMPOTENCY_TTL_S) -> None:
-        self.capacity = capacity
-        self.ttl_s = ttl_s
-        self._replies: OrderedDict[tuple[str, str], Reply] = OrderedDict()
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-
-    def lock(self, key: tuple[str, str]) -> asyncio.Lock:
-        """One request per key at a time: a concurrent retry waits for the first reply."""
-        found = self._locks.get(key)
-        if found is None:
-            found = self._locks[key] = asyncio.Lock()
-        return found
-
-    def release(self, key: tuple[str, str]) -> None:
-        lock = self._locks.get(key)
-        if lock is not None and not lock.locked():
-            del self._locks[key]
-
-    def get(self, key: tuple[str, str]) -> Reply | None:
-        reply = self._replies.get(key)
-        if reply is None:
-            return None
-        if time.monotonic() - reply.at > self.ttl_s:
-            del self._replies[key]
-            return None
-        self._replies.move_to_end(key)
-        return reply
-
-    def put(self, key: tuple[str, str], reply: Reply) -> None:
-        self._replies[key] = reply
-        self._replies.move_to_end(key)
-        while len(self._replies) > self.capacity:
-            self._replies.popitem(last=False)
 
 
 class RateLimit:

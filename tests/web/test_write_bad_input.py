@@ -146,3 +146,27 @@ def test_a_new_run_whose_config_nests_past_the_decoders_limit_is_422(writable):
         reply = c.post("/api/runs", content='{"config": {"a": ' + DEEP + "}}")
     assert reply.status_code == 422 and "nests too deeply" in reply.json()["error"], reply.text
     assert writable.files() == before
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "nan"])
+@pytest.mark.parametrize("path", ["metrics", "config"])
+def test_nan_or_infinity_in_a_body_is_said_as_such(writable, run_id, token, path):
+    count = len(writable.events(run_id))
+    body = '{"values": {"loss": ' + token + "}}" if path == "metrics" else '{"lr": ' + token + "}"
+    with writable.client() as c:
+        reply = c.post(f"/api/runs/{run_id}/{path}", content=body)
+    assert reply.status_code == 400, reply.text  # was "JSON is malformed: invalid character"
+    assert reply.json()["error"].startswith("JSON has no NaN or Infinity (byte ")
+    assert len(writable.events(run_id)) == count
+
+
+def test_nan_on_an_ndjson_line_names_the_line(writable, run_id):
+    body = '{"values": {"a": 1}}\n{"values": {"a": NaN}}\n'
+    with writable.client() as c:
+        reply = c.post(
+            f"/api/runs/{run_id}/metrics",
+            content=body,
+            headers={"content-type": "application/x-ndjson"},
+        )
+    assert reply.status_code == 400
+    assert reply.json()["error"].startswith("line 2: JSON has no NaN or Infinity")

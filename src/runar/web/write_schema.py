@@ -132,6 +132,27 @@ def _bad(exc: msgspec.MsgspecError, where: str = "") -> BadRequest:
     return BadRequest(400, f"the body is not valid JSON ({message})", where.rstrip(".") or None)
 
 
+_AT_BYTE: Final = re.compile(r"invalid character \(byte (\d+)\)")
+_NONFINITE: Final = re.compile(rb"(?i)[:,\[\s](-?\s*)(nan|inf)")
+
+
+def _nonfinite(body: bytes, bad: BadRequest) -> BadRequest:
+    """``invalid character (byte 17)`` → what it was: a NaN or Infinity JSON cannot carry."""
+    found = _AT_BYTE.search(bad.error)
+    if found is None or bad.status != 400:
+        return bad
+    at = int(found.group(1))
+    # msgspec points at NaN's N, but past a lowercase nan (read as a broken null)
+    if _NONFINITE.search(body[max(0, at - 8) : at + 3]) is None:
+        return bad
+    return BadRequest(
+        400,
+        f"JSON has no NaN or Infinity (byte {at}); send finite numbers only, "
+        "a value that went NaN cannot be recorded over HTTP",
+        bad.field,
+    )
+
+
 def _too_deep(where: str | None = None) -> BadRequest:
     return BadRequest(422, "the body nests too deeply to decode; send flatter JSON", where)
 
@@ -145,7 +166,7 @@ def decode(body: bytes, shape: type[Any], *, empty_ok: bool = False) -> Any:
     try:
         return msgspec.json.decode(body, type=shape)
     except msgspec.MsgspecError as exc:
-        raise _bad(exc) from None
+        raise _nonfinite(body, _bad(exc)) from None
     except RecursionError:  # thousands of nested [ or {: a client's mistake, not a 500
         raise _too_deep() from None
 
@@ -196,7 +217,7 @@ def decode_points(body: bytes, ndjson: bool) -> list[Point]:
                 except RecursionError:
                     raise BadRequest(422, f"line {number}: {_too_deep().error}") from None
                 except msgspec.MsgspecError as exc:
-                    bad = _culprit_key(line, _bad(exc))
+                    bad = _nonfinite(line, _culprit_key(line, _bad(exc)))
                     raise BadRequest(bad.status, f"line {number}: {bad.error}", bad.field) from None
             raise BadRequest(400, "the NDJSON body is not one JSON object per line") from None
         _check_batch(len(points))
@@ -204,7 +225,7 @@ def decode_points(body: bytes, ndjson: bool) -> list[Point]:
         try:
             decoded = _points.decode(body)
         except msgspec.MsgspecError as exc:
-            raise _culprit_key(body, _bad(exc)) from None
+            raise _nonfinite(body, _culprit_key(body, _bad(exc))) from None
         except RecursionError:
             raise _too_deep() from None
         points = decoded if isinstance(decoded, list) else [decoded]

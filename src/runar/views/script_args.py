@@ -76,7 +76,9 @@ def script_arguments(argv: list[str]) -> list[str]:
 def typed(text: str) -> Any:
     """A command-line value as int, float, bool or None when it reads as one, else the text."""
     if INT.fullmatch(text):
-        return int(text)
+        number = int(text)
+        # the index stores 64-bit integers (msgpack); a longer one keeps its digits as text
+        return number if -(2**63) <= number < 2**64 else text
     if FLOAT.fullmatch(text):
         return float(text)
     if text in BOOLS:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from bisect import insort
-from typing import Any
+from typing import Any, Final
 
 from runar.events import (
     AnyEvent,
@@ -44,6 +44,20 @@ from runar.views.summary import (
     clock_of,
     flatten,
 )
+
+_INDEX_INTS: Final = range(-(2**63), 2**64)  # what the index's msgpack encoding can hold
+
+
+def storable(value: Any) -> Any:
+    """``value`` with every integer beyond 64 bits as its digits: the index could not store
+    it (a ``seed`` of 10**30 made every later ``runar ls`` fail); the log keeps the number."""
+    if type(value) is int and value not in _INDEX_INTS:
+        return str(value)
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: storable(item) for key, item in value.items()}
+    return value
 
 
 def _set(registers: dict[str, Register], key: str, clock: Clock, value: Any) -> None:
@@ -150,7 +164,7 @@ def fold(summary: RunSummary, event: AnyEvent | Unknown) -> None:
                 summary.project_set = Register(clock, project)
         case ConfigSet(values=values):
             for key, value in flatten(values).items():
-                _set(summary.config, key, clock, value)
+                _set(summary.config, key, clock, storable(value))
         case TagsChanged(added=added, removed=removed):
             for tag in added:
                 _set(summary.tags, tag, clock, True)
@@ -161,7 +175,7 @@ def fold(summary: RunSummary, event: AnyEvent | Unknown) -> None:
             summary.notes.sort()
         case SummarySet(values=values):
             for key, value in values.items():
-                _set(summary.summary_values, key, clock, value)
+                _set(summary.summary_values, key, clock, storable(value))
         case ArtifactAttached():
             current = summary.artifacts.get(event.name)
             if current is None or current.ts <= event.ts:
@@ -173,7 +187,7 @@ def fold(summary: RunSummary, event: AnyEvent | Unknown) -> None:
                     path=event.path,
                     ts=event.ts,
                     workflow_step=event.workflow_step,
-                    meta=event.meta,
+                    meta=storable(event.meta),
                 )
             if event.workflow_step:
                 step = summary.steps.setdefault(

@@ -26,6 +26,7 @@ BASE = {
     "runar.redact",
     "runar.projects",
     "runar.records",  # plain data without dataclasses, for the runner's start path
+    "runar.lazy_names",  # a package's names loaded on first use (PEP 562)
 }
 ALLOWED = {
     "runar.events": set(),
@@ -33,6 +34,7 @@ ALLOWED = {
     "runar.redact": set(),
     "runar.projects": set(),
     "runar.records": set(),
+    "runar.lazy_names": set(),
     # runs of like metric events as one record: the codec's format-2 half, below it
     "runar.metric_columns": {"runar.events"},
     "runar.codec": {"runar.events", "runar.metric_columns"},

@@ -10,8 +10,9 @@ and the runner would otherwise load the SDK (~4 ms) before it can start the scri
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Final
+
+from runar.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from runar.sdk.current import config, finish, init, log, note, save, step, tag
@@ -54,15 +55,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """An SDK name, its module imported on first use and the name kept for the next."""
-    where = _SDK.get(name)
-    if where is None:
-        raise AttributeError(f"module 'runar' has no attribute {name!r}")
-    value = getattr(import_module(where), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_SDK})
+__getattr__, __dir__ = lazy_names(globals(), _SDK)

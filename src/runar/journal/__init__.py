@@ -7,8 +7,9 @@ writer need not load the reader.
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Final
+
+from runar.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from runar.journal.policy import FlushPolicy
@@ -47,15 +48,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """A journal name, its module imported on first use and the name kept for the next."""
-    where = _NAMES.get(name)
-    if where is None:
-        raise AttributeError(f"module 'runar.journal' has no attribute {name!r}")
-    value = getattr(import_module(where), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_NAMES})
+__getattr__, __dir__ = lazy_names(globals(), _NAMES)

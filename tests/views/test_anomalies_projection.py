@@ -321,3 +321,25 @@ def test_a_stall_says_how_long_in_the_unit_a_person_would():
         "2.0 h",
         "10.0 h",
     ]
+
+
+@pytest.mark.parametrize("printer_role", ["runner", "zz-runner"])  # folded before / after the SDK
+def test_a_key_both_printed_and_logged_is_judged_on_its_logged_series_only(store, printer_role):
+    # the script logs loss and prints it rounded: as in the summary, the logged series is
+    # the curve, whichever writer's segment the projector reads first
+    from runar.events import RunStarted
+    from runar.ids import new_run_id
+    from runar.journal import JournalWriter
+
+    run_id, values = new_run_id(), [1 / (i + 1) for i in range(30)]
+    printed = "".join(f"step {i}: loss={v:.3f}\n" for i, v in enumerate(values))
+    with JournalWriter(store.run_dir(run_id), run_id, role=printer_role) as runner:
+        runner.append(RunStarted(run_id=run_id, name="both", argv=["train.py"]))
+        runner.append(OutputCaptured(stream="stdout", text=printed))
+    with JournalWriter(store.run_dir(run_id), run_id, role="sdk") as sdk:
+        for value in values:
+            sdk.append(MetricsLogged(values={"loss": value}))
+    catch_up(store)
+    assert found(store, "both") == []  # was: a divergence from mixing the two series
+    rebuild(store)
+    assert found(store, "both") == []

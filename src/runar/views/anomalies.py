@@ -125,3 +125,4 @@ class KeyState(msgspec.Struct, kw_only=True, omit_defaults=True):
     streaks: dict[str, Streak] = {}
     kept: dict[str, int] = {}  # anomalies recorded per rule
     dropped: int = 0  # past MAX_EPISODES
+    printed: bool = False  # fed by points read from printed output, not logged ones

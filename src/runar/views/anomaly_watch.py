@@ -147,9 +147,17 @@ def _fold_batch(
                 for e, ts, v in zip(group, stamps, column, strict=True)
             )
             _, steps, values, stamps = (list(c) for c in zip(*merged, strict=True))
+        printed_key = _is_derived_key(summary, key)  # else its printed points were left out
         keystate = state.keys.get(key)
+        if keystate is not None and keystate.printed and not printed_key:
+            # the script logs this key too: its logged series replaces the printed one, as in
+            # the summary, whichever writer's segment was folded first (order-independent)
+            summary.anomalies[:] = [
+                a for a in summary.anomalies if a.key != key or a.rule == "alert"
+            ]
+            keystate = None
         if keystate is None:
-            keystate = state.keys[key] = KeyState()
+            keystate = state.keys[key] = KeyState(printed=printed_key)
         fold_points(keystate, key, spec, steps, values, stamps, summary.anomalies)
     # one canonical order, whatever the batching or the order keys were folded in
     summary.anomalies.sort(key=_canonical)
